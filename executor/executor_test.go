@@ -1,0 +1,156 @@
+package executor
+
+import (
+	"fmt"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+func TestSimOrderAndTieBreak(t *testing.T) {
+	s := NewSim(1)
+	a, b := s.Executor("a"), s.Executor("b")
+	var log []string
+	rec := func(x string) func() { return func() { log = append(log, fmt.Sprintf("%s@%v", x, s.Now())) } }
+	a.AfterFunc(20*time.Millisecond, rec("a20"))
+	b.AfterFunc(10*time.Millisecond, rec("b10"))
+	a.AfterFunc(10*time.Millisecond, rec("a10"))
+	b.Post(rec("b-post"))
+	t1 := a.AfterFunc(15*time.Millisecond, rec("stopped"))
+	t1.Stop()
+	t2 := a.AfterFunc(5*time.Millisecond, rec("reset"))
+	t2.Reset(30 * time.Millisecond)
+	s.RunFor(time.Second)
+	got := strings.Join(log, " ")
+	want := "b-post@0s b10@10ms a10@10ms a20@20ms reset@30ms"
+	if got != want {
+		t.Fatalf("order\n got %s\nwant %s", got, want)
+	}
+	if s.Now() != time.Second {
+		t.Fatalf("Now = %v", s.Now())
+	}
+}
+
+func TestSimKickCoalesces(t *testing.T) {
+	s := NewSim(1)
+	e := s.Executor("x")
+	n := 0
+	k := e.NewTimer(func() { n++ })
+	e.Kick(k)
+	e.Kick(k)
+	k.Reset(time.Hour) // a kick overrides a later deadline
+	e.Kick(k)
+	s.RunFor(time.Millisecond)
+	if n != 1 {
+		t.Fatalf("kicked timer ran %d times, want 1", n)
+	}
+}
+
+// TestSimDeterminism runs a random workload twice: the traces are equal,
+// and a different seed gives a different one.
+func TestSimDeterminism(t *testing.T) {
+	run := func(seed uint64) string {
+		s := NewSim(seed)
+		var sb strings.Builder
+		for i := range 5 {
+			e := s.Executor(fmt.Sprintf("ns%d", i))
+			var tick func()
+			tick = func() {
+				fmt.Fprintf(&sb, "%s %v %d\n", e.Name(), s.Now(), e.Rand().IntN(1000))
+				if s.Now() < 100*time.Millisecond {
+					e.AfterFunc(time.Duration(e.Rand().IntN(5000))*time.Microsecond, tick)
+				}
+			}
+			e.Post(tick)
+		}
+		s.RunFor(time.Second)
+		return sb.String()
+	}
+	a, b, c := run(42), run(42), run(43)
+	if a != b {
+		t.Fatal("same seed gave different traces")
+	}
+	if a == c {
+		t.Fatal("different seeds gave the same trace")
+	}
+}
+
+func TestSimRunWhile(t *testing.T) {
+	s := NewSim(1)
+	e := s.Executor("x")
+	n := 0
+	var tick func()
+	tick = func() { n++; e.AfterFunc(time.Millisecond, tick) }
+	e.Post(tick)
+	if s.RunWhile(func() bool { return n < 10 }) {
+		t.Fatal("condition not met")
+	}
+	if n != 10 || s.Now() != 9*time.Millisecond {
+		t.Fatalf("n=%d now=%v", n, s.Now())
+	}
+}
+
+func TestLoopRunsPostsTimersAndDo(t *testing.T) {
+	l := NewLoop("rt")
+	defer l.Close()
+	var n atomic.Int32
+	done := make(chan struct{})
+	l.Post(func() {
+		l.AfterFunc(5*time.Millisecond, func() { n.Add(1); close(done) })
+	})
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("timer did not fire")
+	}
+	var v int32
+	l.Do(func() { v = n.Load() })
+	if v != 1 {
+		t.Fatalf("v = %d", v)
+	}
+}
+
+// TestLoopKickFromManyGoroutines exercises the inbox under the race detector.
+func TestLoopKickFromManyGoroutines(t *testing.T) {
+	l := NewLoop("rt")
+	defer l.Close()
+	var runs atomic.Int64
+	k := l.NewTimer(func() { runs.Add(1) })
+	done := make(chan struct{})
+	for range 4 {
+		go func() {
+			for range 1000 {
+				l.Kick(k)
+			}
+			done <- struct{}{}
+		}()
+	}
+	for range 4 {
+		<-done
+	}
+	l.Do(func() {})
+	if r := runs.Load(); r < 1 || r > 4000 {
+		t.Fatalf("runs = %d", r)
+	}
+}
+
+func TestLoopTimerStopAndOrder(t *testing.T) {
+	l := NewLoop("rt")
+	defer l.Close()
+	var got []int
+	fin := make(chan struct{})
+	l.Do(func() {
+		l.AfterFunc(3*time.Millisecond, func() { got = append(got, 3) })
+		l.AfterFunc(1*time.Millisecond, func() { got = append(got, 1) })
+		x := l.AfterFunc(2*time.Millisecond, func() { got = append(got, 2) })
+		x.Stop()
+		l.AfterFunc(4*time.Millisecond, func() { close(fin) })
+	})
+	<-fin
+	l.Do(func() {
+		if fmt.Sprint(got) != "[1 3]" {
+			t.Errorf("got %v", got)
+		}
+	})
+}

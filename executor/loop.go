@@ -1,0 +1,162 @@
+package executor
+
+import (
+	"crypto/rand"
+	"encoding/binary"
+	mrand "math/rand/v2"
+	"sync"
+	"time"
+)
+
+// Loop is a real-time executor: one goroutine that runs posted functions,
+// kicked timers and expired timers, in that order each round. It is one of
+// the few places in usnet that reads the wall clock.
+type Loop struct {
+	name  string
+	start time.Time
+	epoch time.Time
+	rnd   *mrand.Rand
+	heap  timerHeap
+
+	mu     sync.Mutex
+	inbox  []*Timer
+	wake   chan struct{}
+	done   chan struct{}
+	closed bool
+}
+
+// NewLoop starts a real-time executor named name.
+func NewLoop(name string) *Loop {
+	var seed [8]byte
+	_, _ = rand.Read(seed[:])
+	now := time.Now()
+	l := &Loop{
+		name:  name,
+		start: now,
+		epoch: now,
+		rnd:   newRand(binary.LittleEndian.Uint64(seed[:]), name),
+		wake:  make(chan struct{}, 1),
+		done:  make(chan struct{}),
+	}
+	go l.run()
+	return l
+}
+
+// Close stops the loop after the events already queued; timers still armed
+// never fire. It waits until the loop goroutine has exited.
+func (l *Loop) Close() {
+	l.mu.Lock()
+	if l.closed {
+		l.mu.Unlock()
+		<-l.done
+		return
+	}
+	l.closed = true
+	l.mu.Unlock()
+	l.signal()
+	<-l.done
+}
+
+func (l *Loop) Name() string       { return l.name }
+func (l *Loop) Now() time.Duration { return time.Since(l.start) }
+func (l *Loop) Epoch() time.Time   { return l.epoch }
+func (l *Loop) Rand() *mrand.Rand  { return l.rnd }
+
+func (l *Loop) now() time.Duration { return time.Since(l.start) }
+func (l *Loop) arm(t *Timer)       { l.heap.push(t) }
+func (l *Loop) disarm(t *Timer)    { l.heap.remove(t) }
+
+func (l *Loop) NewTimer(f func()) *Timer { return &Timer{idx: -1, f: f, q: l} }
+
+func (l *Loop) AfterFunc(d time.Duration, f func()) *Timer {
+	t := l.NewTimer(f)
+	t.Reset(d)
+	return t
+}
+
+func (l *Loop) Post(f func()) { l.Kick(l.NewTimer(f)) }
+
+func (l *Loop) Kick(t *Timer) {
+	l.mu.Lock()
+	if t.kicked || l.closed {
+		l.mu.Unlock()
+		return
+	}
+	t.kicked = true
+	first := len(l.inbox) == 0
+	l.inbox = append(l.inbox, t)
+	l.mu.Unlock()
+	if first {
+		l.signal()
+	}
+}
+
+func (l *Loop) Do(f func()) {
+	done := make(chan struct{})
+	l.Post(func() { f(); close(done) })
+	l.mu.Lock()
+	closed := l.closed
+	l.mu.Unlock()
+	if closed {
+		return
+	}
+	<-done
+}
+
+func (l *Loop) signal() {
+	select {
+	case l.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (l *Loop) run() {
+	defer close(l.done)
+	var spare []*Timer
+	idle := time.NewTimer(time.Hour)
+	defer idle.Stop()
+	for {
+		l.mu.Lock()
+		in := l.inbox
+		l.inbox = spare[:0]
+		closed := l.closed
+		l.mu.Unlock()
+		for i, t := range in {
+			l.mu.Lock()
+			t.kicked = false
+			l.mu.Unlock()
+			if t.idx >= 0 {
+				l.heap.remove(t)
+			}
+			t.f()
+			in[i] = nil
+		}
+		spare = in
+		now := l.now()
+		for t := l.heap.peek(); t != nil && t.when <= now; t = l.heap.peek() {
+			l.heap.pop()
+			t.f()
+		}
+		if closed {
+			return
+		}
+		l.mu.Lock()
+		pending := len(l.inbox) > 0
+		l.mu.Unlock()
+		if pending {
+			continue
+		}
+		wait := time.Hour
+		if t := l.heap.peek(); t != nil {
+			wait = t.when - l.now()
+			if wait <= 0 {
+				continue
+			}
+		}
+		idle.Reset(wait)
+		select {
+		case <-l.wake:
+		case <-idle.C:
+		}
+	}
+}

@@ -1,0 +1,397 @@
+package netdev
+
+import (
+	"fmt"
+	"syscall"
+
+	"github.com/usnet/usnet/skb"
+)
+
+// Driver is a device kind's implementation (Linux's net_device_ops plus
+// rtnl_link_ops). Methods run on the owning namespace's executor.
+type Driver interface {
+	// Kind is the link kind rtnetlink reports in IFLA_INFO_KIND ("veth",
+	// "dummy"); empty for kinds Linux reports without one (loopback).
+	Kind() string
+	// Open brings the device up (ndo_open).
+	Open(d *Device) error
+	// Stop takes it down (ndo_stop).
+	Stop(d *Device)
+	// Xmit sends every Buf of bt; it takes ownership of them (ndo_start_xmit,
+	// batched). It must leave bt empty.
+	Xmit(d *Device, bt *skb.Batch)
+	// Uninit releases the device's resources when it is unregistered.
+	Uninit(d *Device)
+}
+
+// MTUChanger is implemented by drivers that must approve an MTU change.
+type MTUChanger interface {
+	ChangeMTU(d *Device, mtu int) error
+}
+
+// NetnsMover is implemented by drivers that hold executor-bound state (a
+// NAPI) and must re-home it when the device moves to another namespace.
+type NetnsMover interface{ MovedNetns(d *Device) }
+
+// Features are a device's offload abilities (NETIF_F_*), what lets large
+// segments cross in-process links unsplit.
+type Features struct {
+	// RxCsumTrusted: frames received are checksum-verified already (veth
+	// between in-process stacks, loopback), so L4 need not verify.
+	RxCsumTrusted bool
+	// TxCsum: the device accepts CsumPartial buffers (it, or its peer,
+	// completes or does not need the checksum).
+	TxCsum bool
+	// GSOMaxSize is the largest segment the device accepts (0: the MTU).
+	GSOMaxSize int
+	// GSOMaxSegs bounds the number of MTU-sized segments in one.
+	GSOMaxSegs int
+}
+
+// Config is what a driver asks of the core when it creates a device.
+type Config struct {
+	Name       string // may hold one %d template
+	MTU        int
+	MinMTU     int
+	MaxMTU     int
+	Addr       [6]byte
+	Broadcast  [6]byte
+	Type       uint16 // ARPHRD_* link type
+	Flags      Flags  // initial non-admin flags (BROADCAST, MULTICAST, LOOPBACK, NOARP)
+	TxQueueLen int
+	Features   Features
+	// ManagesCarrier: the driver reports carrier (veth, host backends).
+	// When false, the device is UNKNOWN while up, as loopback and dummy.
+	ManagesCarrier bool
+}
+
+// Link types (ARPHRD_*).
+const (
+	ARPHRDEther    uint16 = 1
+	ARPHRDLoopback uint16 = 772
+	ARPHRDNone     uint16 = 0xfffe
+)
+
+// Device is a network device in a namespace.
+type Device struct {
+	table   *Table
+	ifindex int
+	name    string
+	alias   string
+	drv     Driver
+	typ     uint16
+	group   uint32
+
+	mtu, minMTU, maxMTU int
+	addr, broadcast     [6]byte
+	flags               Flags
+	oper                OperState
+	carrier             bool
+	managesCarrier      bool
+	carrierChanges      uint32
+	txQueueLen          int
+	linkMode            uint8
+	features            Features
+	promisc             int // promiscuity counter (bridge, capture)
+
+	master *Device
+	// Link is the ifindex of the lower or peer device (IFLA_LINK), and
+	// LinkNet the namespace it lives in when that differs (nil: same).
+	link    int
+	linkNet any
+
+	qdisc Qdisc
+	// rxHandler, if set, sees every received frame first (bridge, bond,
+	// macvlan ports; Linux's rx_handler).
+	rxHandler RxHandler
+
+	// Stats are updated on the owning executor only.
+	Stats Stats64
+
+	xmitBatch *skb.Batch
+	watchdog  watchdog
+}
+
+// Ifindex returns the interface index.
+func (d *Device) Ifindex() int { return d.ifindex }
+
+// Name returns the interface name.
+func (d *Device) Name() string { return d.name }
+
+// Alias returns the IFLA_IFALIAS string.
+func (d *Device) Alias() string { return d.alias }
+
+// Driver returns the device's driver.
+func (d *Device) Driver() Driver { return d.drv }
+
+// Kind returns the driver's link kind.
+func (d *Device) Kind() string { return d.drv.Kind() }
+
+// Table returns the device table of the namespace the device is in.
+func (d *Device) Table() *Table { return d.table }
+
+// Type returns the ARPHRD link type.
+func (d *Device) Type() uint16 { return d.typ }
+
+// MTU returns the MTU; MinMTU and MaxMTU its bounds.
+func (d *Device) MTU() int    { return d.mtu }
+func (d *Device) MinMTU() int { return d.minMTU }
+func (d *Device) MaxMTU() int { return d.maxMTU }
+
+// Addr returns the hardware address; Broadcast the broadcast address.
+func (d *Device) Addr() [6]byte      { return d.addr }
+func (d *Device) Broadcast() [6]byte { return d.broadcast }
+
+// Flags returns the interface flags, RUNNING and LOWER_UP included.
+func (d *Device) Flags() Flags { return d.flags }
+
+// IsUp reports the administrative state.
+func (d *Device) IsUp() bool { return d.flags&FlagUp != 0 }
+
+// IsRunning reports whether the device is up with carrier
+// (netif_running && netif_carrier_ok).
+func (d *Device) IsRunning() bool { return d.flags&FlagRunning != 0 }
+
+// OperState returns the RFC 2863 operational state.
+func (d *Device) OperState() OperState { return d.oper }
+
+// Carrier reports the carrier; CarrierChanges counts its transitions.
+func (d *Device) Carrier() bool          { return d.carrier }
+func (d *Device) CarrierChanges() uint32 { return d.carrierChanges }
+
+// TxQueueLen returns txqueuelen.
+func (d *Device) TxQueueLen() int { return d.txQueueLen }
+
+// Group returns the device group; LinkMode the IFLA_LINKMODE.
+func (d *Device) Group() uint32   { return d.group }
+func (d *Device) LinkMode() uint8 { return d.linkMode }
+
+// Features returns the offload abilities.
+func (d *Device) Features() Features { return d.features }
+
+// Master returns the master device (bridge, bond), or nil.
+func (d *Device) Master() *Device { return d.master }
+
+// Link returns IFLA_LINK: the lower or peer ifindex (0 when none) and the
+// peer's namespace when it is another one.
+func (d *Device) Link() (int, any) { return d.link, d.linkNet }
+
+// SetLink records the lower or peer device for IFLA_LINK.
+func (d *Device) SetLink(ifindex int, net any) { d.link, d.linkNet = ifindex, net }
+
+// Promiscuity returns the promiscuity counter.
+func (d *Device) Promiscuity() int { return d.promisc }
+
+// Qdisc returns the device's root queueing discipline (nil: noqueue).
+func (d *Device) Qdisc() Qdisc { return d.qdisc }
+
+// String returns the name.
+func (d *Device) String() string { return d.name }
+
+// Up sets the device administratively up (dev_open): the driver's Open,
+// then flags and operational state, then the notifiers.
+func (d *Device) Up() error {
+	if d.IsUp() {
+		return nil
+	}
+	if err := d.drv.Open(d); err != nil {
+		return err
+	}
+	d.flags |= FlagUp
+	d.refreshOper()
+	d.table.notify(EventUp, d)
+	return nil
+}
+
+// Down sets the device administratively down (dev_close).
+func (d *Device) Down() {
+	if !d.IsUp() {
+		return
+	}
+	d.table.notify(EventGoingDown, d)
+	d.drv.Stop(d)
+	d.flags &^= FlagUp
+	d.refreshOper()
+	if d.qdisc != nil {
+		d.qdisc.Reset()
+	}
+	d.table.notify(EventDown, d)
+}
+
+// SetCarrier is called by drivers when the link comes up or goes down
+// (netif_carrier_on/off); it updates the flags and operational state and
+// notifies, as linkwatch does.
+func (d *Device) SetCarrier(on bool) {
+	if d.carrier == on {
+		return
+	}
+	d.carrier = on
+	d.carrierChanges++
+	if d.refreshOper() {
+		d.table.notify(EventChange, d)
+	}
+}
+
+// refreshOper recomputes RUNNING, LOWER_UP and the operational state as
+// linkwatch's rfc2863_policy does; it reports whether anything changed.
+func (d *Device) refreshOper() bool {
+	oldF, oldO := d.flags, d.oper
+	d.flags &^= FlagRunning | FlagLowerUp
+	if d.carrier || !d.managesCarrier {
+		d.flags |= FlagLowerUp
+	}
+	if d.IsUp() && d.flags&FlagLowerUp != 0 {
+		d.flags |= FlagRunning
+	}
+	switch {
+	case !d.IsUp():
+		d.oper = OperDown
+	case !d.managesCarrier:
+		d.oper = OperUnknown
+	case !d.carrier:
+		d.oper = d.noCarrierState()
+	case d.flags&FlagDormant != 0:
+		d.oper = OperDormant
+	default:
+		d.oper = OperUp
+	}
+	return oldF != d.flags || oldO != d.oper
+}
+
+// noCarrierState is linkwatch's default_operstate for a device without
+// carrier, as Linux 6.18 computes it: LOWERLAYERDOWN only when the device
+// found at its IFLA_LINK index *in its own namespace* has no carrier
+// either. (So a veth whose peer sits in another namespace under the same
+// ifindex reports DOWN, exactly as the kernel does.)
+func (d *Device) noCarrierState() OperState {
+	if d.link == 0 || d.link == d.ifindex {
+		return OperDown
+	}
+	p := d.table.byIndex[d.link]
+	if p == nil || p.carrier {
+		return OperDown
+	}
+	return OperLowerLayerDown
+}
+
+// SetMTU changes the MTU within [MinMTU, MaxMTU] (EINVAL otherwise).
+func (d *Device) SetMTU(mtu int) error {
+	if mtu == d.mtu {
+		return nil
+	}
+	if mtu < d.minMTU || mtu > d.maxMTU {
+		return fmt.Errorf("mtu %d out of range [%d, %d]: %w", mtu, d.minMTU, d.maxMTU, syscall.EINVAL)
+	}
+	if c, ok := d.drv.(MTUChanger); ok {
+		if err := c.ChangeMTU(d, mtu); err != nil {
+			return err
+		}
+	}
+	d.mtu = mtu
+	d.table.notify(EventChangeMTU, d)
+	return nil
+}
+
+// SetAddr changes the hardware address. Linux refuses a multicast address
+// (EADDRNOTAVAIL).
+func (d *Device) SetAddr(a [6]byte) error {
+	if a[0]&1 != 0 {
+		return fmt.Errorf("multicast hardware address: %w", syscall.EADDRNOTAVAIL)
+	}
+	if a == d.addr {
+		return nil
+	}
+	d.addr = a
+	d.table.notify(EventChangeAddr, d)
+	return nil
+}
+
+// SetFlags changes the user-settable flags (UP is handled by Up/Down).
+func (d *Device) SetFlags(f Flags, mask Flags) error {
+	mask &= flagsUserSettable
+	if mask&FlagUp != 0 {
+		var err error
+		if f&FlagUp != 0 {
+			err = d.Up()
+		} else {
+			d.Down()
+		}
+		if err != nil {
+			return err
+		}
+		mask &^= FlagUp
+	}
+	nf := d.flags&^mask | f&mask
+	if nf != d.flags {
+		d.flags = nf
+		d.refreshOper()
+		d.table.notify(EventChange, d)
+	}
+	return nil
+}
+
+// SetTxQueueLen sets txqueuelen.
+func (d *Device) SetTxQueueLen(n int) error {
+	if n < 0 {
+		return syscall.EINVAL
+	}
+	if n != d.txQueueLen {
+		d.txQueueLen = n
+		d.table.notify(EventChange, d)
+	}
+	return nil
+}
+
+// SetAlias sets IFLA_IFALIAS (at most 255 bytes, as IFALIASZ - 1).
+func (d *Device) SetAlias(s string) error {
+	if len(s) > 255 {
+		return syscall.EINVAL
+	}
+	if s != d.alias {
+		d.alias = s
+		d.table.notify(EventChange, d)
+	}
+	return nil
+}
+
+// SetGroup sets the device group.
+func (d *Device) SetGroup(g uint32) {
+	if g != d.group {
+		d.group = g
+		d.table.notify(EventChange, d)
+	}
+}
+
+// SetPromisc adjusts the promiscuity counter (dev_set_promiscuity); the
+// PROMISC flag is shown while it is positive.
+func (d *Device) SetPromisc(inc int) {
+	d.promisc = max(0, d.promisc+inc)
+}
+
+// SetMaster enslaves the device to m (nil: release).
+func (d *Device) SetMaster(m *Device) {
+	if m == d.master {
+		return
+	}
+	d.master = m
+	d.table.notify(EventChangeUpper, d)
+}
+
+// SetRxHandler installs the frame hook used by bridge, bond, macvlan
+// (netdev_rx_handler_register); EBUSY if one is installed.
+func (d *Device) SetRxHandler(h RxHandler) error {
+	if h != nil && d.rxHandler != nil {
+		return syscall.EBUSY
+	}
+	d.rxHandler = h
+	return nil
+}
+
+// SetQdisc replaces the root queueing discipline (nil: noqueue); the old
+// one's packets are dropped.
+func (d *Device) SetQdisc(q Qdisc) {
+	if d.qdisc != nil {
+		d.qdisc.Reset()
+	}
+	d.qdisc = q
+}

@@ -1,0 +1,149 @@
+package skb
+
+import (
+	"sync"
+	"sync/atomic"
+)
+
+// DefaultHeadroom is the room reserved in front of a new packet: enough for
+// Ethernet + 802.1Q*2 + IPv6 + TCP with options + a VXLAN/UDP/IP outer
+// header, like Linux's NET_SKB_PAD plus LL_MAX_HEADER.
+const DefaultHeadroom = 192
+
+// Size classes of data chunks. The largest holds a 64 KiB GSO segment with
+// its headers and headroom.
+var classSizes = [...]int{2048, 16384, 65536 + 1024}
+
+// MaxSize is the largest chunk a Pool hands out.
+var MaxSize = classSizes[len(classSizes)-1]
+
+// Pool recycles Bufs and data chunks. It is safe for concurrent use: buffers
+// cross from one namespace executor to another over veth and from backend
+// goroutines into executors. The free lists are bounded so that a burst does
+// not pin memory forever.
+type Pool struct {
+	// Debug makes freed Bufs and chunks stay poisoned instead of being
+	// reused, so any later use panics. For tests.
+	Debug bool
+
+	mu     sync.Mutex
+	bufs   []*Buf
+	chunks [len(classSizes)][]*chunk
+
+	allocs atomic.Int64 // Bufs handed out and not yet freed
+}
+
+// maxFree bounds each free list.
+const maxFree = 1 << 14
+
+// NewPool returns an empty pool.
+func NewPool() *Pool { return &Pool{} }
+
+// Get returns an empty Buf whose chunk holds at least headroom+size bytes,
+// with headroom reserved in front. It returns nil if the size exceeds
+// MaxSize.
+func (p *Pool) Get(headroom, size int) *Buf {
+	c := p.getChunk(headroom + size)
+	if c == nil {
+		return nil
+	}
+	b := p.getBuf()
+	b.c = c
+	b.head, b.tail = headroom, headroom
+	return b
+}
+
+// GetData returns a Buf holding a copy of data with DefaultHeadroom in
+// front of it; nil if it does not fit.
+func (p *Pool) GetData(data []byte) *Buf {
+	b := p.Get(DefaultHeadroom, len(data))
+	if b == nil {
+		return nil
+	}
+	b.Append(data)
+	return b
+}
+
+// Live returns the number of Bufs handed out and not freed: tests use it to
+// prove that no buffer leaks.
+func (p *Pool) Live() int64 { return p.allocs.Load() }
+
+func (p *Pool) getBuf() *Buf {
+	p.allocs.Add(1)
+	var b *Buf
+	if !p.Debug {
+		p.mu.Lock()
+		if n := len(p.bufs); n > 0 {
+			b = p.bufs[n-1]
+			p.bufs = p.bufs[:n-1]
+		}
+		p.mu.Unlock()
+	}
+	if b == nil {
+		b = &Buf{pool: p}
+	}
+	b.Meta = Meta{L2: -1, L3: -1, L4: -1, CsumStart: -1}
+	b.state = stateLive
+	return b
+}
+
+func (p *Pool) putBuf(b *Buf) {
+	p.allocs.Add(-1)
+	b.state = stateFree
+	b.Next = nil
+	if p.Debug {
+		return
+	}
+	p.mu.Lock()
+	if len(p.bufs) < maxFree {
+		p.bufs = append(p.bufs, b)
+	}
+	p.mu.Unlock()
+}
+
+func (p *Pool) getChunk(size int) *chunk {
+	cls := -1
+	for i, s := range classSizes {
+		if size <= s {
+			cls = i
+			break
+		}
+	}
+	if cls < 0 {
+		return nil
+	}
+	var c *chunk
+	if !p.Debug {
+		p.mu.Lock()
+		if n := len(p.chunks[cls]); n > 0 {
+			c = p.chunks[cls][n-1]
+			p.chunks[cls] = p.chunks[cls][:n-1]
+		}
+		p.mu.Unlock()
+	}
+	if c == nil {
+		c = &chunk{data: make([]byte, classSizes[cls]), cls: int8(cls)}
+	}
+	c.refs.Store(1)
+	return c
+}
+
+func (p *Pool) putChunk(c *chunk) {
+	switch r := c.refs.Add(-1); {
+	case r > 0:
+		return
+	case r < 0:
+		panic("skb: chunk reference count below zero")
+	}
+	if p.Debug {
+		for i := range c.data {
+			c.data[i] = 0x6b // POISON_FREE, as the kernel's slab debugging
+		}
+		return
+	}
+	p.mu.Lock()
+	if len(p.chunks[c.cls]) < maxFree/4 {
+		p.chunks[c.cls] = append(p.chunks[c.cls], c)
+	}
+	p.mu.Unlock()
+}

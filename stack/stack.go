@@ -1,0 +1,136 @@
+// Package stack assembles usnet's layers into namespaces: it owns a
+// netns.World, and for each namespace it creates the device table with its
+// loopback device and then each protocol layer, wiring them together with
+// plain pointers (no registry lookups on the data path). It is the Linux
+// boot sequence of one usnet process or simulation.
+package stack
+
+import (
+	"fmt"
+	"sync"
+	"syscall"
+
+	"github.com/usnet/usnet/drivers/loopback"
+	"github.com/usnet/usnet/executor"
+	"github.com/usnet/usnet/netdev"
+	"github.com/usnet/usnet/netns"
+	"github.com/usnet/usnet/skb"
+)
+
+// Namespace is one assembled namespace: the netns.Net and its layers.
+type Namespace struct {
+	Net *netns.Net
+	Dev *netdev.Table
+	Lo  *netdev.Device
+}
+
+// Name returns the namespace name.
+func (n *Namespace) Name() string { return n.Net.Name() }
+
+// Exec returns the namespace's executor.
+func (n *Namespace) Exec() executor.Executor { return n.Net.Exec() }
+
+// Stack is a set of assembled namespaces sharing one world.
+type Stack struct {
+	World *netns.World
+	Sim   *executor.Sim // nil in real time
+
+	mu  sync.Mutex
+	nss map[*netns.Net]*Namespace
+	// RTNL serialises configuration, as Linux's rtnl_lock: hold it around
+	// any change that spans namespaces.
+	RTNL sync.Mutex
+}
+
+// NewSim returns a simulated stack: every namespace runs on one
+// discrete-event scheduler seeded with seed.
+func NewSim(seed uint64) (*Stack, error) {
+	sim := executor.NewSim(seed)
+	s := &Stack{Sim: sim}
+	return s, s.init(skb.NewPool(), sim.Executor)
+}
+
+// NewRealtime returns a real-time stack: one event-loop goroutine per
+// namespace.
+func NewRealtime() (*Stack, error) {
+	s := &Stack{}
+	return s, s.init(skb.NewPool(), func(name string) executor.Executor { return executor.NewLoop(name) })
+}
+
+func (s *Stack) init(pool *skb.Pool, newExec func(string) executor.Executor) error {
+	s.nss = map[*netns.Net]*Namespace{}
+	w, err := netns.NewWorld(netns.Config{Pool: pool, NewExecutor: newExec, Init: []func(*netns.Net) error{s.setup}})
+	s.World = w
+	return err
+}
+
+// setup runs on the new namespace's executor.
+func (s *Stack) setup(n *netns.Net) error {
+	ns := &Namespace{Net: n, Dev: netdev.Attach(n)}
+	lo, err := loopback.New(ns.Dev)
+	if err != nil {
+		return err
+	}
+	ns.Lo = lo
+	s.mu.Lock()
+	s.nss[n] = ns
+	s.mu.Unlock()
+	n.OnExit(func() {
+		s.mu.Lock()
+		delete(s.nss, n)
+		s.mu.Unlock()
+	})
+	return nil
+}
+
+// Pool returns the packet-buffer pool.
+func (s *Stack) Pool() *skb.Pool { return s.World.Pool() }
+
+// Add creates a namespace (`ip netns add`).
+func (s *Stack) Add(name string) (*Namespace, error) {
+	n, err := s.World.Create(name)
+	if err != nil {
+		return nil, err
+	}
+	return s.of(n), nil
+}
+
+// Delete removes a namespace and everything in it (`ip netns del`).
+func (s *Stack) Delete(name string) error { return s.World.Delete(name) }
+
+// Get returns the namespace called name, or nil.
+func (s *Stack) Get(name string) *Namespace {
+	n := s.World.Get(name)
+	if n == nil {
+		return nil
+	}
+	return s.of(n)
+}
+
+// Lookup returns the namespace called name or an ENOENT error.
+func (s *Stack) Lookup(name string) (*Namespace, error) {
+	if ns := s.Get(name); ns != nil {
+		return ns, nil
+	}
+	return nil, fmt.Errorf("namespace %q: %w", name, syscall.ENOENT)
+}
+
+// Default returns the default namespace.
+func (s *Stack) Default() *Namespace { return s.of(s.World.Default()) }
+
+// List returns the namespaces in creation order.
+func (s *Stack) List() []*Namespace {
+	var l []*Namespace
+	for _, n := range s.World.List() {
+		if ns := s.of(n); ns != nil {
+			l = append(l, ns)
+		}
+	}
+	return l
+}
+
+func (s *Stack) of(n *netns.Net) *Namespace {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.nss[n]
+}
