@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Runs usnet's whole test suite. It first installs what the tests need
+# (Debian packages, when run as root; Go modules come through go.mod).
+# Host tests (network namespaces, TAP) need root and skip without it.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+packages=(tshark iproute2)
+missing=()
+for p in "${packages[@]}"; do
+	dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+	if [ "$(id -u)" = 0 ]; then
+		echo "== installing ${missing[*]}"
+		export DEBIAN_FRONTEND=noninteractive
+		apt-get update -qq
+		apt-get install -y -qq "${missing[@]}" >/dev/null
+	else
+		echo "== not root: ${missing[*]} missing; the tests that need them will skip"
+	fi
+fi
+
+echo "== gofmt"
+unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
+if [ -n "$unformatted" ]; then
+	echo "gofmt would change:"; echo "$unformatted"; exit 1
+fi
+echo "== go vet"
+go vet ./...
+echo "== go test"
+go test -count=1 ./...
+echo "== go test -race (concurrent code)"
+go test -race -count=1 ./executor/... ./skb/... ./drivers/... ./netns/... ./netdev/...
