@@ -1,0 +1,75 @@
+package ipv4
+
+// DevConf is a device's IPv4 configuration (net.ipv4.conf.DEV.*), with
+// Linux's defaults.
+type DevConf struct {
+	Forwarding               bool
+	RPFilter                 int // 0 off, 1 strict, 2 loose
+	AcceptLocal              bool
+	AcceptRedirects          bool
+	SendRedirects            bool
+	AcceptSourceRoute        bool
+	LogMartians              bool
+	PromoteSecondaries       bool
+	ARPIgnore                int
+	ARPAnnounce              int
+	ARPFilter                bool
+	ARPAccept                bool
+	ARPNotify                bool
+	ProxyARP                 bool
+	IgnoreRoutesWithLinkdown bool
+}
+
+// defaultDevConf is what a new device gets (net.ipv4.conf.default.* on a
+// fresh Linux namespace).
+func defaultDevConf() DevConf {
+	return DevConf{AcceptRedirects: true, SendRedirects: true, PromoteSecondaries: true}
+}
+
+// Sysctl holds the namespace-wide IPv4 settings (net.ipv4.*).
+type Sysctl struct {
+	DefaultTTL                  uint8
+	IPFragHighThresh            int    // bytes of fragments held before new ones are dropped
+	IPFragTime                  int64  // reassembly timeout in ns (ipfrag_time, 30 s)
+	ICMPRateLimit               int64  // ns between rate-limited ICMP errors (1000 ms)
+	ICMPRateMask                uint32 // bit per ICMP type subject to the limit
+	ICMPEchoIgnoreAll           bool
+	ICMPEchoIgnoreBroadcasts    bool
+	LocalPortLow, LocalPortHigh uint16 // ip_local_port_range
+	IPNoPMTUDisc                int
+	FwdUseMTU                   bool // ip_forward_use_pmtu
+}
+
+func defaultSysctl() Sysctl {
+	return Sysctl{
+		DefaultTTL:               64,
+		IPFragHighThresh:         4 << 20,
+		IPFragTime:               30e9,
+		ICMPRateLimit:            1e9,
+		ICMPRateMask:             0x1818, // dest unreachable, source quench, time exceeded, parameter problem
+		ICMPEchoIgnoreBroadcasts: true,
+		LocalPortLow:             32768,
+		LocalPortHigh:            60999,
+	}
+}
+
+// effective combines the "all" and per-device settings the way Linux's
+// IN_DEV_* macros do: some are ORed, rp_filter and arp_ignore take the
+// maximum, forwarding is the device's own value.
+func effective(all, dev DevConf) DevConf {
+	e := dev
+	e.RPFilter = max(all.RPFilter, dev.RPFilter)
+	e.AcceptLocal = all.AcceptLocal || dev.AcceptLocal
+	e.LogMartians = all.LogMartians || dev.LogMartians
+	e.SendRedirects = all.SendRedirects || dev.SendRedirects
+	e.AcceptSourceRoute = all.AcceptSourceRoute && dev.AcceptSourceRoute
+	e.ARPIgnore = max(all.ARPIgnore, dev.ARPIgnore)
+	e.ARPAnnounce = max(all.ARPAnnounce, dev.ARPAnnounce)
+	e.ARPFilter = all.ARPFilter || dev.ARPFilter
+	e.ARPAccept = all.ARPAccept || dev.ARPAccept
+	e.ARPNotify = all.ARPNotify || dev.ARPNotify
+	e.ProxyARP = all.ProxyARP || dev.ProxyARP
+	e.PromoteSecondaries = all.PromoteSecondaries || dev.PromoteSecondaries
+	e.IgnoreRoutesWithLinkdown = all.IgnoreRoutesWithLinkdown || dev.IgnoreRoutesWithLinkdown
+	return e
+}

@@ -1,0 +1,223 @@
+package ipv4
+
+import (
+	"errors"
+	"net/netip"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/usnet/usnet/netdev"
+	"github.com/usnet/usnet/skb"
+)
+
+// rcv is the EtherType 0x0800 handler (ip_rcv + ip_rcv_finish), per batch.
+func (l *Layer) rcv(dev *netdev.Device, bt *skb.Batch) {
+	for _, b := range bt.Bufs() {
+		l.rcvOne(dev, b)
+	}
+	bt.Reset()
+}
+
+// validate checks the header as ip_rcv_core does, trims link padding and
+// returns the header, or nil after counting and freeing b.
+func (l *Layer) validate(b *skb.Buf) hdr {
+	data := b.Bytes()
+	if len(data) < hdrLen || data[0]>>4 != 4 || data[0]&0x0f < 5 {
+		l.Stats.InHdrErrors++
+		b.Free()
+		return nil
+	}
+	h := hdr(data)
+	ihl := h.ihl()
+	if len(data) < ihl || Checksum(data[:ihl]) != 0 {
+		l.Stats.InHdrErrors++
+		b.Free()
+		return nil
+	}
+	tot := h.totLen()
+	if tot > len(data) {
+		l.Stats.InTruncatedPkts++
+		b.Free()
+		return nil
+	}
+	if tot < ihl {
+		l.Stats.InHdrErrors++
+		b.Free()
+		return nil
+	}
+	b.Trim(tot)
+	return hdr(b.Bytes())
+}
+
+func (l *Layer) rcvOne(dev *netdev.Device, b *skb.Buf) {
+	l.Stats.InReceives++
+	h := l.validate(b)
+	if h == nil {
+		return
+	}
+	b.SetL3()
+	if h.ihl() > hdrLen {
+		if off := checkOptions(h[hdrLen:h.ihl()]); off >= 0 {
+			l.Stats.InHdrErrors++
+			l.icmpSend(b, dev, icmpParamProb, 0, uint32(off)<<24)
+			b.Free()
+			return
+		}
+	}
+	src, dst := h.src(), h.dst()
+	if isMartianSource(src, dev) {
+		l.Stats.InMartians++
+		b.Free()
+		return
+	}
+	var rt Route
+	var err error
+	switch {
+	case dst == limitedBroadcast || dst.IsMulticast():
+		rt = Route{Type: unix.RTN_BROADCAST, Dev: dev}
+		if dst.IsMulticast() {
+			rt.Type = unix.RTN_MULTICAST
+		}
+	case dst.As4()[0] == 0 || (dst.IsLoopback() && dev.Flags()&netdev.FlagLoopback == 0):
+		l.Stats.InMartians++ // martian destination
+		b.Free()
+		return
+	default:
+		key := FlowKey{Dst: dst, Src: src, Iif: dev.Ifindex(), Mark: b.Mark, TOS: h.tos(), Proto: h.proto()}
+		if l.router == nil {
+			err = syscall.ENETUNREACH
+		} else {
+			rt, err = l.router.RouteInput(&key, dev)
+		}
+	}
+	if err != nil {
+		l.inputError(b, dev, err)
+		return
+	}
+	switch rt.Type {
+	case unix.RTN_LOCAL, unix.RTN_BROADCAST, unix.RTN_MULTICAST:
+		l.localDeliver(b, dev, rt.Type != unix.RTN_LOCAL)
+	case unix.RTN_UNICAST:
+		l.forward(b, dev, &rt)
+	default:
+		l.Stats.InAddrErrors++
+		b.Free()
+	}
+}
+
+var limitedBroadcast = netip.AddrFrom4([4]byte{255, 255, 255, 255})
+
+// isMartianSource rejects sources no host may use (ip_route_input_slow):
+// multicast, limited broadcast, 0/8 (except for the unspecified 0.0.0.0 of
+// DHCP, allowed) and 127/8 arriving on a non-loopback device
+// (route_localnet off).
+func isMartianSource(src netip.Addr, dev *netdev.Device) bool {
+	if src.IsMulticast() || src == limitedBroadcast {
+		return true
+	}
+	a := src.As4()
+	if a[0] == 0 && src != netip.AddrFrom4([4]byte{}) {
+		return true
+	}
+	return a[0] == 127 && dev.Flags()&netdev.FlagLoopback == 0
+}
+
+// inputError is ip_error: routing failed for a received packet.
+func (l *Layer) inputError(b *skb.Buf, dev *netdev.Device, err error) {
+	var code uint8 = 255
+	switch {
+	case errors.Is(err, syscall.EHOSTUNREACH):
+		l.Stats.InAddrErrors++
+		code = icmpHostUnreach
+	case errors.Is(err, syscall.ENETUNREACH):
+		l.Stats.InAddrErrors++
+		code = icmpNetUnreach
+	case errors.Is(err, syscall.EACCES):
+		code = icmpPktFiltered
+	case errors.Is(err, syscall.EXDEV):
+		l.Stats.InMartians++ // rp_filter
+	default: // blackhole and the rest: silent
+		l.Stats.InDiscards++
+	}
+	if code != 255 && l.Forwarding(dev.Ifindex()) {
+		l.icmpSend(b, dev, icmpDestUnreach, code, 0)
+	}
+	b.Free()
+}
+
+// localDeliver is ip_local_deliver: reassemble, then hand the payload to
+// the transport protocol (ip_protocol_deliver_rcu).
+func (l *Layer) localDeliver(b *skb.Buf, dev *netdev.Device, bcast bool) {
+	h := hdr(b.Bytes())
+	if h.isFragment() {
+		b = l.frags.add(b, dev)
+		if b == nil {
+			return
+		}
+		h = hdr(b.Bytes())
+	}
+	src, dst, proto := h.src(), h.dst(), h.proto()
+	b.Pull(h.ihl())
+	b.SetL4()
+	handler := l.protos[proto]
+	if handler == nil {
+		l.Stats.InUnknownProtos++
+		if !bcast {
+			b.Push(h.ihl())
+			l.icmpSend(b, dev, icmpDestUnreach, icmpProtUnreach, 0)
+		}
+		b.Free()
+		return
+	}
+	l.Stats.InDelivers++
+	handler.Receive(b, src, dst, dev)
+}
+
+// forward is ip_forward: TTL, MTU, redirects, then output.
+func (l *Layer) forward(b *skb.Buf, dev *netdev.Device, rt *Route) {
+	if !l.Forwarding(dev.Ifindex()) {
+		l.Stats.InAddrErrors++
+		b.Free()
+		return
+	}
+	if b.PktType != skb.PacketHost {
+		l.Stats.InDiscards++
+		b.Free()
+		return
+	}
+	h := hdr(b.Bytes())
+	if h.ttl() <= 1 {
+		l.icmpSend(b, dev, icmpTimeExceeded, 0, 0)
+		l.Stats.InHdrErrors++
+		b.Free()
+		return
+	}
+	mtu := rt.mtu()
+	if h.totLen() > mtu && h.fragOff()&flagDF != 0 && b.GSOSize == 0 {
+		l.Stats.FragFails++
+		l.icmpSend(b, dev, icmpDestUnreach, icmpFragNeeded, uint32(mtu))
+		b.Free()
+		return
+	}
+	if !b.Unshare() {
+		l.Stats.OutDiscards++
+		b.Free()
+		return
+	}
+	h = hdr(b.Bytes())
+	h.decTTL()
+	if rt.Dev == dev && l.Effective(dev.Ifindex()).SendRedirects && rt.Gateway.IsValid() {
+		l.maybeRedirect(b, dev, rt)
+	}
+	l.Stats.ForwDatagrams++
+	l.finishOutput(b, rt, h.dst())
+}
+
+// mtu returns the route's effective MTU.
+func (r *Route) mtu() int {
+	if r.MTU > 0 && r.MTU < r.Dev.MTU() {
+		return r.MTU
+	}
+	return r.Dev.MTU()
+}

@@ -1,0 +1,219 @@
+package ipv4
+
+import (
+	"net/netip"
+
+	"github.com/usnet/usnet/executor"
+	"github.com/usnet/usnet/netdev"
+	"github.com/usnet/usnet/skb"
+)
+
+// FlowKey is what a route lookup is made from (struct flowi4).
+type FlowKey struct {
+	Dst, Src     netip.Addr
+	Oif, Iif     int
+	Mark         uint32
+	TOS          uint8
+	Proto        uint8
+	Sport, Dport uint16
+}
+
+// Route is the result of a lookup (what a dst_entry/rtable tells IP).
+type Route struct {
+	Type    uint8          // RTN_UNICAST, RTN_LOCAL, RTN_BROADCAST, RTN_MULTICAST...
+	Dev     *netdev.Device // output device (lo for local delivery)
+	Gateway netip.Addr     // invalid: the destination is on-link
+	Src     netip.Addr     // preferred source
+	MTU     int            // route MTU metric or PMTU exception; 0: device MTU
+	Scope   uint8
+}
+
+// NextHop returns the address to resolve for dst on this route.
+func (r *Route) NextHop(dst netip.Addr) netip.Addr {
+	if r.Gateway.IsValid() {
+		return r.Gateway
+	}
+	return dst
+}
+
+// Router is the routing decision, provided by the FIB (see package fib).
+// Errors are syscall.Errno values: ENETUNREACH, EHOSTUNREACH, EACCES
+// (prohibit), EINVAL (blackhole), EXDEV (rp_filter).
+type Router interface {
+	RouteOutput(k *FlowKey) (Route, error)
+	RouteInput(k *FlowKey, iif *netdev.Device) (Route, error)
+}
+
+// Neigh resolves next hops and pushes link-layer headers (package neigh):
+// on success b goes into out with its Ethernet header; otherwise the
+// neighbour layer keeps b until resolution and sends it itself.
+type Neigh interface {
+	Output(dev *netdev.Device, nexthop netip.Addr, b *skb.Buf, out *skb.Batch)
+}
+
+// ProtoHandler receives locally delivered datagrams of one IP protocol
+// (net_protocol.handler). b starts at the transport header, b.L3 marks the
+// IP header. It takes ownership of b.
+type ProtoHandler interface {
+	Receive(b *skb.Buf, src, dst netip.Addr, dev *netdev.Device)
+	// Error is told of an ICMP error about a datagram of this protocol
+	// that we sent (err_handler): inner is the offending datagram's IP
+	// header and at least 8 bytes of its payload.
+	Error(typ, code uint8, info uint32, inner []byte)
+}
+
+// Layer is the IPv4 state of one namespace.
+type Layer struct {
+	devs   *netdev.Table
+	exec   executor.Executor
+	pool   *skb.Pool
+	router Router
+	neigh  Neigh
+
+	Sysctl Sysctl
+	All    DevConf
+	Deflt  DevConf
+	conf   map[int]*DevConf
+	addrs  map[int][]*IfAddr
+	protos [256]ProtoHandler
+
+	addrNotify []AddrNotifier
+	routes     RouteHooks
+
+	// Segment splits GSO super-packets for devices that cannot take them;
+	// set by the TCP layer.
+	Segment SegmentFunc
+
+	ident uint32
+	frags *reassembly
+	icmp  icmpState
+	Stats Stats
+
+	// pending holds per-device output batches flushed once per executor
+	// event (Linux's xmit_more): many segments, one device call.
+	pending     map[*netdev.Device]*skb.Batch
+	pendingList []*netdev.Device
+	flush       *executor.Timer
+}
+
+// RouteHooks are how address changes reach the FIB: the kernel routes an
+// address implies (fib_magic) and the silent flushes on address deletion
+// and link down.
+type RouteHooks interface {
+	AddKernelRoute(r KernelRoute) error
+	DelKernelRoute(r KernelRoute) error
+	FlushDev(ifindex int)
+	FlushPrefsrc(src netip.Addr)
+}
+
+// KernelRoute is a route the kernel adds for an address (proto kernel).
+type KernelRoute struct {
+	Table    uint32
+	Type     uint8
+	Dst      netip.Prefix
+	Ifindex  int
+	Prefsrc  netip.Addr
+	Scope    uint8
+	Priority uint32
+}
+
+// New creates the IPv4 layer of a namespace and registers it for
+// EtherType 0x0800 on its device table. Call on the namespace executor.
+func New(devs *netdev.Table, router Router, neigh Neigh, hooks RouteHooks) *Layer {
+	n := devs.Net()
+	l := &Layer{
+		devs: devs, exec: n.Exec(), pool: n.Pool(), router: router, neigh: neigh, routes: hooks,
+		Sysctl: defaultSysctl(), All: defaultDevConf(), Deflt: defaultDevConf(),
+		conf: map[int]*DevConf{}, addrs: map[int][]*IfAddr{},
+		pending: map[*netdev.Device]*skb.Batch{},
+	}
+	l.ident = l.exec.Rand().Uint32()
+	l.frags = newReassembly(l)
+	l.icmp.init(l)
+	l.flush = l.exec.NewTimer(l.flushPending)
+	devs.AddProtocol(0x0800, l.rcv)
+	devs.Subscribe(l.devEvent)
+	n.OnExit(l.destroy)
+	return l
+}
+
+// SetRouter and SetNeigh complete the wiring when the FIB or neighbour
+// table is created after the layer.
+func (l *Layer) SetRouter(r Router, hooks RouteHooks) { l.router, l.routes = r, hooks }
+
+// SetNeigh sets the neighbour resolver.
+func (l *Layer) SetNeigh(n Neigh) { l.neigh = n }
+
+// Devices returns the namespace's device table.
+func (l *Layer) Devices() *netdev.Table { return l.devs }
+
+// Exec returns the namespace executor.
+func (l *Layer) Exec() executor.Executor { return l.exec }
+
+// Pool returns the buffer pool.
+func (l *Layer) Pool() *skb.Pool { return l.pool }
+
+// Register installs the handler of an IP protocol (inet_add_protocol).
+func (l *Layer) Register(proto uint8, h ProtoHandler) { l.protos[proto] = h }
+
+// Conf returns the configuration of a device (created with the defaults on
+// first use) for reading and writing.
+func (l *Layer) Conf(ifindex int) *DevConf {
+	c := l.conf[ifindex]
+	if c == nil {
+		d := l.Deflt
+		c = &d
+		l.conf[ifindex] = c
+	}
+	return c
+}
+
+// Effective returns a device's configuration combined with "all".
+func (l *Layer) Effective(ifindex int) DevConf { return effective(l.All, *l.Conf(ifindex)) }
+
+// Forwarding reports whether forwarding is on for a device.
+func (l *Layer) Forwarding(ifindex int) bool { return l.Conf(ifindex).Forwarding }
+
+// SetForwarding sets net.ipv4.ip_forward (= conf.all.forwarding), which, as
+// in Linux, also sets default and every device.
+func (l *Layer) SetForwarding(on bool) {
+	l.All.Forwarding, l.Deflt.Forwarding = on, on
+	for _, d := range l.devs.Devices() {
+		l.Conf(d.Ifindex()).Forwarding = on
+	}
+}
+
+func (l *Layer) devEvent(ev netdev.Event, d *netdev.Device) {
+	switch ev {
+	case netdev.EventUp:
+		for _, a := range l.addrs[d.Ifindex()] {
+			l.addKernelRoutes(a)
+		}
+	case netdev.EventDown:
+		if l.routes != nil {
+			l.routes.FlushDev(d.Ifindex())
+		}
+		l.dropPending(d)
+	case netdev.EventUnregister:
+		for len(l.addrs[d.Ifindex()]) > 0 {
+			l.removeAddr(d, l.addrs[d.Ifindex()][0], false)
+		}
+		delete(l.addrs, d.Ifindex())
+		delete(l.conf, d.Ifindex())
+		l.dropPending(d)
+	}
+}
+
+func (l *Layer) dropPending(d *netdev.Device) {
+	if bt := l.pending[d]; bt != nil {
+		bt.Free()
+	}
+}
+
+func (l *Layer) destroy() {
+	l.flush.Stop()
+	for _, bt := range l.pending {
+		bt.Free()
+	}
+	l.frags.destroy()
+}
