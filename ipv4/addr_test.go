@@ -26,9 +26,9 @@ func (r *recHooks) DelKernelRoute(k ipv4.KernelRoute) error {
 	r.log = append(r.log, "del "+fmtRoute(k))
 	return nil
 }
-func (r *recHooks) FlushDev(i int)               { r.log = append(r.log, fmt.Sprintf("flushdev %d", i)) }
-func (r *recHooks) FlushPrefsrc(a netip.Addr)    { r.log = append(r.log, "flushsrc "+a.String()) }
-func (r *recHooks) take() string                 { s := strings.Join(r.log, "; "); r.log = nil; return s }
+func (r *recHooks) FlushDev(i int)            { r.log = append(r.log, fmt.Sprintf("flushdev %d", i)) }
+func (r *recHooks) FlushPrefsrc(a netip.Addr) { r.log = append(r.log, "flushsrc "+a.String()) }
+func (r *recHooks) take() string              { s := strings.Join(r.log, "; "); r.log = nil; return s }
 
 var typeNames = map[uint8]string{1: "unicast", 2: "local", 3: "broadcast"}
 
