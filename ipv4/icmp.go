@@ -271,7 +271,7 @@ func (l *Layer) icmpError(m []byte, dev *netdev.Device) {
 			l.icmp.pmtu.UpdatePMTU(ih.dst(), mtu, l.exec.Now())
 		}
 	}
-	if h := l.protos[ih.proto()]; h != nil {
+	if h := l.handler(ih.proto()); h != nil {
 		h.Error(m[0], m[1], info, inner)
 	}
 }

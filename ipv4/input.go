@@ -160,7 +160,7 @@ func (l *Layer) localDeliver(b *skb.Buf, dev *netdev.Device, bcast bool) {
 	src, dst, proto := h.src(), h.dst(), h.proto()
 	b.Pull(h.ihl())
 	b.SetL4()
-	handler := l.protos[proto]
+	handler := l.handler(proto)
 	if handler == nil {
 		l.Stats.InUnknownProtos++
 		if !bcast {

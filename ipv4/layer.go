@@ -75,7 +75,7 @@ type Layer struct {
 	Deflt  DevConf
 	conf   map[int]*DevConf
 	addrs  map[int][]*IfAddr
-	protos [256]ProtoHandler
+	protos []protoEntry // a handful: a slice beats a 4 KiB array per namespace
 
 	addrNotify []AddrNotifier
 	routes     RouteHooks
@@ -154,7 +154,30 @@ func (l *Layer) Exec() executor.Executor { return l.exec }
 func (l *Layer) Pool() *skb.Pool { return l.pool }
 
 // Register installs the handler of an IP protocol (inet_add_protocol).
-func (l *Layer) Register(proto uint8, h ProtoHandler) { l.protos[proto] = h }
+func (l *Layer) Register(proto uint8, h ProtoHandler) {
+	for i := range l.protos {
+		if l.protos[i].proto == proto {
+			l.protos[i].h = h
+			return
+		}
+	}
+	l.protos = append(l.protos, protoEntry{proto, h})
+}
+
+type protoEntry struct {
+	proto uint8
+	h     ProtoHandler
+}
+
+// handler returns the protocol's handler, or nil.
+func (l *Layer) handler(proto uint8) ProtoHandler {
+	for i := range l.protos {
+		if l.protos[i].proto == proto {
+			return l.protos[i].h
+		}
+	}
+	return nil
+}
 
 // Conf returns the configuration of a device (created with the defaults on
 // first use) for reading and writing.

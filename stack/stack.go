@@ -12,16 +12,22 @@ import (
 
 	"github.com/usnet/usnet/drivers/loopback"
 	"github.com/usnet/usnet/executor"
+	"github.com/usnet/usnet/ipv4"
 	"github.com/usnet/usnet/netdev"
 	"github.com/usnet/usnet/netns"
+	"github.com/usnet/usnet/ping"
 	"github.com/usnet/usnet/skb"
+	"github.com/usnet/usnet/udp"
 )
 
 // Namespace is one assembled namespace: the netns.Net and its layers.
 type Namespace struct {
-	Net *netns.Net
-	Dev *netdev.Table
-	Lo  *netdev.Device
+	Net  *netns.Net
+	Dev  *netdev.Table
+	Lo   *netdev.Device
+	IPv4 *ipv4.Layer
+	UDP  *udp.Table
+	Ping *ping.Table
 }
 
 // Name returns the namespace name.
@@ -72,6 +78,9 @@ func (s *Stack) setup(n *netns.Net) error {
 		return err
 	}
 	ns.Lo = lo
+	ns.IPv4 = ipv4.New(ns.Dev, nil, nil, nil)
+	ns.UDP = udp.New(ns.IPv4)
+	ns.Ping = ping.New(ns.IPv4)
 	s.mu.Lock()
 	s.nss[n] = ns
 	s.mu.Unlock()
