@@ -103,6 +103,17 @@ func (s *Sock) SendEcho(dst netip.Addr, seq uint16, payload []byte, ttl uint8) e
 	return ip.Output(b, rt.Src, dst, 1, &rt, ipv4.SendOpts{TTL: ttl})
 }
 
+// SendMsg sends an ICMP echo request given as the whole ICMP message, as a
+// program writes it to a ping socket (ping_v4_sendmsg): type must be echo
+// (8) with code 0 (EINVAL otherwise); the identifier and checksum are
+// overwritten.
+func (s *Sock) SendMsg(msg []byte, dst netip.Addr, ttl uint8) error {
+	if len(msg) < 8 || msg[0] != 8 || msg[1] != 0 {
+		return syscall.EINVAL
+	}
+	return s.SendEcho(dst, binary.BigEndian.Uint16(msg[6:]), msg[8:], ttl)
+}
+
 // Recv pops the next reply (or a pending error).
 func (s *Sock) Recv() (r Reply, err error, ok bool) {
 	if s.err != nil {
