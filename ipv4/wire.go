@@ -3,6 +3,8 @@ package ipv4
 import (
 	"encoding/binary"
 	"net/netip"
+
+	"github.com/usnet/usnet/header"
 )
 
 // Header field offsets and constants of the IPv4 header (RFC 791).
@@ -16,49 +18,17 @@ const (
 	protoUDP  = 17
 )
 
-// sum16 adds data to a ones'-complement sum (RFC 1071), unfolded.
-func sum16(data []byte, acc uint64) uint64 {
-	for len(data) >= 8 {
-		acc += uint64(binary.BigEndian.Uint32(data)) + uint64(binary.BigEndian.Uint32(data[4:]))
-		data = data[8:]
-	}
-	for len(data) >= 2 {
-		acc += uint64(binary.BigEndian.Uint16(data))
-		data = data[2:]
-	}
-	if len(data) == 1 {
-		acc += uint64(data[0]) << 8
-	}
-	return acc
-}
-
-// fold folds a sum to 16 bits.
-func fold(acc uint64) uint16 {
-	for acc>>16 != 0 {
-		acc = acc&0xffff + acc>>16
-	}
-	return uint16(acc)
-}
-
 // Checksum returns the internet checksum of data.
-func Checksum(data []byte) uint16 { return ^fold(sum16(data, 0)) }
-
-// PseudoSum returns the unfolded sum of the TCP/UDP pseudo-header.
-func PseudoSum(src, dst netip.Addr, proto uint8, length int) uint64 {
-	s, d := src.As4(), dst.As4()
-	acc := sum16(s[:], 0)
-	acc = sum16(d[:], acc)
-	return acc + uint64(proto) + uint64(length)
-}
+func Checksum(data []byte) uint16 { return header.Checksum(data) }
 
 // TransportChecksum computes the TCP/UDP/ICMP-style checksum over seg with
 // the pseudo-header (proto 1, ICMP, has none: pass an invalid src).
 func TransportChecksum(src, dst netip.Addr, proto uint8, seg []byte) uint16 {
-	var acc uint64
+	var acc uint16
 	if src.IsValid() {
-		acc = PseudoSum(src, dst, proto, len(seg))
+		acc = header.PseudoHeaderSum(src, dst, proto, len(seg))
 	}
-	return ^fold(sum16(seg, acc))
+	return ^header.Sum(seg, acc)
 }
 
 // hdr is a validated IPv4 header view.
@@ -85,11 +55,7 @@ func (h hdr) setChecksum() {
 
 // decTTL decrements the TTL with the incremental checksum update of
 // RFC 1624 (ip_decrease_ttl).
-func (h hdr) decTTL() {
-	h[8]--
-	c := uint32(binary.BigEndian.Uint16(h[10:])) + 0x0100
-	binary.BigEndian.PutUint16(h[10:], uint16(c+(c>>16)))
-}
+func (h hdr) decTTL() { header.IPv4(h).DecTTL() }
 
 // fillHeader writes a 20-byte header with its checksum.
 func fillHeader(h []byte, tos uint8, totLen int, id uint16, frag uint16, ttl, proto uint8, src, dst netip.Addr) {
