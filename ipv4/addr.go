@@ -84,11 +84,7 @@ func (l *Layer) AddAddr(a IfAddr) (*IfAddr, error) {
 	a.Flags &^= unix.IFA_F_SECONDARY
 	na := &a
 	list := l.addrs[d.Ifindex()]
-	lastPrimary := 0
-	for i, o := range list {
-		if !o.Secondary() && na.Scope <= o.Scope {
-			lastPrimary = i + 1
-		}
+	for _, o := range list {
 		if o.sameSubnet(na) {
 			if o.Local == na.Local {
 				return nil, fmt.Errorf("address %v exists: %w", na.Prefix, syscall.EEXIST)
@@ -99,17 +95,31 @@ func (l *Layer) AddAddr(a IfAddr) (*IfAddr, error) {
 			na.Flags |= unix.IFA_F_SECONDARY
 		}
 	}
-	pos := len(list)
-	if !na.Secondary() {
-		pos = lastPrimary
-	}
-	list = append(list, nil)
-	copy(list[pos+1:], list[pos:])
-	list[pos] = na
-	l.addrs[d.Ifindex()] = list
+	l.insert(na)
 	l.notifyAddr(AddrNew, na)
 	l.addKernelRoutes(na)
 	return na, nil
+}
+
+// insert puts a into its device's list where __inet_insert_ifa does: a
+// primary after the last primary of the same or wider scope, a secondary
+// at the end.
+func (l *Layer) insert(a *IfAddr) {
+	idx := a.Dev.Ifindex()
+	list := l.addrs[idx]
+	pos := len(list)
+	if !a.Secondary() {
+		pos = 0
+		for i, o := range list {
+			if !o.Secondary() && a.Scope <= o.Scope {
+				pos = i + 1
+			}
+		}
+	}
+	list = append(list, nil)
+	copy(list[pos+1:], list[pos:])
+	list[pos] = a
+	l.addrs[idx] = list
 }
 
 // primaryFor returns the primary address of a's subnet (a itself for a
@@ -207,20 +217,10 @@ func (l *Layer) removeAddr(d *netdev.Device, a *IfAddr, promote bool) {
 		promoted.Flags &^= unix.IFA_F_SECONDARY
 		// The promoted address moves to the primaries' part of the list.
 		l.unlinkQuiet(d, promoted)
-		list := l.addrs[d.Ifindex()]
-		pos := 0
-		for i, o := range list {
-			if !o.Secondary() && promoted.Scope <= o.Scope {
-				pos = i + 1
-			}
-		}
-		list = append(list, nil)
-		copy(list[pos+1:], list[pos:])
-		list[pos] = promoted
-		l.addrs[d.Ifindex()] = list
+		l.insert(promoted)
 		l.notifyAddr(AddrNew, promoted)
 		l.addKernelRoutes(promoted)
-		for _, o := range list {
+		for _, o := range l.addrs[d.Ifindex()] {
 			if o.Secondary() && o.sameSubnet(promoted) {
 				l.addKernelRoutes(o) // their local routes take the new primary as source
 			}

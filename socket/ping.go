@@ -3,9 +3,7 @@ package socket
 import (
 	"net"
 	"net/netip"
-	"os"
 	"sync/atomic"
-	"time"
 
 	"github.com/usnet/usnet/executor"
 	"github.com/usnet/usnet/ping"
@@ -16,12 +14,8 @@ import (
 // message, ReadFrom returns echo reply messages. Addresses are *net.UDPAddr
 // with port 0, as golang.org/x/net/icmp uses for unprivileged ping.
 type PingConn struct {
-	exec     executor.Executor
-	s        *ping.Sock
-	readable signal
-	rd, wd   *deadline
-	closed   atomic.Bool
-	closeCh  chan struct{}
+	endpoint
+	s *ping.Sock
 	// TTL of outgoing requests (0: the default).
 	ttl atomic.Uint32
 }
@@ -30,7 +24,7 @@ var _ net.PacketConn = (*PingConn)(nil)
 
 // ListenPing opens a ping socket in the namespace whose ping table is t.
 func ListenPing(exec executor.Executor, t *ping.Table) (*PingConn, error) {
-	c := &PingConn{exec: exec, readable: newSignal(), rd: newDeadline(), wd: newDeadline(), closeCh: make(chan struct{})}
+	c := &PingConn{endpoint: newEndpoint(exec)}
 	var err error
 	exec.Do(func() {
 		c.s, err = t.NewSock(0)
@@ -51,39 +45,26 @@ func (c *PingConn) SetTTL(ttl int) { c.ttl.Store(uint32(ttl)) }
 func (c *PingConn) ID() uint16 { return c.s.ID }
 
 // ReadFrom returns the next echo reply message (ICMP header included).
-func (c *PingConn) ReadFrom(p []byte) (int, net.Addr, error) {
-	for {
-		if c.closed.Load() {
-			return 0, nil, opError("read", "ip4:icmp", nil, nil, "", net.ErrClosed)
+func (c *PingConn) ReadFrom(p []byte) (n int, addr net.Addr, err error) {
+	var from netip.Addr
+	var rerr error
+	err = c.waitRead(func() bool {
+		r, e, ok := c.s.Recv()
+		if ok && e == nil {
+			n = copy(p, r.Buf.Bytes())
+			from = r.From
+			r.Buf.Free()
 		}
-		var n int
-		var from netip.Addr
-		var err error
-		var ok bool
-		c.exec.Do(func() {
-			var r ping.Reply
-			r, err, ok = c.s.Recv()
-			if ok && err == nil {
-				n = copy(p, r.Buf.Bytes())
-				from = r.From
-				r.Buf.Free()
-			}
-		})
-		if ok {
-			if err != nil {
-				return 0, nil, opError("read", "ip4:icmp", nil, nil, "recvfrom", err)
-			}
-			return n, &net.UDPAddr{IP: from.AsSlice()}, nil
-		}
-		if c.rd.expired() {
-			return 0, nil, opError("read", "ip4:icmp", nil, nil, "", os.ErrDeadlineExceeded)
-		}
-		select {
-		case <-c.readable:
-		case <-c.rd.done():
-		case <-c.closeCh:
-		}
+		rerr = e
+		return ok
+	})
+	if err == nil {
+		err = rerr
 	}
+	if err != nil {
+		return 0, nil, opError("read", "ip4:icmp", nil, nil, "recvfrom", err)
+	}
+	return n, &net.UDPAddr{IP: from.AsSlice()}, nil
 }
 
 // WriteTo sends an echo request message to addr (*net.UDPAddr or *net.IPAddr).
@@ -114,22 +95,12 @@ func (c *PingConn) WriteTo(p []byte, addr net.Addr) (int, error) {
 
 // Close closes the socket.
 func (c *PingConn) Close() error {
-	if c.closed.Swap(true) {
+	if !c.markClosed() {
 		return opError("close", "ip4:icmp", nil, nil, "", net.ErrClosed)
 	}
-	close(c.closeCh)
 	c.exec.Do(c.s.Close)
 	return nil
 }
 
 // LocalAddr returns the wildcard address with the echo identifier as port.
 func (c *PingConn) LocalAddr() net.Addr { return &net.UDPAddr{IP: net.IPv4zero, Port: int(c.s.ID)} }
-
-// SetDeadline sets both deadlines.
-func (c *PingConn) SetDeadline(t time.Time) error { c.rd.set(t); c.wd.set(t); return nil }
-
-// SetReadDeadline sets the read deadline.
-func (c *PingConn) SetReadDeadline(t time.Time) error { c.rd.set(t); return nil }
-
-// SetWriteDeadline sets the write deadline.
-func (c *PingConn) SetWriteDeadline(t time.Time) error { c.wd.set(t); return nil }

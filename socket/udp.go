@@ -4,8 +4,6 @@ import (
 	"net"
 	"net/netip"
 	"os"
-	"sync/atomic"
-	"time"
 
 	"github.com/usnet/usnet/executor"
 	"github.com/usnet/usnet/udp"
@@ -14,12 +12,8 @@ import (
 // UDPConn is a UDP socket as a net.PacketConn and, when connected, a
 // net.Conn.
 type UDPConn struct {
-	exec     executor.Executor
-	s        *udp.Sock
-	readable signal
-	rd, wd   *deadline
-	closed   atomic.Bool
-	closeCh  chan struct{}
+	endpoint
+	s *udp.Sock
 }
 
 var (
@@ -61,7 +55,7 @@ func DialUDP(exec executor.Executor, t *udp.Table, laddr, raddr netip.AddrPort) 
 }
 
 func newUDPConn(exec executor.Executor, t *udp.Table) *UDPConn {
-	c := &UDPConn{exec: exec, readable: newSignal(), rd: newDeadline(), wd: newDeadline(), closeCh: make(chan struct{})}
+	c := &UDPConn{endpoint: newEndpoint(exec)}
 	exec.Do(func() {
 		c.s = t.NewSock()
 		c.s.OnReadable = c.readable.raise
@@ -95,36 +89,22 @@ func (c *UDPConn) remote() net.Addr {
 
 // ReadFromUDPAddrPort reads one datagram, blocking until one arrives, the
 // read deadline passes or the socket closes.
-func (c *UDPConn) ReadFromUDPAddrPort(p []byte) (int, netip.AddrPort, error) {
-	for {
-		if c.closed.Load() {
-			return 0, netip.AddrPort{}, net.ErrClosed
+func (c *UDPConn) ReadFromUDPAddrPort(p []byte) (n int, from netip.AddrPort, err error) {
+	var rerr error
+	err = c.waitRead(func() bool {
+		d, e, ok := c.s.Recv()
+		if ok && e == nil {
+			n = copy(p, d.Buf.Bytes())
+			from = d.From
+			d.Buf.Free()
 		}
-		var n int
-		var from netip.AddrPort
-		var err error
-		var ok bool
-		c.exec.Do(func() {
-			var d udp.Datagram
-			d, err, ok = c.s.Recv()
-			if ok && err == nil {
-				n = copy(p, d.Buf.Bytes())
-				from = d.From
-				d.Buf.Free()
-			}
-		})
-		if ok {
-			return n, from, err
-		}
-		if c.rd.expired() {
-			return 0, netip.AddrPort{}, os.ErrDeadlineExceeded
-		}
-		select {
-		case <-c.readable:
-		case <-c.rd.done():
-		case <-c.closeCh:
-		}
+		rerr = e
+		return ok
+	})
+	if err == nil {
+		err = rerr
 	}
+	return n, from, err
 }
 
 // ReadFrom implements net.PacketConn.
@@ -189,10 +169,9 @@ func (c *UDPConn) Write(p []byte) (int, error) {
 
 // Close closes the socket; blocked reads return net.ErrClosed.
 func (c *UDPConn) Close() error {
-	if c.closed.Swap(true) {
+	if !c.markClosed() {
 		return opError("close", "udp", nil, nil, "", net.ErrClosed)
 	}
-	close(c.closeCh)
 	c.exec.Do(c.s.Close)
 	return nil
 }
@@ -202,16 +181,3 @@ func (c *UDPConn) LocalAddr() net.Addr { return c.local() }
 
 // RemoteAddr returns the connected peer, or nil.
 func (c *UDPConn) RemoteAddr() net.Addr { return c.remote() }
-
-// SetDeadline sets both deadlines.
-func (c *UDPConn) SetDeadline(t time.Time) error {
-	c.rd.set(t)
-	c.wd.set(t)
-	return nil
-}
-
-// SetReadDeadline sets the read deadline.
-func (c *UDPConn) SetReadDeadline(t time.Time) error { c.rd.set(t); return nil }
-
-// SetWriteDeadline sets the write deadline.
-func (c *UDPConn) SetWriteDeadline(t time.Time) error { c.wd.set(t); return nil }

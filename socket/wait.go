@@ -4,7 +4,10 @@ import (
 	"net"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
+
+	"github.com/usnet/usnet/executor"
 )
 
 // signal is a level-free wake-up: the executor side calls raise, a waiting
@@ -86,3 +89,61 @@ func opError(op, network string, src, dst net.Addr, syscallName string, err erro
 	}
 	return &net.OpError{Op: op, Net: network, Source: src, Addr: dst, Err: err}
 }
+
+// endpoint is the goroutine-side state every socket type shares: the
+// executor, the readiness signal its endpoint raises, the deadlines and
+// the closed state.
+type endpoint struct {
+	exec     executor.Executor
+	readable signal
+	rd, wd   *deadline
+	closed   atomic.Bool
+	closeCh  chan struct{}
+}
+
+func newEndpoint(exec executor.Executor) endpoint {
+	return endpoint{exec: exec, readable: newSignal(), rd: newDeadline(), wd: newDeadline(), closeCh: make(chan struct{})}
+}
+
+// waitRead runs try on the executor until it reports that it got something
+// (or an error), waiting between tries for readiness, the read deadline or
+// Close. It returns net.ErrClosed or os.ErrDeadlineExceeded when those
+// end the wait.
+func (e *endpoint) waitRead(try func() bool) error {
+	for {
+		if e.closed.Load() {
+			return net.ErrClosed
+		}
+		var got bool
+		e.exec.Do(func() { got = try() })
+		if got {
+			return nil
+		}
+		if e.rd.expired() {
+			return os.ErrDeadlineExceeded
+		}
+		select {
+		case <-e.readable:
+		case <-e.rd.done():
+		case <-e.closeCh:
+		}
+	}
+}
+
+// markClosed records Close; it reports false if it was closed already.
+func (e *endpoint) markClosed() bool {
+	if e.closed.Swap(true) {
+		return false
+	}
+	close(e.closeCh)
+	return true
+}
+
+// SetDeadline sets both deadlines.
+func (e *endpoint) SetDeadline(t time.Time) error { e.rd.set(t); e.wd.set(t); return nil }
+
+// SetReadDeadline sets the read deadline.
+func (e *endpoint) SetReadDeadline(t time.Time) error { e.rd.set(t); return nil }
+
+// SetWriteDeadline sets the write deadline.
+func (e *endpoint) SetWriteDeadline(t time.Time) error { e.wd.set(t); return nil }
