@@ -2,7 +2,4 @@ module github.com/usnet/usnet
 
 go 1.26.8
 
-require (
-	golang.org/x/net v0.62.0 // indirect
-	golang.org/x/sys v0.49.0 // indirect
-)
+require golang.org/x/sys v0.49.0
