@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-packages=(tshark iproute2)
+packages=(tshark iproute2 iputils-ping socat curl iperf3)
 missing=()
 for p in "${packages[@]}"; do
 	dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
@@ -28,7 +28,14 @@ if [ -n "$unformatted" ]; then
 fi
 echo "== go vet"
 go vet ./...
+(cd bench && go vet ./...)
 echo "== go test"
 go test -count=1 ./...
 echo "== go test -race (concurrent code)"
-go test -race -count=1 ./executor/... ./skb/... ./drivers/... ./netns/... ./netdev/...
+go test -race -count=1 ./executor/... ./skb/... ./drivers/... ./netns/... ./netdev/... ./neigh/... ./arp/... ./framedio/... ./socket/...
+echo "== comparison benchmarks, smoke mode (checks the suite runs, not speed)"
+smoke_log=$(mktemp)
+if ! (cd bench && go run ./cmd/bench -smoke) >"$smoke_log" 2>&1; then
+	cat "$smoke_log"; rm -f "$smoke_log"; exit 1
+fi
+rm -f "$smoke_log"; echo "   ok"

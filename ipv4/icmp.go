@@ -282,6 +282,12 @@ func (l *Layer) PortUnreachable(orig *skb.Buf, dev *netdev.Device) {
 	l.icmpSend(orig, dev, icmpDestUnreach, icmpPortUnreach, 0)
 }
 
+// HostUnreachable sends ICMP host unreachable about orig (which starts at
+// its IP header): neighbour resolution failed (arp_error_report).
+func (l *Layer) HostUnreachable(orig *skb.Buf, dev *netdev.Device) {
+	l.icmpSend(orig, dev, icmpDestUnreach, icmpHostUnreach, 0)
+}
+
 // ICMPErrno maps an ICMP error to the errno a socket reports
 // (icmp_err_convert).
 func ICMPErrno(typ, code uint8) error {

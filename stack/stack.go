@@ -10,9 +10,11 @@ import (
 	"sync"
 	"syscall"
 
+	"github.com/usnet/usnet/arp"
 	"github.com/usnet/usnet/drivers/loopback"
 	"github.com/usnet/usnet/executor"
 	"github.com/usnet/usnet/ipv4"
+	"github.com/usnet/usnet/neigh"
 	"github.com/usnet/usnet/netdev"
 	"github.com/usnet/usnet/netns"
 	"github.com/usnet/usnet/ping"
@@ -26,8 +28,12 @@ type Namespace struct {
 	Dev  *netdev.Table
 	Lo   *netdev.Device
 	IPv4 *ipv4.Layer
-	UDP  *udp.Table
-	Ping *ping.Table
+	// ARP resolves IPv4 next hops into Neigh, the namespace's IPv4
+	// neighbour table.
+	ARP   *arp.ARP
+	Neigh *neigh.Table
+	UDP   *udp.Table
+	Ping  *ping.Table
 }
 
 // Name returns the namespace name.
@@ -79,6 +85,14 @@ func (s *Stack) setup(n *netns.Net) error {
 	}
 	ns.Lo = lo
 	ns.IPv4 = ipv4.New(ns.Dev, nil, nil, nil)
+	inet := &inetAddrs{l: ns.IPv4}
+	ns.ARP = arp.New(ns.Dev, inet)
+	ns.ARP.Unreachable = func(dev *netdev.Device, b *skb.Buf) {
+		ns.IPv4.HostUnreachable(b, dev)
+		b.Free()
+	}
+	ns.Neigh = ns.ARP.Neigh()
+	ns.IPv4.SetNeigh(ns.Neigh)
 	ns.UDP = udp.New(ns.IPv4)
 	ns.Ping = ping.New(ns.IPv4)
 	s.mu.Lock()
