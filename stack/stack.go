@@ -6,7 +6,10 @@
 package stack
 
 import (
+	"context"
 	"fmt"
+	"net"
+	"net/netip"
 	"sync"
 	"syscall"
 
@@ -32,8 +35,12 @@ type Namespace struct {
 	// neighbour table.
 	ARP   *arp.ARP
 	Neigh *neigh.Table
-	UDP   *udp.Table
-	Ping  *ping.Table
+
+	// TCP sockets, set when the tcp package is wired (see net.go).
+	dialTCP   func(ctx context.Context, to netip.AddrPort) (net.Conn, error)
+	listenTCP func(at netip.AddrPort) (net.Listener, error)
+	UDP       *udp.Table
+	Ping      *ping.Table
 }
 
 // Name returns the namespace name.

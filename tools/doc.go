@@ -1,0 +1,18 @@
+// Package tools holds the small network programs `usnet` ships (ping, nc,
+// http) written against a namespace's socket API, so they run the same on
+// an in-process namespace (stack.Namespace) and on a daemon's namespace
+// through the socket proxy (sockproxy.Client).
+package tools
+
+import (
+	"context"
+	"net"
+)
+
+// Namespace is the socket API the tools need; stack.Namespace and
+// sockproxy.Client provide it.
+type Namespace interface {
+	DialContext(ctx context.Context, network, addr string) (net.Conn, error)
+	Listen(network, addr string) (net.Listener, error)
+	ListenPacket(network, addr string) (net.PacketConn, error)
+}

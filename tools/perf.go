@@ -1,0 +1,562 @@
+package tools
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// usnet perf speaks iperf3's control protocol (TCP tests only) so that the
+// stock iperf3 client or server can be the peer. The protocol: the client
+// opens a control connection and sends a 37-byte cookie; the server drives
+// the client through states, one signed byte each; parameters and results
+// are JSON objects preceded by their length (4 bytes, big-endian); each
+// data stream is a further connection that starts with the same cookie.
+
+// iperf3 states (iperf_api.h).
+const (
+	stTestStart       = 1
+	stTestRunning     = 2
+	stTestEnd         = 4
+	stParamExchange   = 9
+	stCreateStreams   = 10
+	stServerTerminate = 11
+	stClientTerminate = 12
+	stExchangeResults = 13
+	stDisplayResults  = 14
+	stIperfDone       = 16
+	stAccessDenied    = -1
+	stServerError     = -2
+)
+
+const (
+	cookieLen     = 37
+	defaultBlock  = 128 << 10
+	perfVersion   = "usnet-perf 3.12"
+	maxJSONLength = 1 << 20
+)
+
+// perfParams are the client's test parameters (the subset usnet uses;
+// unknown keys are ignored, as iperf3 does).
+type perfParams struct {
+	TCP           bool   `json:"tcp,omitempty"`
+	UDP           bool   `json:"udp,omitempty"`
+	Omit          int    `json:"omit"`
+	Time          int    `json:"time"`
+	Num           int64  `json:"num"`
+	BlockCount    int64  `json:"blockcount"`
+	Parallel      int    `json:"parallel"`
+	Reverse       bool   `json:"reverse,omitempty"`
+	Len           int    `json:"len"`
+	PacingTimer   int    `json:"pacing_timer,omitempty"`
+	ClientVersion string `json:"client_version,omitempty"`
+}
+
+type perfStream struct {
+	ID          int         `json:"id"`
+	Bytes       int64       `json:"bytes"`
+	Retransmits json.Number `json:"retransmits"`
+	Jitter      float64     `json:"jitter"`
+	Errors      int         `json:"errors"`
+	Packets     int         `json:"packets"`
+	StartTime   float64     `json:"start_time"`
+	EndTime     float64     `json:"end_time"`
+}
+
+type perfResults struct {
+	CPUUtilTotal   float64      `json:"cpu_util_total"`
+	CPUUtilUser    float64      `json:"cpu_util_user"`
+	CPUUtilSystem  float64      `json:"cpu_util_system"`
+	SenderHasRetr  json.Number  `json:"sender_has_retransmits"`
+	CongestionUsed string       `json:"congestion_used,omitempty"`
+	Streams        []perfStream `json:"streams"`
+}
+
+func writeState(c net.Conn, s int8) error {
+	_, err := c.Write([]byte{byte(s)})
+	return err
+}
+
+func readState(c net.Conn) (int8, error) {
+	var b [1]byte
+	if _, err := io.ReadFull(c, b[:]); err != nil {
+		return 0, err
+	}
+	return int8(b[0]), nil
+}
+
+func writeJSON(c net.Conn, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	msg := make([]byte, 4+len(b))
+	binary.BigEndian.PutUint32(msg, uint32(len(b)))
+	copy(msg[4:], b)
+	_, err = c.Write(msg)
+	return err
+}
+
+func readJSON(c net.Conn, v any) error {
+	var l [4]byte
+	if _, err := io.ReadFull(c, l[:]); err != nil {
+		return err
+	}
+	n := binary.BigEndian.Uint32(l[:])
+	if n > maxJSONLength {
+		return fmt.Errorf("perf: JSON message of %d bytes", n)
+	}
+	b := make([]byte, n)
+	if _, err := io.ReadFull(c, b); err != nil {
+		return err
+	}
+	return json.Unmarshal(b, v)
+}
+
+func newCookie() []byte {
+	const chars = "abcdefghijklmnopqrstuvwxyz234567"
+	c := make([]byte, cookieLen)
+	rand.Read(c[:cookieLen-1])
+	for i := range cookieLen - 1 {
+		c[i] = chars[int(c[i])%len(chars)]
+	}
+	c[cookieLen-1] = 0
+	return c
+}
+
+// PerfReport is one side's view of a finished test.
+type PerfReport struct {
+	Bytes    int64         // payload bytes this side sent or received
+	Duration time.Duration // of the data phase
+	Sender   bool
+	Peer     int64 // bytes the peer reports
+}
+
+// Bitrate is the goodput in bits per second.
+func (r PerfReport) Bitrate() float64 {
+	if r.Duration <= 0 {
+		return 0
+	}
+	return float64(r.Bytes) * 8 / r.Duration.Seconds()
+}
+
+// counter counts stream bytes while the test runs.
+type counter struct{ n atomic.Int64 }
+
+// sendLoop writes blocks until stop closes or limit bytes are sent.
+func sendLoop(c net.Conn, block int, limit int64, stop <-chan struct{}, n *counter) {
+	buf := make([]byte, block)
+	for i := range buf {
+		buf[i] = byte(i)
+	}
+	for {
+		select {
+		case <-stop:
+			return
+		default:
+		}
+		w := buf
+		if limit > 0 {
+			left := limit - n.n.Load()
+			if left <= 0 {
+				return
+			}
+			if int64(len(w)) > left {
+				w = w[:left]
+			}
+		}
+		k, err := c.Write(w)
+		n.n.Add(int64(k))
+		if err != nil {
+			return
+		}
+	}
+}
+
+// recvLoop reads until the stream closes.
+func recvLoop(c net.Conn, block int, n *counter) {
+	buf := make([]byte, max(block, 64<<10))
+	for {
+		k, err := c.Read(buf)
+		n.n.Add(int64(k))
+		if err != nil {
+			return
+		}
+	}
+}
+
+// PerfServe runs an iperf3-compatible server on addr in ns: one test at a
+// time until ctx ends (or after one test when once is set).
+func PerfServe(ctx context.Context, ns Namespace, addr string, once bool, log io.Writer) error {
+	l, err := ns.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	defer l.Close()
+	stop := context.AfterFunc(ctx, func() { l.Close() })
+	defer stop()
+	if log != nil {
+		fmt.Fprintf(log, "-----------------------------------------------------------\nServer listening on %s (usnet perf)\n-----------------------------------------------------------\n", l.Addr())
+	}
+	for {
+		c, err := l.Accept()
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return err
+		}
+		rep, err := serveTest(c, l)
+		c.Close()
+		if log != nil {
+			if err != nil {
+				fmt.Fprintf(log, "perf: test failed: %v\n", err)
+			} else {
+				printReport(log, rep)
+			}
+		}
+		if once {
+			return err
+		}
+	}
+}
+
+// serveTest runs one test on control connection c, accepting its data
+// streams on l.
+func serveTest(c net.Conn, l net.Listener) (PerfReport, error) {
+	var rep PerfReport
+	cookie := make([]byte, cookieLen)
+	if _, err := io.ReadFull(c, cookie); err != nil {
+		return rep, err
+	}
+	if err := writeState(c, stParamExchange); err != nil {
+		return rep, err
+	}
+	var p perfParams
+	if err := readJSON(c, &p); err != nil {
+		return rep, err
+	}
+	if p.UDP {
+		writeState(c, stServerError)
+		binary.Write(c, binary.BigEndian, int32(1)) // i_errno: unsupported
+		binary.Write(c, binary.BigEndian, int32(0))
+		return rep, errors.New("UDP tests are not supported")
+	}
+	p.Parallel = max(p.Parallel, 1)
+	if p.Len <= 0 {
+		p.Len = defaultBlock
+	}
+	if err := writeState(c, stCreateStreams); err != nil {
+		return rep, err
+	}
+	var streams []net.Conn
+	defer func() {
+		for _, s := range streams {
+			s.Close()
+		}
+	}()
+	for len(streams) < p.Parallel {
+		s, err := l.Accept()
+		if err != nil {
+			return rep, err
+		}
+		got := make([]byte, cookieLen)
+		s.SetReadDeadline(time.Now().Add(10 * time.Second))
+		if _, err := io.ReadFull(s, got); err != nil || string(got) != string(cookie) {
+			s.Close() // a stranger (or another client): iperf3 refuses it
+			continue
+		}
+		s.SetReadDeadline(time.Time{})
+		streams = append(streams, s)
+	}
+	if err := writeState(c, stTestStart); err != nil {
+		return rep, err
+	}
+	if err := writeState(c, stTestRunning); err != nil {
+		return rep, err
+	}
+	start := time.Now()
+	counters := make([]*counter, len(streams))
+	stopSend := make(chan struct{})
+	var wg sync.WaitGroup
+	for i, s := range streams {
+		counters[i] = &counter{}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if p.Reverse {
+				sendLoop(s, p.Len, 0, stopSend, counters[i])
+			} else {
+				recvLoop(s, p.Len, counters[i])
+			}
+		}()
+	}
+	// Wait for the client's TEST_END.
+	for {
+		st, err := readState(c)
+		if err != nil {
+			close(stopSend)
+			return rep, err
+		}
+		if st == stTestEnd {
+			break
+		}
+		if st == stClientTerminate {
+			close(stopSend)
+			return rep, errors.New("client terminated the test")
+		}
+	}
+	close(stopSend)
+	rep.Duration = time.Since(start)
+	if !p.Reverse {
+		// The sender has stopped: drain what is in flight.
+		for _, s := range streams {
+			s.SetReadDeadline(time.Now().Add(2 * time.Second))
+		}
+	}
+	wg.Wait() // the senders stop at once; receivers drain until EOF or the deadline
+	if err := writeState(c, stExchangeResults); err != nil {
+		return rep, err
+	}
+	var theirs perfResults
+	if err := readJSON(c, &theirs); err != nil {
+		return rep, err
+	}
+	mine := perfResults{SenderHasRetr: "0", CongestionUsed: "cubic"}
+	if p.Reverse {
+		mine.SenderHasRetr = "1"
+	} else {
+		mine.SenderHasRetr = "-1"
+	}
+	for i := range streams {
+		id := 1
+		if i > 0 {
+			id = i + 2 // iperf3 numbers streams 1, 3, 4, ...
+		}
+		b := counters[i].n.Load()
+		rep.Bytes += b
+		mine.Streams = append(mine.Streams, perfStream{ID: id, Bytes: b, Retransmits: "0", EndTime: rep.Duration.Seconds()})
+	}
+	for _, s := range theirs.Streams {
+		rep.Peer += s.Bytes
+	}
+	rep.Sender = p.Reverse
+	if err := writeJSON(c, mine); err != nil {
+		return rep, err
+	}
+	if err := writeState(c, stDisplayResults); err != nil {
+		return rep, err
+	}
+	if st, err := readState(c); err != nil || st != stIperfDone {
+		// iperf3 clients close right after IPERF_DONE; a missing one is
+		// not worth failing a finished test.
+		_ = st
+	}
+	return rep, nil
+}
+
+// PerfOptions are iperf3 client options usnet perf supports.
+type PerfOptions struct {
+	Duration time.Duration // -t (10 s); ignored when Bytes is set
+	Bytes    int64         // -n
+	Reverse  bool          // -R: the server sends
+	Parallel int           // -P
+	Block    int           // -l
+}
+
+// PerfClient runs one TCP test against an iperf3 server at addr.
+func PerfClient(ctx context.Context, ns Namespace, addr string, o PerfOptions, out io.Writer) (PerfReport, error) {
+	var rep PerfReport
+	if o.Duration <= 0 {
+		o.Duration = 10 * time.Second
+	}
+	o.Parallel = max(o.Parallel, 1)
+	if o.Block <= 0 {
+		o.Block = defaultBlock
+	}
+	c, err := ns.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return rep, err
+	}
+	defer c.Close()
+	stop := context.AfterFunc(ctx, func() { c.Close() })
+	defer stop()
+	if out != nil {
+		fmt.Fprintf(out, "Connecting to host %s\n", addr)
+	}
+	cookie := newCookie()
+	if _, err := c.Write(cookie); err != nil {
+		return rep, err
+	}
+	var streams []net.Conn
+	defer func() {
+		for _, s := range streams {
+			s.Close()
+		}
+	}()
+	counters := []*counter{}
+	stopSend := make(chan struct{})
+	var wg sync.WaitGroup
+	var start time.Time
+	ended := false
+	for {
+		st, err := readState(c)
+		if err != nil {
+			return rep, fmt.Errorf("perf: control connection: %w", err)
+		}
+		switch st {
+		case stParamExchange:
+			p := perfParams{TCP: true, Time: int(o.Duration / time.Second), Num: o.Bytes, Parallel: o.Parallel,
+				Reverse: o.Reverse, Len: o.Block, PacingTimer: 1000, ClientVersion: "3.12"}
+			if p.Time == 0 {
+				p.Time = 1
+			}
+			if err := writeJSON(c, p); err != nil {
+				return rep, err
+			}
+		case stCreateStreams:
+			for range o.Parallel {
+				s, err := ns.DialContext(ctx, "tcp", addr)
+				if err != nil {
+					return rep, err
+				}
+				streams = append(streams, s)
+				if _, err := s.Write(cookie); err != nil {
+					return rep, err
+				}
+				if out != nil {
+					fmt.Fprintf(out, "[%3d] local %s connected to %s\n", len(streams)+4, s.LocalAddr(), s.RemoteAddr())
+				}
+			}
+		case stTestStart:
+		case stTestRunning:
+			start = time.Now()
+			for _, s := range streams {
+				n := &counter{}
+				counters = append(counters, n)
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					if o.Reverse {
+						recvLoop(s, o.Block, n)
+					} else {
+						sendLoop(s, o.Block, o.Bytes, stopSend, n)
+					}
+				}()
+			}
+			// The test ends by time, or when the byte count is sent.
+			done := make(chan struct{})
+			go func() { wg.Wait(); close(done) }()
+			var timer <-chan time.Time
+			if o.Bytes == 0 || o.Reverse {
+				timer = time.After(o.Duration)
+			}
+			select {
+			case <-timer:
+			case <-done:
+			case <-ctx.Done():
+				writeState(c, stClientTerminate)
+				return rep, ctx.Err()
+			}
+			close(stopSend)
+			rep.Duration = time.Since(start)
+			if !o.Reverse {
+				wg.Wait()
+			}
+			ended = true
+			if err := writeState(c, stTestEnd); err != nil {
+				return rep, err
+			}
+		case stExchangeResults:
+			if o.Reverse {
+				for _, s := range streams {
+					s.SetReadDeadline(time.Now().Add(2 * time.Second))
+				}
+				wg.Wait()
+			}
+			mine := perfResults{CongestionUsed: "cubic", SenderHasRetr: "1"}
+			if o.Reverse {
+				mine.SenderHasRetr = "-1"
+			}
+			for i, n := range counters {
+				id := 1
+				if i > 0 {
+					id = i + 2
+				}
+				rep.Bytes += n.n.Load()
+				mine.Streams = append(mine.Streams, perfStream{ID: id, Bytes: n.n.Load(), Retransmits: "0", EndTime: rep.Duration.Seconds()})
+			}
+			if err := writeJSON(c, mine); err != nil {
+				return rep, err
+			}
+			var theirs perfResults
+			if err := readJSON(c, &theirs); err != nil {
+				return rep, err
+			}
+			for _, s := range theirs.Streams {
+				rep.Peer += s.Bytes
+			}
+		case stDisplayResults:
+			writeState(c, stIperfDone)
+			rep.Sender = !o.Reverse
+			if out != nil {
+				printReport(out, rep)
+				fmt.Fprintf(out, "\niperf Done.\n")
+			}
+			if !ended {
+				return rep, errors.New("perf: server ended the test early")
+			}
+			return rep, nil
+		case stAccessDenied:
+			return rep, errors.New("perf: the server is busy running a test")
+		case stServerError:
+			return rep, errors.New("perf: the server reported an error")
+		case stServerTerminate:
+			return rep, errors.New("perf: the server terminated the test")
+		default:
+			return rep, fmt.Errorf("perf: unexpected state %d", st)
+		}
+	}
+}
+
+func printReport(w io.Writer, r PerfReport) {
+	role, peer := "receiver", "sender"
+	if r.Sender {
+		role, peer = "sender", "receiver"
+	}
+	fmt.Fprintf(w, "[ ID] Interval           Transfer     Bitrate\n")
+	fmt.Fprintf(w, "[  5]   0.00-%-5.2f  sec  %s  %s  %s\n", r.Duration.Seconds(), humanBytes(r.Bytes), humanBits(r.Bitrate()), role)
+	if r.Duration > 0 {
+		fmt.Fprintf(w, "[  5]   0.00-%-5.2f  sec  %s  %s  %s\n", r.Duration.Seconds(), humanBytes(r.Peer),
+			humanBits(float64(r.Peer)*8/r.Duration.Seconds()), peer)
+	}
+}
+
+func humanBytes(n int64) string {
+	f := float64(n)
+	for _, u := range []string{"Bytes", "KBytes", "MBytes", "GBytes"} {
+		if f < 1024 || u == "GBytes" {
+			return fmt.Sprintf("%6.2f %s", f, u)
+		}
+		f /= 1024
+	}
+	return ""
+}
+
+func humanBits(f float64) string {
+	for _, u := range []string{"bits/sec", "Kbits/sec", "Mbits/sec", "Gbits/sec"} {
+		if f < 1000 || u == "Gbits/sec" {
+			return fmt.Sprintf("%6.2f %s", f, u)
+		}
+		f /= 1000
+	}
+	return ""
+}
