@@ -1,0 +1,65 @@
+package ipcompat
+
+import (
+	"bytes"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/usnet/usnet/iproute"
+)
+
+// TestMonitorCompat runs iproute2's `ip monitor all` and `usnet ip
+// monitor all` side by side on one kernel namespace while the namespace
+// is configured, and requires identical output.
+func TestMonitorCompat(t *testing.T) {
+	ipBin, err := exec.LookPath("ip")
+	if err != nil {
+		t.Skip("ipcompat: iproute2's ip is not installed")
+	}
+	ns, dial := KernelTarget{}.Setup(t)
+	for _, obj := range []string{"all", "route"} {
+		t.Run(obj, func(t *testing.T) {
+			var ref bytes.Buffer
+			cmd := exec.Command(ipBin, "-n", ns, "monitor", obj)
+			cmd.Stdout = &ref
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			var got, gotErr bytes.Buffer
+			done, finished := make(chan struct{}), make(chan int)
+			go func() {
+				finished <- iproute.Run([]string{"-n", ns, "monitor", obj},
+					iproute.Options{Stdout: &got, Stderr: &gotErr, Dial: dial, Done: done})
+			}()
+			time.Sleep(500 * time.Millisecond) // both subscribed
+			for _, line := range []string{
+				"link add m0 type veth peer name m1", "link set m0 up", "link set m1 up",
+				"addr add 10.9.0.1/24 dev m0", "route add 10.8.0.0/16 via 10.9.0.2",
+				"rule add pref 10 from 1.2.3.4 lookup 10",
+				"neigh add 10.9.0.7 lladdr 00:11:22:33:44:55 dev m0", "neigh del 10.9.0.7 dev m0",
+				"rule del pref 10", "route del 10.8.0.0/16", "addr del 10.9.0.1/24 dev m0", "link del m0",
+			} {
+				var e bytes.Buffer
+				if code := iproute.Run(append([]string{"-n", ns}, strings.Fields(line)...),
+					iproute.Options{Stderr: &e, Dial: dial}); code != 0 {
+					t.Fatalf("ip %s: exit %d: %s", line, code, e.String())
+				}
+			}
+			time.Sleep(time.Second)
+			close(done)
+			if code := <-finished; code != 0 {
+				t.Errorf("usnet ip monitor: exit %d: %s", code, gotErr.String())
+			}
+			cmd.Process.Kill()
+			cmd.Wait()
+			if got.String() != ref.String() {
+				t.Errorf("monitor %s differs:\n--- usnet ip\n%s--- iproute2\n%s", obj, got.String(), ref.String())
+			}
+			if n := strings.Count(ref.String(), "\n"); n < 5 {
+				t.Errorf("iproute2 printed only %d lines", n)
+			}
+		})
+	}
+}
