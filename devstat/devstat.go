@@ -1,0 +1,154 @@
+// Package devstat is `usnet stat`: per-device throughput, packet rates and
+// drops, sampled over rtnetlink (RTM_GETLINK dumps with IFLA_STATS64), so
+// it reads a usnet daemon's namespace and a kernel namespace alike — the
+// columns of illumos' vndstat plus packets per second.
+package devstat
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"sort"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/usnet/usnet/iproute"
+	"github.com/usnet/usnet/netlink"
+	"github.com/usnet/usnet/netlink/rtmsg"
+)
+
+// Sample is one device's counters at one time.
+type Sample struct {
+	Name  string
+	Index int32
+	Stats rtmsg.LinkStats64
+}
+
+// Collect dumps every link with its 64-bit statistics.
+func Collect(c *iproute.Conn) ([]Sample, error) {
+	req := make([]byte, unix.SizeofIfInfomsg)
+	var out []Sample
+	err := c.Dump(unix.RTM_GETLINK, req, func(h netlink.Header, data []byte) error {
+		if h.Type != unix.RTM_NEWLINK {
+			return nil
+		}
+		var l rtmsg.Link
+		if err := l.UnmarshalBinary(data); err != nil {
+			return err
+		}
+		s := Sample{Name: l.Name, Index: l.Index}
+		if l.Stats64 != nil {
+			s.Stats = *l.Stats64
+		}
+		out = append(out, s)
+		return nil
+	})
+	sort.Slice(out, func(i, j int) bool { return out[i].Index < out[j].Index })
+	return out, err
+}
+
+// Row is one device's rates over an interval.
+type Row struct {
+	Name    string  `json:"name"`
+	RxBps   float64 `json:"rx_bytes_per_sec"`
+	RxPps   float64 `json:"rx_packets_per_sec"`
+	TxBps   float64 `json:"tx_bytes_per_sec"`
+	TxPps   float64 `json:"tx_packets_per_sec"`
+	RxDrops uint64  `json:"rx_drops"` // rx_dropped + rx_missed_errors (ring or buffer full) in the interval
+	TxDrops uint64  `json:"tx_drops"` // tx_dropped in the interval (usnet counts flow-control refusals here)
+	Errors  uint64  `json:"errors"`
+}
+
+// Rates compares two samples taken dt apart; devices absent from prev
+// are measured from zero (the first report is since boot, as vndstat's).
+func Rates(prev, cur []Sample, dt time.Duration) []Row {
+	old := map[int32]rtmsg.LinkStats64{}
+	for _, s := range prev {
+		old[s.Index] = s.Stats
+	}
+	sec := dt.Seconds()
+	if sec <= 0 {
+		sec = 1
+	}
+	rows := make([]Row, 0, len(cur))
+	for _, s := range cur {
+		o := old[s.Index]
+		n := s.Stats
+		d := func(a, b uint64) uint64 {
+			if a < b {
+				return a // counters reset (device re-created)
+			}
+			return a - b
+		}
+		rows = append(rows, Row{
+			Name:    s.Name,
+			RxBps:   float64(d(n.RxBytes, o.RxBytes)) / sec,
+			RxPps:   float64(d(n.RxPackets, o.RxPackets)) / sec,
+			TxBps:   float64(d(n.TxBytes, o.TxBytes)) / sec,
+			TxPps:   float64(d(n.TxPackets, o.TxPackets)) / sec,
+			RxDrops: d(n.RxDropped, o.RxDropped) + d(n.RxMissedErrors, o.RxMissedErrors),
+			TxDrops: d(n.TxDropped, o.TxDropped),
+			Errors:  d(n.RxErrors, o.RxErrors) + d(n.TxErrors, o.TxErrors),
+		})
+	}
+	return rows
+}
+
+// Print writes rows as a table (header included) or, with asJSON, as one
+// JSON array per interval.
+func Print(w io.Writer, rows []Row, asJSON bool) error {
+	if asJSON {
+		b, err := json.Marshal(rows)
+		if err != nil {
+			return err
+		}
+		_, err = fmt.Fprintf(w, "%s\n", b)
+		return err
+	}
+	fmt.Fprintf(w, "%-16s %10s %10s %10s %10s %9s %9s %7s\n", "name", "rx B/s", "rx pps", "tx B/s", "tx pps", "rx drops", "tx drops", "errors")
+	for _, r := range rows {
+		fmt.Fprintf(w, "%-16s %10s %10s %10s %10s %9d %9d %7d\n", r.Name, human(r.RxBps), human(r.RxPps), human(r.TxBps), human(r.TxPps), r.RxDrops, r.TxDrops, r.Errors)
+	}
+	return nil
+}
+
+// human prints a rate with a K/M/G suffix as vndstat does.
+func human(v float64) string {
+	switch {
+	case v >= 1e9:
+		return fmt.Sprintf("%.1fG", v/1e9)
+	case v >= 1e6:
+		return fmt.Sprintf("%.1fM", v/1e6)
+	case v >= 1e3:
+		return fmt.Sprintf("%.1fK", v/1e3)
+	}
+	return fmt.Sprintf("%.0f", v)
+}
+
+// Run samples every interval, count times (0: forever), printing each
+// interval's rates; the first report covers the time since the devices
+// were created.
+func Run(c *iproute.Conn, interval time.Duration, count int, asJSON bool, w io.Writer) error {
+	var prev []Sample
+	last := time.Time{}
+	for i := 0; count == 0 || i < count; i++ {
+		if i > 0 {
+			time.Sleep(interval)
+		}
+		cur, err := Collect(c)
+		if err != nil {
+			return err
+		}
+		now := time.Now()
+		dt := interval
+		if !last.IsZero() {
+			dt = now.Sub(last)
+		}
+		if err := Print(w, Rates(prev, cur, dt), asJSON); err != nil {
+			return err
+		}
+		prev, last = cur, now
+	}
+	return nil
+}

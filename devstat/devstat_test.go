@@ -1,0 +1,90 @@
+package devstat
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/usnet/usnet/iproute"
+	"github.com/usnet/usnet/netlink/rtmsg"
+)
+
+func TestRates(t *testing.T) {
+	prev := []Sample{{Name: "eth0", Index: 2, Stats: rtmsg.LinkStats64{RxBytes: 1000, RxPackets: 10, TxDropped: 1}}}
+	cur := []Sample{
+		{Name: "eth0", Index: 2, Stats: rtmsg.LinkStats64{RxBytes: 3000, RxPackets: 30, TxBytes: 500, TxPackets: 5, TxDropped: 4, RxMissedErrors: 2}},
+		{Name: "new0", Index: 3, Stats: rtmsg.LinkStats64{TxBytes: 100}},
+	}
+	rows := Rates(prev, cur, 2*time.Second)
+	r := rows[0]
+	if r.RxBps != 1000 || r.RxPps != 10 || r.TxBps != 250 || r.TxPps != 2.5 || r.TxDrops != 3 || r.RxDrops != 2 {
+		t.Fatalf("eth0 %+v", r)
+	}
+	if rows[1].TxBps != 50 {
+		t.Fatalf("new device measured from zero: %+v", rows[1])
+	}
+	var out bytes.Buffer
+	Print(&out, rows, true)
+	var back []Row
+	if err := json.Unmarshal(out.Bytes(), &back); err != nil || len(back) != 2 {
+		t.Fatalf("json %s: %v", out.String(), err)
+	}
+	out.Reset()
+	Print(&out, rows, false)
+	if !strings.Contains(out.String(), "eth0") || !strings.Contains(out.String(), "1.0K") {
+		t.Fatalf("table:\n%s", out.String())
+	}
+}
+
+// TestCollectKernel reads a kernel namespace's counters while the kernel
+// moves traffic over a veth pair in it.
+func TestCollectKernel(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to create a kernel network namespace")
+	}
+	ns := fmt.Sprintf("usnet-stat-%d", os.Getpid())
+	sh := func(args ...string) {
+		if out, err := exec.Command(args[0], args[1:]...).CombinedOutput(); err != nil {
+			t.Fatalf("%v: %v\n%s", args, err, out)
+		}
+	}
+	sh("ip", "netns", "add", ns)
+	defer exec.Command("ip", "netns", "del", ns).Run()
+	sh("ip", "-n", ns, "link", "add", "sta", "type", "veth", "peer", "name", "stb")
+	sh("ip", "-n", ns, "addr", "add", "10.77.0.1/24", "dev", "sta")
+	sh("ip", "-n", ns, "link", "set", "sta", "up")
+	sh("ip", "-n", ns, "link", "set", "stb", "up")
+	tr, err := iproute.DialKernel(ns)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := iproute.NewConn(tr)
+	defer c.Close()
+	before, err := Collect(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Unanswered ARP requests leave by a: tx packets on a, rx on b.
+	exec.Command("ip", "netns", "exec", ns, "ping", "-c", "2", "-i", "0.2", "-W", "1", "10.77.0.9").Run()
+	after, err := Collect(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var a, b Row
+	for _, r := range Rates(before, after, time.Second) {
+		switch r.Name {
+		case "sta":
+			a = r
+		case "stb":
+			b = r
+		}
+	}
+	if a.TxPps == 0 || b.RxPps == 0 || a.TxBps < 42*a.TxPps {
+		t.Fatalf("a %+v b %+v", a, b)
+	}
+}
