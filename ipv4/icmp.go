@@ -46,9 +46,10 @@ type icmpState struct {
 	global     float64
 	lastGlobal time.Duration
 	peers      map[netip.Addr]*peerLimit
-	// Echo receives echo replies.
-	echo EchoHandler
-	pmtu PMTUUpdater
+	// Echo receives echo replies, echoErr errors about echo requests.
+	echo    EchoHandler
+	echoErr func(typ, code uint8, info uint32, inner []byte)
+	pmtu    PMTUUpdater
 }
 
 type peerLimit struct {
@@ -68,6 +69,12 @@ func (s *icmpState) init(l *Layer) {
 	s.global = icmpMsgsBurst
 	s.peers = map[netip.Addr]*peerLimit{}
 	l.Register(protoICMP, icmpProto{l})
+}
+
+// SetEchoErrorHandler registers the receiver of ICMP errors about echo
+// requests this namespace sent (the ping sockets).
+func (l *Layer) SetEchoErrorHandler(h func(typ, code uint8, info uint32, inner []byte)) {
+	l.icmp.echoErr = h
 }
 
 // SetEchoHandler installs the receiver of echo replies (ping sockets).
@@ -183,7 +190,14 @@ func (l *Layer) maybeRedirect(b *skb.Buf, dev *netdev.Device, rt *Route) {
 // icmpProto is ICMP's receive side (icmp_rcv).
 type icmpProto struct{ l *Layer }
 
-func (p icmpProto) Error(typ, code uint8, info uint32, inner []byte) {}
+// Error hands errors about our echo requests to the ping sockets
+// (ping_err); errors about other ICMP messages are dropped.
+func (p icmpProto) Error(typ, code uint8, info uint32, inner []byte) {
+	ihl := int(inner[0]&0x0f) * 4
+	if p.l.icmp.echoErr != nil && len(inner) >= ihl+8 && inner[ihl] == icmpEcho {
+		p.l.icmp.echoErr(typ, code, info, inner)
+	}
+}
 
 func (p icmpProto) Receive(b *skb.Buf, src, dst netip.Addr, dev *netdev.Device) {
 	l := p.l

@@ -3,6 +3,8 @@ package ipv4
 import (
 	"net/netip"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/usnet/usnet/executor"
 	"github.com/usnet/usnet/netdev"
 	"github.com/usnet/usnet/skb"
@@ -209,6 +211,13 @@ func (l *Layer) SetForwarding(on bool) {
 func (l *Layer) devEvent(ev netdev.Event, d *netdev.Device) {
 	switch ev {
 	case netdev.EventUp:
+		if d.Flags()&netdev.FlagLoopback != 0 && len(l.addrs[d.Ifindex()]) == 0 {
+			// inetdev_event: loopback gets 127.0.0.1/8 when it first
+			// comes up without an address.
+			lo := netip.AddrFrom4([4]byte{127, 0, 0, 1})
+			l.AddAddr(IfAddr{Dev: d, Local: lo, Prefix: netip.PrefixFrom(lo, 8), Scope: unix.RT_SCOPE_HOST})
+			return
+		}
 		for _, a := range l.addrs[d.Ifindex()] {
 			l.addKernelRoutes(a)
 		}

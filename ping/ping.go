@@ -47,6 +47,7 @@ type Table struct {
 func New(ip *ipv4.Layer) *Table {
 	t := &Table{ip: ip, socks: map[uint16]*Sock{}, next: uint16(ip.Exec().Rand().Uint32())}
 	ip.SetEchoHandler(t.receive)
+	ip.SetEchoErrorHandler(t.icmpError)
 	return t
 }
 
@@ -158,6 +159,27 @@ func (t *Table) receive(b *skb.Buf, src, dst netip.Addr) {
 	}
 	s.queue = append(s.queue, Reply{Buf: b, From: src, TTL: ttl})
 	s.queued += b.Len()
+	if s.OnReadable != nil {
+		s.OnReadable()
+	}
+}
+
+// icmpError reports an ICMP error about one of our echo requests to its
+// socket (ping_err). Linux queues it on the socket's error queue when
+// IP_RECVERR is set, which every ping program sets; usnet's ping sockets
+// behave as if it always were: the next Recv returns the error.
+func (t *Table) icmpError(typ, code uint8, info uint32, inner []byte) {
+	ihl := int(inner[0]&0x0f) * 4
+	id := binary.BigEndian.Uint16(inner[ihl+4:])
+	s := t.socks[id]
+	if s == nil {
+		return
+	}
+	dst := netip.AddrFrom4([4]byte(inner[16:20]))
+	if s.Remote.IsValid() && s.Remote != dst {
+		return
+	}
+	s.err = ipv4.ICMPErrno(typ, code)
 	if s.OnReadable != nil {
 		s.OnReadable()
 	}

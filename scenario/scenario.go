@@ -30,6 +30,11 @@ type Link struct {
 type Topology struct {
 	Namespaces []string
 	Links      []Link
+	// Addrs, Forwarding (namespace names) and Routes configure IPv4;
+	// every namespace also gets lo up with 127.0.0.1/8.
+	Addrs      []Addr
+	Forwarding []string
+	Routes     []Route
 	// Capture lists "ns/dev" devices to record (one pcapng each).
 	Capture []string
 }
@@ -86,10 +91,10 @@ type Options struct {
 	OutDir string // "" writes nothing
 }
 
-// Run builds topo, runs wl and returns the summary; with an OutDir it
-// writes one pcapng per captured device and summary.json there.
-func Run(topo Topology, wl Workload, opts Options) (*Summary, error) {
-	s, err := stack.NewSim(opts.Seed)
+// Build creates topo on a new simulation seeded with seed: namespaces,
+// veth links (up), then the IPv4 configuration.
+func Build(topo Topology, seed uint64) (*World, error) {
+	s, err := stack.NewSim(seed)
 	if err != nil {
 		return nil, err
 	}
@@ -113,6 +118,20 @@ func Run(topo Topology, wl Workload, opts Options) (*Summary, error) {
 		a.Up()
 		b.Up()
 	}
+	if err := configureIP(topo, w); err != nil {
+		return nil, err
+	}
+	return w, nil
+}
+
+// Run builds topo, runs wl and returns the summary; with an OutDir it
+// writes one pcapng per captured device and summary.json there.
+func Run(topo Topology, wl Workload, opts Options) (*Summary, error) {
+	w, err := Build(topo, opts.Seed)
+	if err != nil {
+		return nil, err
+	}
+	s := w.Stack
 	sum := &Summary{Scenario: opts.Name, Seed: opts.Seed, Results: map[string]any{}}
 	var caps []*capture.Capture
 	var files []*os.File

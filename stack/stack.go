@@ -16,6 +16,7 @@ import (
 	"github.com/usnet/usnet/arp"
 	"github.com/usnet/usnet/drivers/loopback"
 	"github.com/usnet/usnet/executor"
+	"github.com/usnet/usnet/fib"
 	"github.com/usnet/usnet/ipv4"
 	"github.com/usnet/usnet/neigh"
 	"github.com/usnet/usnet/netdev"
@@ -35,6 +36,8 @@ type Namespace struct {
 	// neighbour table.
 	ARP   *arp.ARP
 	Neigh *neigh.Table
+	// FIB holds the routing tables and rules.
+	FIB *fib.FIB
 
 	// TCP sockets, set when the tcp package is wired (see net.go).
 	dialTCP   func(ctx context.Context, to netip.AddrPort) (net.Conn, error)
@@ -92,7 +95,8 @@ func (s *Stack) setup(n *netns.Net) error {
 	}
 	ns.Lo = lo
 	ns.IPv4 = ipv4.New(ns.Dev, nil, nil, nil)
-	inet := &inetAddrs{l: ns.IPv4}
+	ns.FIB = fib.New(ns.IPv4)
+	inet := &inetAddrs{l: ns.IPv4, router: ns.FIB}
 	ns.ARP = arp.New(ns.Dev, inet)
 	ns.ARP.Unreachable = func(dev *netdev.Device, b *skb.Buf) {
 		ns.IPv4.HostUnreachable(b, dev)

@@ -9,7 +9,14 @@ import (
 )
 
 var commands = map[string]func(args []string) error{
-	"run": cmdRun,
+	"run":    cmdRun,
+	"daemon": cmdDaemon,
+	"ip":     cmdIP,
+	"ping":   cmdPing,
+	"nc":     cmdNC,
+	"http":   cmdHTTP,
+	"perf":   cmdPerf,
+	"stat":   cmdStat,
 }
 
 func usage() {
@@ -17,6 +24,18 @@ func usage() {
 
 commands:
   run [--seed N] [--out DIR]   run the embedded default scenario on virtual time
+  daemon [--socket PATH]       host namespaces and serve rtnetlink and sockets
+  ip [-n NS] [-j] OBJECT ...   iproute2's ip against the daemon (--kernel: the kernel)
+  ping [-n NS] [-c N] DEST     ICMP echo from a daemon namespace
+  nc [-n NS] [-l] [-u] [HOST] PORT
+                               netcat through a daemon namespace
+  http [-n NS] serve DIR [--addr A] | get URL [-o FILE]
+  perf [-n NS] -s | -c HOST    iperf3-compatible server or client
+  stat [-n NS] [-j] [INTERVAL [COUNT]]
+                               per-device rates and drops
+
+The daemon's socket is $USNET_SOCKET, else /run/usnet/usnet.sock (root)
+or $XDG_RUNTIME_DIR/usnet.sock.
 `)
 }
 

@@ -33,7 +33,7 @@ func TestMonitorCompat(t *testing.T) {
 				finished <- iproute.Run([]string{"-n", ns, "monitor", obj},
 					iproute.Options{Stdout: &got, Stderr: &gotErr, Dial: dial, Done: done})
 			}()
-			time.Sleep(500 * time.Millisecond) // both subscribed
+			time.Sleep(1500 * time.Millisecond) // both subscribed, even on a loaded machine
 			for _, line := range []string{
 				"link add m0 type veth peer name m1", "link set m0 up", "link set m1 up",
 				"addr add 10.9.0.1/24 dev m0", "route add 10.8.0.0/16 via 10.9.0.2",
@@ -47,7 +47,7 @@ func TestMonitorCompat(t *testing.T) {
 					t.Fatalf("ip %s: exit %d: %s", line, code, e.String())
 				}
 			}
-			time.Sleep(time.Second)
+			time.Sleep(2 * time.Second)
 			close(done)
 			if code := <-finished; code != 0 {
 				t.Errorf("usnet ip monitor: exit %d: %s", code, gotErr.String())

@@ -1,0 +1,160 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"strconv"
+	"time"
+
+	"github.com/usnet/usnet/tools"
+)
+
+// nsFlag adds -n NS to a command's flags.
+func nsFlag(fs *flag.FlagSet) *string {
+	return fs.String("n", "", "namespace in the usnet daemon (default: the default namespace)")
+}
+
+// interrupted is a context cancelled by ^C.
+func interrupted() (context.Context, context.CancelFunc) {
+	return signal.NotifyContext(context.Background(), os.Interrupt)
+}
+
+func cmdPing(args []string) error {
+	fs := flag.NewFlagSet("ping", flag.ContinueOnError)
+	ns := nsFlag(fs)
+	count := fs.Int("c", 0, "stop after COUNT replies")
+	interval := fs.Float64("i", 1, "seconds between requests")
+	size := fs.Int("s", 56, "payload bytes")
+	wait := fs.Float64("W", 2, "seconds to wait for the last reply")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return errors.New("usage: usnet ping [-n NS] [-c N] [-i S] [-s SIZE] DEST")
+	}
+	api, err := openNamespace(*ns)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := interrupted()
+	defer cancel()
+	_, err = tools.Ping(ctx, api, fs.Arg(0), tools.PingOptions{
+		Count: *count, Interval: time.Duration(*interval * float64(time.Second)), Size: *size,
+		Timeout: time.Duration(*wait * float64(time.Second)),
+	}, os.Stdout)
+	if tools.IsNoReply(err) {
+		os.Exit(1)
+	}
+	return err
+}
+
+func cmdNC(args []string) error {
+	fs := flag.NewFlagSet("nc", flag.ContinueOnError)
+	ns := nsFlag(fs)
+	listen := fs.Bool("l", false, "listen for one connection")
+	udp := fs.Bool("u", false, "UDP")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	var host, port string
+	switch fs.NArg() {
+	case 1:
+		port = fs.Arg(0)
+	case 2:
+		host, port = fs.Arg(0), fs.Arg(1)
+	default:
+		return errors.New("usage: usnet nc [-n NS] [-l] [-u] [HOST] PORT")
+	}
+	if _, err := strconv.ParseUint(port, 10, 16); err != nil {
+		return fmt.Errorf("bad port %q", port)
+	}
+	api, err := openNamespace(*ns)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := interrupted()
+	defer cancel()
+	return tools.NC(ctx, api, host+":"+port, tools.NCOptions{Listen: *listen, UDP: *udp}, os.Stdin, os.Stdout)
+}
+
+func cmdHTTP(args []string) error {
+	if len(args) < 1 {
+		return errors.New("usage: usnet http [-n NS] serve DIR [--addr A] | get URL [-o FILE]")
+	}
+	fs := flag.NewFlagSet("http", flag.ContinueOnError)
+	ns := nsFlag(fs)
+	addr := fs.String("addr", ":80", "serve: listen address")
+	out := fs.String("o", "-", "get: output file")
+	// -n may come before the verb.
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	rest := fs.Args()
+	if len(rest) < 2 {
+		return errors.New("usage: usnet http [-n NS] serve DIR [--addr A] | get URL [-o FILE]")
+	}
+	verb, arg := rest[0], rest[1]
+	if err := fs.Parse(rest[2:]); err != nil {
+		return err
+	}
+	api, err := openNamespace(*ns)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := interrupted()
+	defer cancel()
+	switch verb {
+	case "serve":
+		return tools.HTTPServe(ctx, api, arg, *addr, os.Stderr)
+	case "get":
+		w, err := tools.CreateOutput(*out)
+		if err != nil {
+			return err
+		}
+		n, sum, err := tools.HTTPGet(ctx, api, arg, w)
+		if cerr := w.Close(); err == nil {
+			err = cerr
+		}
+		if err == nil {
+			fmt.Fprintf(os.Stderr, "%d bytes, sha256 %s\n", n, sum)
+		}
+		return err
+	}
+	return fmt.Errorf("http: unknown verb %q", verb)
+}
+
+func cmdPerf(args []string) error {
+	fs := flag.NewFlagSet("perf", flag.ContinueOnError)
+	ns := nsFlag(fs)
+	server := fs.Bool("s", false, "run as server")
+	once := fs.Bool("1", false, "server: exit after one test")
+	client := fs.String("c", "", "run as client to HOST")
+	port := fs.Int("p", 5201, "port")
+	secs := fs.Float64("t", 10, "client: seconds to transmit")
+	bytes := fs.Int64("n", 0, "client: bytes to transmit (instead of -t)")
+	reverse := fs.Bool("R", false, "client: the server sends")
+	parallel := fs.Int("P", 1, "client: parallel streams")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *server == (*client != "") {
+		return errors.New("usage: usnet perf [-n NS] -s [-1] [-p PORT] | -c HOST [-p PORT] [-t S] [-n BYTES] [-R] [-P N]")
+	}
+	api, err := openNamespace(*ns)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := interrupted()
+	defer cancel()
+	if *server {
+		return tools.PerfServe(ctx, api, fmt.Sprintf(":%d", *port), *once, os.Stdout)
+	}
+	_, err = tools.PerfClient(ctx, api, fmt.Sprintf("%s:%d", *client, *port), tools.PerfOptions{
+		Duration: time.Duration(*secs * float64(time.Second)), Bytes: *bytes, Reverse: *reverse, Parallel: *parallel,
+	}, os.Stdout)
+	return err
+}

@@ -1,0 +1,65 @@
+// Package daemon is the transport of `usnet daemon`: it hosts a real-time
+// stack and serves rtnetlink (package rtnl) to local clients over a unix
+// socket, and gives those clients a Go side (Dial, NetlinkConn).
+//
+// # Socket
+//
+// The daemon listens on a SOCK_SEQPACKET unix socket, so that every
+// netlink datagram keeps its boundary both ways. Its path is $USNET_SOCKET
+// when set, else /run/usnet/usnet.sock for root and
+// $XDG_RUNTIME_DIR/usnet.sock for others (DefaultPath). The socket file
+// is mode 0660.
+//
+// # Hello
+//
+// A connection starts with one hello datagram from the client, fields
+// separated by NUL bytes:
+//
+//	"USNET1" NUL verb NUL argument
+//
+// verbs:
+//
+//	rtnetlink   argument: namespace name ("" = default). Binds a netlink
+//	            socket in it; the connection then carries netlink.
+//	socket      argument: namespace name. The connection then carries the
+//	            socket proxy's requests (package sockproxy): TCP, UDP and
+//	            ping sockets in that namespace, data over passed
+//	            descriptors.
+//	netns-add   argument: name. `ip netns add`.
+//	netns-del   argument: name. `ip netns del`.
+//	netns-list  no argument. `ip netns list`.
+//	netns-id    argument: name. The namespace's id (decimal), which
+//	            netlink attributes naming a namespace carry.
+//
+// The daemon answers with one datagram: "OK" NUL payload, or
+// "ERR" NUL errno (decimal) NUL message. The payload is the netlink port
+// id (decimal) for rtnetlink, the namespace names separated by NUL for
+// netns-list (the default namespace is not listed, as `ip netns list`
+// does not list the initial one), and empty otherwise. After a netns-*
+// answer the daemon closes the connection.
+//
+// # Netlink phase
+//
+// After "OK" the client sends netlink request datagrams exactly as to an
+// AF_NETLINK socket and receives replies and notifications. Socket
+// options travel in band as control datagrams of 16 bytes, which no
+// netlink datagram can be (their first four bytes, read as nlmsg_len,
+// exceed the datagram):
+//
+//	"USNETCTL" op:u32 arg:u32   (host byte order)
+//	op 1 join group arg, 2 leave group arg,
+//	   3 set option arg on, 4 set option arg off (NETLINK_CAP_ACK,
+//	     NETLINK_EXT_ACK, NETLINK_GET_STRICT_CHK), 5 receive buffer arg bytes
+//
+// They are applied in order with the requests and not answered. A receive
+// queue overrun, which recvmsg reports as ENOBUFS on a real netlink
+// socket, reaches the client as the datagram "USNETERR" errno:u32, and
+// NetlinkConn.Recv returns that errno.
+//
+// # Access
+//
+// The daemon reads the peer's credentials with SO_PEERCRED. Root and the
+// daemon's own user may change things; any other user gets read-only
+// access: every request but RTM_GET* answers EPERM, as Linux answers a
+// process without CAP_NET_ADMIN, and netns-add/del answer EPERM.
+package daemon

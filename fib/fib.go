@@ -1,0 +1,485 @@
+package fib
+
+import (
+	"fmt"
+	"net/netip"
+	"slices"
+	"sort"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/usnet/usnet/ipv4"
+	"github.com/usnet/usnet/netdev"
+)
+
+// maxTables bounds the number of routing tables of a namespace.
+const maxTables = 4096
+
+// FIB is a namespace's routing state.
+type FIB struct {
+	l      *ipv4.Layer
+	devs   *netdev.Table
+	tables map[uint32]*table
+	rules  []Rule
+	notify []Notifier
+	pmtu   pmtuCache
+	sysctl Sysctl
+	seed   uint32
+}
+
+// New creates the FIB of l's namespace with tables local, main and
+// default and the three default rules, and wires it into l.
+func New(l *ipv4.Layer) *FIB {
+	f := &FIB{
+		l: l, devs: l.Devices(), tables: map[uint32]*table{},
+		sysctl: Sysctl{MTUExpires: 600 * time.Second, MinPMTU: 552, MaxPMTUEntries: 4096},
+		seed:   l.Exec().Rand().Uint32(),
+	}
+	for _, id := range []uint32{unix.RT_TABLE_LOCAL, unix.RT_TABLE_MAIN, unix.RT_TABLE_DEFAULT} {
+		f.tables[id] = newTable(id)
+	}
+	f.rules = []Rule{
+		defaultRule(0, unix.RT_TABLE_LOCAL),
+		defaultRule(32766, unix.RT_TABLE_MAIN),
+		defaultRule(32767, unix.RT_TABLE_DEFAULT),
+	}
+	f.pmtu.init()
+	l.SetRouter(f, f)
+	l.SetPMTU(f)
+	f.devs.Subscribe(f.devEvent)
+	return f
+}
+
+func defaultRule(prio, table uint32) Rule {
+	return Rule{Priority: prio, Action: unix.FR_ACT_TO_TBL, Table: table, SuppressPrefixLen: -1, SuppressIfgroup: -1, Protocol: unix.RTPROT_KERNEL}
+}
+
+// Sysctl returns the FIB's settings for changing.
+func (f *FIB) Sysctl() *Sysctl { return &f.sysctl }
+
+// Subscribe registers a notifier.
+func (f *FIB) Subscribe(n Notifier) { f.notify = append(f.notify, n) }
+
+func (f *FIB) emit(ev Event, r *Route, rule *Rule, info Info) {
+	for _, n := range f.notify {
+		n(ev, r, rule, info)
+	}
+}
+
+// Len is the number of routes in all tables.
+func (f *FIB) Len() int {
+	n := 0
+	for _, t := range f.tables {
+		n += t.nroute
+	}
+	return n
+}
+
+// Tables lists the table ids in use, ascending.
+func (f *FIB) Tables() []uint32 {
+	ids := make([]uint32, 0, len(f.tables))
+	for id := range f.tables {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+// Walk visits the routes of one table (0: every table, in the kernel's
+// dump order: table ids ascending... local last as the kernel's hash
+// order puts 255 after main) until fn returns false.
+func (f *FIB) Walk(tableID uint32, fn func(*Route) bool) {
+	if tableID != 0 {
+		if t := f.tables[tableID]; t != nil {
+			t.walk(fn)
+		}
+		return
+	}
+	for _, id := range f.dumpOrder() {
+		if !f.tables[id].walk(fn) {
+			return
+		}
+	}
+}
+
+// dumpOrder is the order the kernel dumps tables in: its table hash has
+// 256 buckets indexed by id&255, walked from 0, so main (254) comes before
+// local (255), and numbered tables by their low byte.
+func (f *FIB) dumpOrder() []uint32 {
+	ids := f.Tables()
+	sort.SliceStable(ids, func(i, j int) bool {
+		if ids[i]&255 != ids[j]&255 {
+			return ids[i]&255 < ids[j]&255
+		}
+		return ids[i] < ids[j]
+	})
+	return ids
+}
+
+func (f *FIB) table(id uint32, create bool) (*table, error) {
+	if id == 0 {
+		id = unix.RT_TABLE_MAIN
+	}
+	t := f.tables[id]
+	if t == nil && create {
+		if len(f.tables) >= maxTables {
+			return nil, fmt.Errorf("too many routing tables: %w", syscall.ENOBUFS)
+		}
+		t = newTable(id)
+		f.tables[id] = t
+	}
+	return t, nil
+}
+
+func (f *FIB) dev(ifindex int) *netdev.Device { return f.devs.ByIndex(ifindex) }
+
+// Add inserts r (fib_table_insert) with the semantics of the netlink
+// flags NLM_F_CREATE, EXCL, REPLACE and APPEND.
+func (f *FIB) Add(r Route, nlflags uint16, info Info) error {
+	if err := f.validate(&r); err != nil {
+		return err
+	}
+	t, err := f.table(r.Table, nlflags&unix.NLM_F_CREATE != 0)
+	if err != nil {
+		return err
+	}
+	if t == nil {
+		return fmt.Errorf("FIB table does not exist: %w", syscall.ENOENT)
+	}
+	r.Table = t.id
+	var match, same *Route
+	for _, o := range t.aliases(r.Dst) {
+		if o.TOS == r.TOS && o.Priority == r.Priority {
+			if match == nil {
+				match = o
+			}
+			if sameRoute(o, &r) {
+				same = o
+			}
+		}
+	}
+	nr := &r
+	switch {
+	case match != nil && nlflags&unix.NLM_F_EXCL != 0:
+		return fmt.Errorf("route exists: %w", syscall.EEXIST)
+	case match != nil && nlflags&unix.NLM_F_REPLACE != 0:
+		// The replaced entry leaves silently; the new one is notified
+		// with NLM_F_REPLACE, as rtmsg_fib does.
+		t.remove(match)
+		t.insertAt(nr, false)
+		info.NlFlags = unix.NLM_F_REPLACE
+		f.emit(RouteAdd, nr, nil, info)
+		return nil
+	case same != nil:
+		return fmt.Errorf("route exists: %w", syscall.EEXIST)
+	case nlflags&unix.NLM_F_CREATE == 0:
+		return fmt.Errorf("no such route: %w", syscall.ENOENT)
+	}
+	t.insertAt(nr, nlflags&unix.NLM_F_APPEND != 0)
+	// The notification's flags are fib_table_insert's, not the request's.
+	info.NlFlags = unix.NLM_F_CREATE | unix.NLM_F_EXCL | nlflags&unix.NLM_F_APPEND
+	f.emit(RouteAdd, nr, nil, info)
+	return nil
+}
+
+// sameRoute reports whether two aliases of one prefix are the same route
+// (fib_table_insert's duplicate check: type, scope, nexthops).
+func sameRoute(a, b *Route) bool {
+	if a.Type != b.Type || a.Scope != b.Scope || a.Prefsrc != b.Prefsrc || len(a.Nexthops) != len(b.Nexthops) {
+		return false
+	}
+	for i := range a.Nexthops {
+		x, y := a.Nexthops[i], b.Nexthops[i]
+		if x.Gateway != y.Gateway || x.Ifindex != y.Ifindex || max(x.Weight, 1) != max(y.Weight, 1) {
+			return false
+		}
+	}
+	return true
+}
+
+// validate checks and completes a route as fib_create_info and
+// fib_check_nh do.
+func (f *FIB) validate(r *Route) error {
+	if !r.Dst.IsValid() || !r.Dst.Addr().Is4() {
+		return fmt.Errorf("invalid prefix: %w", syscall.EINVAL)
+	}
+	r.Dst = r.Dst.Masked()
+	if r.Type == 0 {
+		r.Type = unix.RTN_UNICAST
+	}
+	if r.Type > unix.RTN_XRESOLVE {
+		return fmt.Errorf("invalid route type: %w", syscall.EINVAL)
+	}
+	if r.Scope > unix.RT_SCOPE_HOST {
+		return fmt.Errorf("invalid scope: %w", syscall.EINVAL)
+	}
+	switch r.Type {
+	case unix.RTN_BLACKHOLE, unix.RTN_UNREACHABLE, unix.RTN_PROHIBIT, unix.RTN_THROW:
+		for _, nh := range r.Nexthops {
+			if nh.Gateway.IsValid() || nh.Ifindex != 0 {
+				return fmt.Errorf("nexthop is not allowed for this route type: %w", syscall.EINVAL)
+			}
+		}
+		r.Nexthops = []Nexthop{{Weight: 1}}
+		return nil
+	}
+	if len(r.Nexthops) == 0 {
+		return fmt.Errorf("no nexthop: %w", syscall.EINVAL)
+	}
+	if r.Type == unix.RTN_LOCAL && r.Scope == unix.RT_SCOPE_UNIVERSE {
+		r.Scope = unix.RT_SCOPE_HOST
+	}
+	if r.Scope == unix.RT_SCOPE_HOST && r.Type != unix.RTN_LOCAL {
+		return fmt.Errorf("invalid scope: %w", syscall.EINVAL)
+	}
+	for i := range r.Nexthops {
+		if err := f.checkNexthop(r, &r.Nexthops[i]); err != nil {
+			return err
+		}
+	}
+	if r.Prefsrc.IsValid() && r.Type != unix.RTN_LOCAL && !f.l.IsLocal(r.Prefsrc) && r.Prefsrc != r.Dst.Addr() {
+		return fmt.Errorf("invalid prefsrc address: %w", syscall.EINVAL)
+	}
+	return nil
+}
+
+// checkNexthop is fib_check_nh.
+func (f *FIB) checkNexthop(r *Route, nh *Nexthop) error {
+	if nh.Weight <= 0 {
+		nh.Weight = 1
+	}
+	if nh.Weight > 256 {
+		return fmt.Errorf("invalid nexthop weight: %w", syscall.EINVAL)
+	}
+	nh.Flags &^= unix.RTNH_F_DEAD | unix.RTNH_F_LINKDOWN
+	var dev *netdev.Device
+	if nh.Ifindex != 0 {
+		if dev = f.dev(nh.Ifindex); dev == nil {
+			return fmt.Errorf("nexthop device does not exist: %w", syscall.ENODEV)
+		}
+	}
+	if r.Scope == unix.RT_SCOPE_HOST {
+		if dev == nil {
+			return fmt.Errorf("local route needs a device: %w", syscall.EINVAL)
+		}
+		return nil
+	}
+	if !nh.Gateway.IsValid() {
+		if dev == nil {
+			return fmt.Errorf("nexthop needs a device: %w", syscall.EINVAL)
+		}
+		if !dev.IsUp() {
+			return fmt.Errorf("device for nexthop is not up: %w", syscall.ENETDOWN)
+		}
+		return nil
+	}
+	if !nh.Gateway.Is4() {
+		return fmt.Errorf("invalid gateway: %w", syscall.EINVAL)
+	}
+	if f.l.IsLocal(nh.Gateway) {
+		return fmt.Errorf("nexthop has invalid gateway: %w", syscall.EINVAL)
+	}
+	if nh.Flags&unix.RTNH_F_ONLINK != 0 {
+		if dev == nil {
+			return fmt.Errorf("nexthop device required for onlink: %w", syscall.EINVAL)
+		}
+		if !dev.IsUp() {
+			return fmt.Errorf("nexthop device is not up: %w", syscall.ENETDOWN)
+		}
+		return nil
+	}
+	// The gateway must be reachable through a route of narrower scope
+	// (link, for a universe route) in the route's table, else main.
+	tid := r.Table
+	if tid == 0 {
+		tid = unix.RT_TABLE_MAIN
+	}
+	scope := r.Scope + 1
+	if r.Scope >= unix.RT_SCOPE_LINK {
+		scope = unix.RT_SCOPE_LINK
+	}
+	var via *Route
+	for _, id := range []uint32{tid, unix.RT_TABLE_MAIN, unix.RT_TABLE_LOCAL} {
+		t := f.tables[id]
+		if t == nil {
+			continue
+		}
+		via = t.lookup(addrU32(nh.Gateway), func(c *Route) bool {
+			if c.Scope < scope || c.Type != unix.RTN_UNICAST && c.Type != unix.RTN_LOCAL {
+				return false
+			}
+			return dev == nil || c.Nexthops[0].Ifindex == dev.Ifindex()
+		})
+		if via != nil {
+			break
+		}
+	}
+	if via == nil || via.Type == unix.RTN_LOCAL {
+		return fmt.Errorf("nexthop has invalid gateway: %w", syscall.ENETUNREACH)
+	}
+	if dev == nil {
+		nh.Ifindex = via.Nexthops[0].Ifindex
+		dev = f.dev(nh.Ifindex)
+	}
+	if dev == nil || !dev.IsUp() {
+		return fmt.Errorf("nexthop device is not up: %w", syscall.ENETDOWN)
+	}
+	return nil
+}
+
+// Delete removes the first route matching r (fib_table_delete): Dst and
+// Table must match; TOS, Priority, Type, Protocol, Scope
+// (RT_SCOPE_NOWHERE: any), Prefsrc and the nexthop fields only when set.
+func (f *FIB) Delete(r Route, info Info) error {
+	rt := f.find(r)
+	if rt == nil {
+		return fmt.Errorf("no such route: %w", syscall.ESRCH)
+	}
+	f.tables[rt.Table].remove(rt)
+	f.emit(RouteDel, rt, nil, info)
+	return nil
+}
+
+func (f *FIB) find(r Route) *Route {
+	id := r.Table
+	if id == 0 {
+		id = unix.RT_TABLE_MAIN
+	}
+	t := f.tables[id]
+	if t == nil || !r.Dst.IsValid() {
+		return nil
+	}
+	for _, o := range t.aliases(r.Dst.Masked()) {
+		if o.TOS != r.TOS ||
+			r.Priority != 0 && o.Priority != r.Priority ||
+			r.Type != 0 && o.Type != r.Type ||
+			r.Protocol != 0 && o.Protocol != r.Protocol ||
+			r.Scope != unix.RT_SCOPE_NOWHERE && o.Scope != r.Scope ||
+			r.Prefsrc.IsValid() && o.Prefsrc != r.Prefsrc {
+			continue
+		}
+		if !nexthopsMatch(o.Nexthops, r.Nexthops) {
+			continue
+		}
+		return o
+	}
+	return nil
+}
+
+// nexthopsMatch is fib_nh_match: every given nexthop field must agree.
+func nexthopsMatch(have, want []Nexthop) bool {
+	if len(want) == 0 {
+		return true
+	}
+	if len(want) > 1 && len(want) != len(have) {
+		return false
+	}
+	for i, w := range want {
+		if i >= len(have) {
+			return false
+		}
+		h := have[i]
+		if w.Ifindex != 0 && h.Ifindex != w.Ifindex || w.Gateway.IsValid() && h.Gateway != w.Gateway {
+			return false
+		}
+	}
+	return true
+}
+
+// AddKernelRoute adds a route an address implies (fib_magic, NEWROUTE
+// with NLM_F_CREATE|NLM_F_APPEND; notified with pid and seq 0).
+func (f *FIB) AddKernelRoute(kr ipv4.KernelRoute) error {
+	r := Route{
+		Table: kr.Table, Dst: kr.Dst, Type: kr.Type, Scope: kr.Scope, Protocol: unix.RTPROT_KERNEL,
+		Prefsrc: kr.Prefsrc, Priority: kr.Priority, Nexthops: []Nexthop{{Ifindex: kr.Ifindex, Weight: 1}},
+	}
+	if t := f.tables[r.Table]; t != nil {
+		for _, o := range t.aliases(r.Dst) {
+			if o.Type == r.Type && o.Priority == r.Priority && o.Nexthops[0].Ifindex == kr.Ifindex && o.Prefsrc == r.Prefsrc {
+				return nil // fib_magic on an existing route: nothing changes
+			}
+		}
+	}
+	t, _ := f.table(r.Table, true)
+	r.Table = t.id
+	nr := &r
+	t.insertAt(nr, true)
+	f.emit(RouteAdd, nr, nil, Info{NlFlags: unix.NLM_F_CREATE | unix.NLM_F_EXCL})
+	return nil
+}
+
+// DelKernelRoute removes a route an address implied (fib_magic
+// DELROUTE: notified).
+func (f *FIB) DelKernelRoute(kr ipv4.KernelRoute) error {
+	r := Route{Table: kr.Table, Dst: kr.Dst, Type: kr.Type, Scope: unix.RT_SCOPE_NOWHERE, Prefsrc: kr.Prefsrc,
+		Nexthops: []Nexthop{{Ifindex: kr.Ifindex}}}
+	rt := f.find(r)
+	if rt == nil {
+		return nil
+	}
+	f.tables[rt.Table].remove(rt)
+	f.emit(RouteDel, rt, nil, Info{})
+	return nil
+}
+
+// FlushDev removes, silently, the routes through ifindex when its link
+// goes down (fib_sync_down_dev + fib_flush): nexthops die; a route whose
+// nexthops are all dead goes. Host-scope (local) routes stay.
+func (f *FIB) FlushDev(ifindex int) { f.syncDown(ifindex, false) }
+
+func (f *FIB) syncDown(ifindex int, force bool) {
+	for _, t := range f.tables {
+		for _, r := range t.all() {
+			if r.Scope == unix.RT_SCOPE_HOST && !force {
+				continue
+			}
+			dead := 0
+			hit := false
+			for i := range r.Nexthops {
+				nh := &r.Nexthops[i]
+				if nh.Ifindex == ifindex {
+					nh.Flags |= unix.RTNH_F_DEAD | unix.RTNH_F_LINKDOWN
+					hit = true
+				}
+				if nh.Flags&unix.RTNH_F_DEAD != 0 {
+					dead++
+				}
+			}
+			if hit && dead == len(r.Nexthops) {
+				t.remove(r)
+			}
+		}
+	}
+	f.pmtu.flush()
+}
+
+// FlushPrefsrc silently removes routes whose preferred source was a
+// deleted address (fib_sync_down_addr).
+func (f *FIB) FlushPrefsrc(src netip.Addr) {
+	for _, t := range f.tables {
+		for _, r := range t.all() {
+			if r.Prefsrc == src && r.Type != unix.RTN_LOCAL {
+				t.remove(r)
+			}
+		}
+	}
+}
+
+func (f *FIB) devEvent(ev netdev.Event, d *netdev.Device) {
+	switch ev {
+	case netdev.EventUnregister:
+		f.syncDown(d.Ifindex(), true)
+	case netdev.EventUp:
+		for _, t := range f.tables {
+			for _, r := range t.all() {
+				for i := range r.Nexthops {
+					if r.Nexthops[i].Ifindex == d.Ifindex() {
+						r.Nexthops[i].Flags &^= unix.RTNH_F_DEAD | unix.RTNH_F_LINKDOWN
+					}
+				}
+			}
+		}
+	}
+}

@@ -1,0 +1,388 @@
+package fib
+
+import (
+	"errors"
+	"net/netip"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/usnet/usnet/ipv4"
+	"github.com/usnet/usnet/netdev"
+)
+
+// lookupKey is a flowi4 as the FIB sees it.
+type lookupKey struct {
+	dst, src     netip.Addr
+	iif, oif     int
+	mark         uint32
+	tos, proto   uint8
+	sport, dport uint16
+	scope        uint8
+	ignoreLink   bool // FIB_LOOKUP_IGNORE_LINKSTATE
+}
+
+// errThrow makes the rule engine try the next rule.
+var errThrow = errors.New("throw")
+
+// lookupOutput is fib_lookup: the rules in order, each pointing at a
+// table. It returns the route, the chosen nexthop and the table.
+func (f *FIB) lookupOutput(k lookupKey) (*Route, int, error) {
+	if !k.dst.Is4() {
+		return nil, 0, syscall.EAFNOSUPPORT
+	}
+	for i := 0; i < len(f.rules); i++ {
+		r := &f.rules[i]
+		if !f.ruleMatches(r, &k) {
+			continue
+		}
+		switch r.Action {
+		case unix.FR_ACT_NOP:
+			continue
+		case unix.FR_ACT_BLACKHOLE:
+			return nil, 0, syscall.EINVAL
+		case unix.FR_ACT_UNREACHABLE:
+			return nil, 0, syscall.EHOSTUNREACH
+		case unix.FR_ACT_PROHIBIT:
+			return nil, 0, syscall.EACCES
+		case unix.FR_ACT_GOTO:
+			for j := i + 1; j < len(f.rules); j++ {
+				if f.rules[j].Priority >= r.Goto {
+					i = j - 1
+					break
+				}
+			}
+			continue
+		}
+		t := f.tables[r.Table]
+		if t == nil {
+			continue
+		}
+		rt, nh, err := f.tableLookup(t, &k)
+		if err == errThrow || rt == nil && err == nil {
+			continue
+		}
+		if err != nil {
+			return nil, 0, err
+		}
+		// suppress_prefixlength: a match this short (or shorter) does
+		// not count; try the next rule.
+		if r.SuppressPrefixLen >= 0 && rt.Dst.Bits() <= r.SuppressPrefixLen {
+			continue
+		}
+		return rt, nh, nil
+	}
+	return nil, 0, syscall.ENETUNREACH
+}
+
+// tableLookup is fib_table_lookup.
+func (f *FIB) tableLookup(t *table, k *lookupKey) (*Route, int, error) {
+	var err error
+	nhSel := 0
+	ignoreLinkdown := false
+	if k.iif != 0 {
+		ignoreLinkdown = f.l.Effective(k.iif).IgnoreRoutesWithLinkdown
+	}
+	rt := t.lookup(addrU32(k.dst), func(r *Route) bool {
+		if r.TOS != 0 && r.TOS != k.tos {
+			return false
+		}
+		if r.Scope < k.scope {
+			return false
+		}
+		switch r.Type {
+		case unix.RTN_BLACKHOLE:
+			err = syscall.EINVAL
+			return true
+		case unix.RTN_UNREACHABLE:
+			err = syscall.EHOSTUNREACH
+			return true
+		case unix.RTN_PROHIBIT:
+			err = syscall.EACCES
+			return true
+		case unix.RTN_THROW:
+			err = errThrow
+			return true
+		}
+		alive := 0
+		for i := range r.Nexthops {
+			nh := &r.Nexthops[i]
+			if nh.Flags&unix.RTNH_F_DEAD != 0 || nh.Flags&unix.RTNH_F_LINKDOWN != 0 && ignoreLinkdown && !k.ignoreLink {
+				continue
+			}
+			if k.oif != 0 && nh.Ifindex != k.oif {
+				continue
+			}
+			if alive == 0 {
+				nhSel = i
+			}
+			alive++
+		}
+		if alive == 0 {
+			return false
+		}
+		if alive > 1 && k.oif == 0 {
+			nhSel = f.selectMultipath(r, k)
+		}
+		return true
+	})
+	return rt, nhSel, err
+}
+
+// selectMultipath is fib_select_multipath: hash-threshold over the live
+// nexthops by weight, the hash over L3 (policy 0) or L4 (policy 1) fields.
+func (f *FIB) selectMultipath(r *Route, k *lookupKey) int {
+	h := f.seed
+	mix := func(v uint32) {
+		h ^= v
+		h *= 0x9e3779b1
+		h ^= h >> 15
+	}
+	mix(addrU32(k.src))
+	mix(addrU32(k.dst))
+	if f.sysctl.MultipathHashPolicy == 1 {
+		mix(uint32(k.proto))
+		mix(uint32(k.sport)<<16 | uint32(k.dport))
+	}
+	total := 0
+	for _, nh := range r.Nexthops {
+		if nh.Flags&unix.RTNH_F_DEAD == 0 {
+			total += max(nh.Weight, 1)
+		}
+	}
+	x := int(uint64(h) * uint64(total) >> 32)
+	for i, nh := range r.Nexthops {
+		if nh.Flags&unix.RTNH_F_DEAD != 0 {
+			continue
+		}
+		x -= max(nh.Weight, 1)
+		if x < 0 {
+			return i
+		}
+	}
+	return 0
+}
+
+var limitedBroadcast = netip.AddrFrom4([4]byte{255, 255, 255, 255})
+
+func (f *FIB) lo() *netdev.Device { return f.devs.ByIndex(1) }
+
+// RouteOutput is ip_route_output_key for locally generated traffic.
+func (f *FIB) RouteOutput(k *ipv4.FlowKey) (ipv4.Route, error) {
+	rt, _, err := f.output(k)
+	return rt, err
+}
+
+func (f *FIB) output(k *ipv4.FlowKey) (ipv4.Route, *Route, error) {
+	if k.Src.IsValid() && !k.Src.IsUnspecified() {
+		if k.Src.IsMulticast() || k.Src == limitedBroadcast || !f.l.IsLocal(k.Src) {
+			return ipv4.Route{}, nil, syscall.EINVAL
+		}
+	}
+	var oifDev *netdev.Device
+	if k.Oif != 0 {
+		if oifDev = f.dev(k.Oif); oifDev == nil {
+			return ipv4.Route{}, nil, syscall.ENODEV
+		}
+	}
+	if k.Dst == limitedBroadcast || k.Dst.IsMulticast() && oifDev != nil {
+		if oifDev == nil {
+			return ipv4.Route{}, nil, syscall.ENETUNREACH
+		}
+		typ := uint8(unix.RTN_BROADCAST)
+		if k.Dst.IsMulticast() {
+			typ = unix.RTN_MULTICAST
+		}
+		return ipv4.Route{Type: typ, Dev: oifDev, Scope: unix.RT_SCOPE_LINK, Src: f.src(k, oifDev, k.Dst, unix.RT_SCOPE_LINK)}, nil, nil
+	}
+	if k.Dst.IsUnspecified() {
+		// Sending to 0.0.0.0 means to ourselves (ip_route_output_key:
+		// daddr = saddr, or 127.0.0.1).
+		d := k.Src
+		if !d.IsValid() || d.IsUnspecified() {
+			d = netip.AddrFrom4([4]byte{127, 0, 0, 1})
+		}
+		return ipv4.Route{Type: unix.RTN_LOCAL, Dev: f.lo(), Src: d, Scope: unix.RT_SCOPE_HOST}, nil, nil
+	}
+	lk := lookupKey{dst: k.Dst, src: k.Src, iif: 1, oif: k.Oif, mark: k.Mark, tos: k.TOS & 0x1e, proto: k.Proto, sport: k.Sport, dport: k.Dport}
+	r, nh, err := f.lookupOutput(lk)
+	if err != nil {
+		if errors.Is(err, syscall.ENETUNREACH) && oifDev != nil {
+			// No route but an output device: assume the destination is
+			// on its link, as the kernel does.
+			return ipv4.Route{Type: unix.RTN_UNICAST, Dev: oifDev, Scope: unix.RT_SCOPE_LINK, Src: f.src(k, oifDev, k.Dst, unix.RT_SCOPE_LINK)}, nil, nil
+		}
+		return ipv4.Route{}, nil, err
+	}
+	return f.toRoute(r, nh, k.Dst, k.Src), r, nil
+}
+
+// toRoute turns a FIB entry into what IP needs.
+func (f *FIB) toRoute(r *Route, nh int, dst, src netip.Addr) ipv4.Route {
+	n := r.Nexthops[nh]
+	out := ipv4.Route{Type: r.Type, Dev: f.dev(n.Ifindex), Gateway: n.Gateway, Scope: r.Scope, MTU: int(r.Metrics.MTU)}
+	if r.Type == unix.RTN_LOCAL {
+		out.Dev = f.lo()
+	}
+	if mtu, _ := f.pmtuFor(dst, f.l.Exec().Now()); mtu > 0 && (out.MTU == 0 || mtu < out.MTU) {
+		out.MTU = mtu
+	}
+	switch {
+	case src.IsValid() && !src.IsUnspecified():
+		out.Src = src
+	case r.Prefsrc.IsValid():
+		out.Src = r.Prefsrc
+	case r.Type == unix.RTN_LOCAL:
+		out.Src = dst
+	default:
+		via := dst
+		if n.Gateway.IsValid() {
+			via = n.Gateway
+		}
+		scope := r.Scope
+		if n.Gateway.IsValid() && scope < unix.RT_SCOPE_LINK {
+			scope = unix.RT_SCOPE_LINK
+		}
+		out.Src = f.l.SelectSource(f.dev(n.Ifindex), via, max(scope, unix.RT_SCOPE_UNIVERSE))
+	}
+	return out
+}
+
+func (f *FIB) src(k *ipv4.FlowKey, dev *netdev.Device, dst netip.Addr, scope uint8) netip.Addr {
+	if k.Src.IsValid() && !k.Src.IsUnspecified() {
+		return k.Src
+	}
+	return f.l.SelectSource(dev, dst, scope)
+}
+
+// RouteInput is ip_route_input_slow for a datagram arriving on iif.
+func (f *FIB) RouteInput(k *ipv4.FlowKey, iif *netdev.Device) (ipv4.Route, error) {
+	rt, _, err := f.input(k, iif)
+	return rt, err
+}
+
+func (f *FIB) input(k *ipv4.FlowKey, iif *netdev.Device) (ipv4.Route, *Route, error) {
+	conf := f.l.Effective(iif.Ifindex())
+	lk := lookupKey{dst: k.Dst, src: k.Src, iif: iif.Ifindex(), mark: k.Mark, tos: k.TOS & 0x1e, proto: k.Proto, sport: k.Sport, dport: k.Dport}
+	r, nh, err := f.lookupOutput(lk)
+	if err != nil {
+		if !conf.Forwarding && errors.Is(err, syscall.ENETUNREACH) {
+			err = syscall.EHOSTUNREACH
+		}
+		return ipv4.Route{}, nil, err
+	}
+	switch r.Type {
+	case unix.RTN_LOCAL:
+		if err := f.validateSource(k, iif, conf); err != nil {
+			return ipv4.Route{}, r, err
+		}
+		return ipv4.Route{Type: unix.RTN_LOCAL, Dev: f.lo(), Scope: unix.RT_SCOPE_HOST, Src: k.Dst}, r, nil
+	case unix.RTN_BROADCAST:
+		if err := f.validateSource(k, iif, conf); err != nil {
+			return ipv4.Route{}, r, err
+		}
+		return ipv4.Route{Type: unix.RTN_BROADCAST, Dev: iif, Scope: unix.RT_SCOPE_LINK}, r, nil
+	case unix.RTN_UNICAST:
+	default:
+		return ipv4.Route{}, r, syscall.EINVAL // martian destination
+	}
+	if !conf.Forwarding {
+		return ipv4.Route{}, r, syscall.EHOSTUNREACH
+	}
+	if err := f.validateSource(k, iif, conf); err != nil {
+		return ipv4.Route{}, r, err
+	}
+	out := f.toRoute(r, nh, k.Dst, netip.Addr{})
+	out.Src = netip.Addr{}
+	return out, r, nil
+}
+
+// validateSource is fib_validate_source: reverse path filtering (strict:
+// the route back to the source must leave by iif; loose: a route must
+// exist) and local sources, which only accept_local allows.
+func (f *FIB) validateSource(k *ipv4.FlowKey, iif *netdev.Device, conf ipv4.DevConf) error {
+	if !k.Src.IsValid() || k.Src.IsUnspecified() {
+		return nil
+	}
+	if conf.RPFilter == 0 {
+		if !conf.AcceptLocal && f.l.IsLocal(k.Src) && iif.Flags()&netdev.FlagLoopback == 0 {
+			return syscall.EINVAL
+		}
+		return nil
+	}
+	rk := lookupKey{dst: k.Src, src: k.Dst, iif: 1, mark: k.Mark, tos: k.TOS & 0x1e}
+	r, _, err := f.lookupOutput(rk)
+	if err != nil {
+		return syscall.EXDEV
+	}
+	if r.Type != unix.RTN_UNICAST && (r.Type != unix.RTN_LOCAL || !conf.AcceptLocal) {
+		if r.Type == unix.RTN_LOCAL && iif.Flags()&netdev.FlagLoopback != 0 {
+			return nil
+		}
+		return syscall.EINVAL
+	}
+	for _, nh := range r.Nexthops {
+		if nh.Ifindex == iif.Ifindex() {
+			return nil
+		}
+	}
+	if conf.RPFilter == 1 {
+		return syscall.EXDEV
+	}
+	return nil
+}
+
+// RTCF_* flags ip route get reports in rtm_flags.
+const (
+	rtcfLocal     = 0x80000000
+	rtcfBroadcast = 0x10000000
+	rtcfMulticast = 0x20000000
+)
+
+// Get answers `ip route get`: an input lookup when Iif is given, else an
+// output lookup; with FibMatch, the matched entry.
+func (f *FIB) Get(q Query) (Result, error) {
+	k := ipv4.FlowKey{Dst: q.Dst, Src: q.Src, Oif: q.Oif, Mark: q.Mark, TOS: q.TOS, Proto: q.IPProto, Sport: q.Sport, Dport: q.Dport}
+	res := Result{Dst: q.Dst, Src: q.Src, Iif: q.Iif}
+	var rt ipv4.Route
+	var r *Route
+	var err error
+	if q.Iif != 0 {
+		dev := f.dev(q.Iif)
+		if dev == nil {
+			return res, syscall.ENODEV
+		}
+		k.Iif = q.Iif
+		rt, r, err = f.input(&k, dev)
+	} else {
+		rt, r, err = f.output(&k)
+	}
+	if err != nil {
+		return res, err
+	}
+	res.Type, res.Gateway, res.Scope = rt.Type, rt.Gateway, rt.Scope
+	if rt.Dev != nil {
+		res.Dev = rt.Dev.Ifindex()
+	}
+	if q.Iif == 0 {
+		res.Prefsrc = rt.Src
+	}
+	res.Table = unix.RT_TABLE_MAIN
+	if r != nil {
+		res.Table = r.Table
+		res.Route = r
+	}
+	switch rt.Type {
+	case unix.RTN_LOCAL:
+		res.Flags |= rtcfLocal
+	case unix.RTN_BROADCAST:
+		res.Flags |= rtcfBroadcast | rtcfLocal
+	case unix.RTN_MULTICAST:
+		res.Flags |= rtcfMulticast
+	}
+	res.MTU, res.Expires = f.pmtuFor(q.Dst, f.l.Exec().Now())
+	if q.FibMatch && r == nil {
+		return res, syscall.ENETUNREACH
+	}
+	return res, nil
+}

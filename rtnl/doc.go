@@ -1,0 +1,65 @@
+// Package rtnl is usnet's rtnetlink control plane: it answers rtnetlink
+// requests (man 7 rtnetlink) against the namespaces of a stack.Stack and
+// multicasts the notifications Linux sends, so that iproute2-style clients
+// and `ip monitor` see what they would see on a real kernel.
+//
+// A Server hosts netlink sockets. Open binds a Socket in one namespace with
+// a kernel-like port id; Send hands it a request datagram (a batch of
+// messages), Recv returns reply and notification datagrams with their
+// boundaries, from a bounded receive queue whose overflow makes the next
+// Recv fail with ENOBUFS (netlink_overrun). Join/Leave are
+// NETLINK_ADD/DROP_MEMBERSHIP, SetOption sets NETLINK_CAP_ACK,
+// NETLINK_EXT_ACK and NETLINK_GET_STRICT_CHK.
+//
+// Requests are handled as net/core/rtnetlink.c does: messages of a batch
+// in order; messages without NLM_F_REQUEST or of control types only
+// acknowledged; changes (every type but RTM_GET*) need CAP_NET_ADMIN
+// (Cred.Admin), else EPERM; errors as NLMSG_ERROR with the kernel's errno
+// and, with NETLINK_EXT_ACK, the message and attribute offset; dumps
+// packed into datagrams of at most 32 KiB ending with NLMSG_DONE, handed
+// to the queue as the reader drains it (netlink_dump), one dump per socket
+// at a time (EBUSY). Handlers run under stack.Stack.RTNL and on the
+// namespace executor (executor.Do); creating and deleting links, which
+// spans namespaces, runs outside it and enters it per step.
+//
+// Dumps are consistent snapshots: each is generated in one executor turn,
+// so NLM_F_DUMP_INTR is never needed and never set.
+//
+// Notifications: the server subscribes to the device table, the IPv4
+// address list, the neighbour table and the FIB of every namespace in
+// which a socket is opened, and emits RTM_NEW/DELLINK, NEW/DELADDR,
+// NEW/DELROUTE, NEW/DELRULE, NEW/DELNEIGH and NEW/DELNETCONF on
+// RTNLGRP_LINK, IPV4_IFADDR, IPV4_ROUTE, IPV4_RULE, NEIGH and
+// IPV4_NETCONF with the port id and sequence number rules of the kernel
+// (see notify.go). NLM_F_ECHO is honoured where the kernel honours it
+// (addresses, routes, rules): the requester then gets its copy by unicast
+// and not a second one through the group.
+//
+// Routes and rules (route.go, rule.go) are written against package fib
+// and built with the rtnlfib build tag until that package is part of the
+// tree; without it they answer EOPNOTSUPP (nofib.go).
+//
+// Known differences from Linux 6.18:
+//
+//   - Link messages carry no IPv6 data (no AF_INET6 in IFLA_AF_SPEC, no
+//     IPv6 netconf or neighbours): usnet has no IPv6 yet. IFLA_NUM_TX/RX_QUEUES
+//     are 1, IFLA_CARRIER_UP/DOWN_COUNT are derived from the change count.
+//   - When a veth end comes up after its peer, the kernel's first
+//     RTM_NEWLINK already shows IFF_LOWER_UP; usnet's carrier follows
+//     one event later, so the next RTM_NEWLINK shows it.
+//   - IFLA_OPERSTATE and IFLA_LINKMODE are validated but not applied
+//     (netdev has no setters yet); IFLA_BROADCAST is not settable; no
+//     device kind can be a master (EOPNOTSUPP), so IFLA_MASTER only
+//     releases.
+//   - Addresses have no lifetimes: all are IFA_F_PERMANENT with infinite
+//     IFA_CACHEINFO lifetimes; NLM_F_REPLACE of an existing address only
+//     re-announces it.
+//   - NLM_F_ECHO is not honoured for links.
+//   - An over-long fixed-size attribute is EINVAL (rtmsg's strict
+//     decoding); the kernel's legacy rtnetlink parsing accepts some.
+//
+// Namespaces in requests: usnet has no processes or file descriptors, so
+// IFLA_NET_NS_PID and IFLA_NET_NS_FD are read as namespace ids
+// (netns.Net.ID), as is IFLA_TARGET_NETNSID; IFLA_LINK_NETNSID reports
+// the peer namespace's id the same way.
+package rtnl

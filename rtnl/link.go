@@ -1,0 +1,515 @@
+package rtnl
+
+import (
+	"errors"
+	"syscall"
+
+	"github.com/usnet/usnet/drivers/dummy"
+	"github.com/usnet/usnet/drivers/veth"
+	"github.com/usnet/usnet/netdev"
+	"github.com/usnet/usnet/netlink"
+	"github.com/usnet/usnet/netlink/rtmsg"
+	"github.com/usnet/usnet/stack"
+	"golang.org/x/sys/unix"
+)
+
+var (
+	hNewLink = handlers{doit: newLink, outside: true, hdrLen: unix.SizeofIfInfomsg}
+	hSetLink = handlers{doit: setLink, outside: true, hdrLen: unix.SizeofIfInfomsg}
+	hDelLink = handlers{doit: delLink, outside: true, hdrLen: unix.SizeofIfInfomsg}
+	hGetLink = handlers{doit: getLink, dumpit: dumpLinks, hdrLen: unix.SizeofIfInfomsg}
+)
+
+func decodeLink(c *call) (*rtmsg.Link, error) {
+	var l rtmsg.Link
+	if err := l.UnmarshalBinary(c.data()); err != nil {
+		return nil, decodeErr(err, "link request")
+	}
+	if l.Attrs.Has(unix.IFLA_IFNAME) && len(l.Name) >= unix.IFNAMSIZ {
+		return nil, errAttr(syscall.ERANGE, "Attribute failed policy validation",
+			netlink.HeaderLen+findAttr(c.data(), c.hdrLen, unix.IFLA_IFNAME))
+	}
+	return &l, nil
+}
+
+// findDev is the lookup of rtnl_setlink/rtnl_dellink: by ifi_index, else
+// by IFLA_IFNAME. Executor only.
+func findDev(t *netdev.Table, l *rtmsg.Link) *netdev.Device {
+	if l.Index > 0 {
+		return t.ByIndex(int(l.Index))
+	}
+	if l.Attrs.Has(unix.IFLA_IFNAME) {
+		return t.ByName(l.Name)
+	}
+	return nil
+}
+
+func (c *call) findDev(l *rtmsg.Link) (d *netdev.Device, err error) {
+	if l.Index < 0 {
+		return nil, syscall.ENODEV
+	}
+	if !c.do(func() { d = findDev(c.st.ns.Dev, l) }) {
+		return nil, syscall.ENODEV
+	}
+	if d == nil {
+		if l.Index == 0 && !l.Attrs.Has(unix.IFLA_IFNAME) {
+			return nil, errMsg(syscall.ENODEV, "")
+		}
+		return nil, syscall.ENODEV
+	}
+	return d, nil
+}
+
+// getLink is rtnl_getlink.
+func getLink(c *call) error {
+	l, err := decodeLink(c)
+	if err != nil {
+		return err
+	}
+	d := findDev(c.st.ns.Dev, l)
+	if d == nil {
+		if l.Index == 0 && !l.Attrs.Has(unix.IFLA_IFNAME) {
+			return errMsg(syscall.EINVAL, "Invalid device name or index")
+		}
+		return syscall.ENODEV
+	}
+	c.reply(unix.RTM_NEWLINK, func(e *netlink.AttributeEncoder) { fillLink(e, c.st.ns.IPv4, d, 0, linkState{}) })
+	return nil
+}
+
+// dumpLinks is rtnl_dump_ifinfo, with the master and kind filters.
+func dumpLinks(c *call) error {
+	var master uint32
+	var kind string
+	filtered := false
+	if len(c.data()) >= unix.SizeofIfInfomsg {
+		l, err := decodeLink(c)
+		if err != nil {
+			if c.s.strict {
+				return err
+			}
+		} else {
+			if c.s.strict {
+				if l.Type != 0 || l.Flags != 0 || l.Change != 0 || l.Index != 0 {
+					return errMsg(syscall.EINVAL, "Invalid values in header for link dump request")
+				}
+				known := l.Attrs
+				for _, t := range []uint16{unix.IFLA_MASTER, unix.IFLA_LINKINFO} {
+					known[t>>6] &^= 1 << (t & 63)
+				}
+				if known != (rtmsg.AttrSet{}) {
+					return errMsg(syscall.EINVAL, "Unsupported attribute in link dump request")
+				}
+				for _, u := range l.Unknown {
+					if u.Type&^unix.NLA_F_NESTED != unix.IFLA_EXT_MASK && u.Type != unix.IFLA_TARGET_NETNSID {
+						return errMsg(syscall.EINVAL, "Unsupported attribute in link dump request")
+					}
+				}
+			}
+			if l.Attrs.Has(unix.IFLA_MASTER) {
+				master, filtered = l.Master, true
+			}
+			if l.Info != nil && l.Info.Kind != "" {
+				kind, filtered = l.Info.Kind, true
+			}
+		}
+	} else if c.s.strict {
+		return errMsg(syscall.EINVAL, "Invalid header for link dump")
+	}
+	if filtered {
+		c.s.dump.Flags = unix.NLM_F_DUMP_FILTERED
+	}
+	for _, d := range c.st.ns.Dev.Devices() {
+		if master != 0 && (d.Master() == nil || uint32(d.Master().Ifindex()) != master) {
+			continue
+		}
+		if kind != "" && d.Kind() != kind {
+			continue
+		}
+		c.dumpMsg(unix.RTM_NEWLINK, func(e *netlink.AttributeEncoder) { fillLink(e, c.st.ns.IPv4, d, 0, linkState{}) })
+	}
+	c.finishDump()
+	return nil
+}
+
+// targetNS resolves IFLA_NET_NS_PID / IFLA_NET_NS_FD / IFLA_TARGET_NETNSID,
+// which usnet reads as namespace ids. nil: no move requested.
+func (c *call) targetNS(l *rtmsg.Link) (*stack.Namespace, error) {
+	var id uint32
+	var errno syscall.Errno
+	switch {
+	case l.Attrs.Has(unix.IFLA_NET_NS_PID):
+		id, errno = l.NetNSPid, syscall.ESRCH
+	case l.Attrs.Has(unix.IFLA_NET_NS_FD):
+		id, errno = l.NetNSFD, syscall.EBADF
+	default:
+		for _, u := range l.Unknown {
+			if u.Type&^unix.NLA_F_NESTED == unix.IFLA_TARGET_NETNSID {
+				v, err := netlink.Int32(u.Data)
+				if err != nil {
+					return nil, errMsg(syscall.EINVAL, "Invalid target network namespace id")
+				}
+				id, errno = uint32(v), syscall.EINVAL
+				goto found
+			}
+		}
+		return nil, nil
+	}
+found:
+	n := c.s.srv.nsByID(id)
+	if n == nil {
+		return nil, errMsg(errno, "Invalid target network namespace")
+	}
+	return n, nil
+}
+
+// newLink is rtnl_newlink.
+func newLink(c *call) error {
+	l, err := decodeLink(c)
+	if err != nil {
+		return err
+	}
+	var d *netdev.Device
+	if l.Index > 0 || l.Attrs.Has(unix.IFLA_IFNAME) {
+		if !c.do(func() { d = findDev(c.st.ns.Dev, l) }) {
+			return syscall.ENODEV
+		}
+	}
+	kind := ""
+	if l.Info != nil {
+		kind = l.Info.Kind
+	}
+	if d != nil {
+		if c.h.Flags&unix.NLM_F_EXCL != 0 {
+			return syscall.EEXIST
+		}
+		if kind != "" && kind != d.Kind() {
+			return errMsg(syscall.EOPNOTSUPP, "Device kind does not match")
+		}
+		return c.setLinkDev(d, l, false)
+	}
+	if c.h.Flags&unix.NLM_F_CREATE == 0 {
+		return syscall.ENODEV
+	}
+	if kind == "" {
+		return errMsg(syscall.EOPNOTSUPP, "Unknown device type")
+	}
+	dst := c.st.ns
+	if n, err := c.targetNS(l); err != nil {
+		return err
+	} else if n != nil {
+		dst = n
+	}
+	switch kind {
+	case "dummy":
+		return c.createDummy(dst, l)
+	case "veth":
+		return c.createVeth(dst, l)
+	}
+	return errMsg(syscall.EOPNOTSUPP, "Unknown device type")
+}
+
+// creating brackets device registration by a request: the RTM_NEWLINK of
+// a new device goes out once it is configured (rtnl_configure_link).
+func (c *call) creating(st *nsState, on bool) {
+	f := func() {
+		st.creating = on
+		if !on {
+			st.flushDeferred()
+		}
+	}
+	if st == c.st {
+		c.do(f)
+	} else {
+		st.ns.Exec().Do(f)
+	}
+}
+
+func (c *call) createDummy(dst *stack.Namespace, l *rtmsg.Link) error {
+	st := c.s.srv.state(dst)
+	if st == nil {
+		return syscall.ENODEV
+	}
+	name := l.Name
+	if name == "" {
+		name = "dummy%d"
+	}
+	if l.Index > 0 {
+		return errMsg(syscall.EOPNOTSUPP, "dummy: ifindex cannot be chosen")
+	}
+	c.creating(st, true)
+	defer c.creating(st, false)
+	var d *netdev.Device
+	var err error
+	dst.Exec().Do(func() {
+		d, err = dummy.New(dst.Dev, name)
+		if err == nil {
+			if err = st.configure(d, l, true); err != nil {
+				dst.Dev.Unregister(d)
+			}
+		}
+	})
+	return err
+}
+
+func (c *call) createVeth(dst *stack.Namespace, l *rtmsg.Link) error {
+	var peer rtmsg.Link
+	if l.Info.Data != nil {
+		p, found, err := rtmsg.DecodeVethPeer(l.Info.Data)
+		if err != nil {
+			return decodeErr(err, "veth peer")
+		}
+		if found {
+			peer = p
+		}
+	}
+	pns := dst
+	if n, err := c.targetNS(&peer); err != nil {
+		return err
+	} else if n != nil {
+		pns = n
+	}
+	st, pst := c.s.srv.state(dst), c.s.srv.state(pns)
+	if st == nil || pst == nil {
+		return syscall.ENODEV
+	}
+	for _, x := range []*rtmsg.Link{l, &peer} {
+		if x.Attrs.Has(unix.IFLA_MTU) && (x.MTU < 68 || x.MTU > 65535) {
+			return errMsg(syscall.EINVAL, "MTU out of range")
+		}
+		if x.Attrs.Has(unix.IFLA_ADDRESS) && len(x.Address) != 6 {
+			return syscall.EINVAL
+		}
+	}
+	end := func(t *netdev.Table, x *rtmsg.Link) veth.End {
+		e := veth.End{Table: t, Name: x.Name, Ifindex: int(max(x.Index, 0)), MTU: int(x.MTU)}
+		if e.Name == "" {
+			e.Name = "veth%d"
+		}
+		if len(x.Address) == 6 {
+			copy(e.Addr[:], x.Address)
+		}
+		return e
+	}
+	c.creating(st, true)
+	if pst != st {
+		c.creating(pst, true)
+	}
+	// The peer registers first, as veth_newlink does.
+	pd, d, err := veth.Create(end(pns.Dev, &peer), end(dst.Dev, l))
+	if err == nil {
+		pns.Exec().Do(func() { err = pst.configure(pd, &peer, false) })
+		if err == nil {
+			dst.Exec().Do(func() { err = st.configure(d, l, true) })
+		}
+		if err != nil {
+			dst.Exec().Do(func() { dst.Dev.Unregister(d) })
+			pns.Exec().Do(func() { pns.Dev.Unregister(pd) })
+		}
+	}
+	if pst != st {
+		c.creating(pst, false)
+	}
+	c.creating(st, false)
+	return err
+}
+
+// configure applies the settable attributes of a new device (what
+// rtnl_create_link and rtnl_configure_link do). Executor only.
+func (st *nsState) configure(d *netdev.Device, l *rtmsg.Link, flags bool) error {
+	if l.Attrs.Has(unix.IFLA_TXQLEN) {
+		if err := d.SetTxQueueLen(int(l.TxQLen)); err != nil {
+			return err
+		}
+	}
+	if l.Attrs.Has(unix.IFLA_MTU) {
+		if err := d.SetMTU(int(l.MTU)); err != nil {
+			return err
+		}
+	}
+	if l.Attrs.Has(unix.IFLA_ADDRESS) {
+		if len(l.Address) != 6 {
+			return syscall.EINVAL
+		}
+		if err := d.SetAddr([6]byte(l.Address)); err != nil {
+			return err
+		}
+	}
+	if l.Attrs.Has(unix.IFLA_GROUP) {
+		d.SetGroup(l.Group)
+	}
+	if l.Attrs.Has(unix.IFLA_IFALIAS) {
+		if err := d.SetAlias(l.Alias); err != nil {
+			return err
+		}
+	}
+	if flags && (l.Flags != 0 || l.Change != 0) {
+		return st.changeFlags(d, l)
+	}
+	return nil
+}
+
+// changeFlags is dev_change_flags(rtnl_dev_combine_flags). Executor only.
+func (st *nsState) changeFlags(d *netdev.Device, l *rtmsg.Link) error {
+	f := l.Flags
+	if l.Change != 0 {
+		f = f&l.Change | ifFlags(d, linkState{})&^l.Change
+	}
+	if f&unix.IFF_UP != 0 && !d.IsUp() {
+		st.pendingUp = d
+		defer func() { st.pendingUp = nil }()
+	}
+	return d.SetFlags(netdev.Flags(f), ^netdev.Flags(0))
+}
+
+// setLink is rtnl_setlink.
+func setLink(c *call) error {
+	l, err := decodeLink(c)
+	if err != nil {
+		return err
+	}
+	d, err := c.findDev(l)
+	if err != nil {
+		return err
+	}
+	return c.setLinkDev(d, l, true)
+}
+
+// setLinkDev is do_setlink: namespace move first, then the attributes in
+// the kernel's order, then the flags.
+func (c *call) setLinkDev(d *netdev.Device, l *rtmsg.Link, byIndexRename bool) error {
+	if n, err := c.targetNS(l); err != nil {
+		return err
+	} else if n != nil && n != c.st.ns {
+		if d.Flags()&netdev.FlagLoopback != 0 {
+			return errMsg(syscall.EINVAL, "The device is not allowed to change network namespaces")
+		}
+		if c.s.srv.state(n) == nil {
+			return syscall.ENODEV
+		}
+		if err := netdev.Move(d, n.Dev); err != nil {
+			return err
+		}
+		// The rest applies in the new namespace.
+		var err error
+		n.Exec().Do(func() { err = c.s.srv.state(n).applyLink(d, l, n) })
+		return err
+	}
+	var err error
+	if !c.do(func() { err = c.st.applyLink(d, l, c.st.ns) }) {
+		return syscall.ENODEV
+	}
+	return err
+}
+
+// applyLink changes d as do_setlink does. Executor only.
+func (st *nsState) applyLink(d *netdev.Device, l *rtmsg.Link, ns *stack.Namespace) error {
+	if ns.Dev.ByIndex(d.Ifindex()) != d {
+		return syscall.ENODEV
+	}
+	if l.Attrs.Has(unix.IFLA_ADDRESS) {
+		if len(l.Address) < 6 {
+			return errMsg(syscall.EINVAL, "")
+		}
+		if err := d.SetAddr([6]byte(l.Address[:6])); err != nil {
+			return err
+		}
+	}
+	if l.Attrs.Has(unix.IFLA_MTU) {
+		if err := d.SetMTU(int(l.MTU)); err != nil {
+			var errno syscall.Errno
+			if errors.As(err, &errno) && errno == syscall.EINVAL {
+				if int(l.MTU) < d.MinMTU() {
+					return errMsg(syscall.EINVAL, "mtu less than device minimum")
+				}
+				return errMsg(syscall.EINVAL, "mtu greater than device maximum")
+			}
+			return err
+		}
+	}
+	if l.Attrs.Has(unix.IFLA_GROUP) {
+		d.SetGroup(l.Group)
+	}
+	if l.Index > 0 && l.Attrs.Has(unix.IFLA_IFNAME) && l.Name != d.Name() {
+		if err := ns.Dev.Rename(d, l.Name); err != nil {
+			return err
+		}
+	}
+	if l.Attrs.Has(unix.IFLA_IFALIAS) {
+		if err := d.SetAlias(l.Alias); err != nil {
+			return err
+		}
+	}
+	if l.Attrs.Has(unix.IFLA_MASTER) && l.Master != 0 {
+		if ns.Dev.ByIndex(int(l.Master)) == nil {
+			return syscall.EINVAL
+		}
+		return errMsg(syscall.EOPNOTSUPP, "Device does not support enslaving")
+	} else if l.Attrs.Has(unix.IFLA_MASTER) && d.Master() != nil {
+		d.SetMaster(nil)
+	}
+	if l.Flags != 0 || l.Change != 0 {
+		if err := st.changeFlags(d, l); err != nil {
+			return err
+		}
+	}
+	if l.Attrs.Has(unix.IFLA_TXQLEN) {
+		if err := d.SetTxQueueLen(int(l.TxQLen)); err != nil {
+			return err
+		}
+	}
+	if l.Attrs.Has(unix.IFLA_OPERSTATE) && l.OperState > uint8(netdev.OperUp) {
+		return syscall.EINVAL
+	}
+	return nil
+}
+
+// delLink is rtnl_dellink: the device and, for a veth, its peer.
+func delLink(c *call) error {
+	l, err := decodeLink(c)
+	if err != nil {
+		return err
+	}
+	d, err := c.findDev(l)
+	if err != nil {
+		return err
+	}
+	switch d.Kind() {
+	case "veth", "dummy":
+	default:
+		return syscall.EOPNOTSUPP
+	}
+	var peer *netdev.Device
+	if d.Kind() == "veth" {
+		peer = veth.Peer(d)
+	}
+	var pst *nsState
+	var pns *stack.Namespace
+	if peer != nil {
+		pt := peer.Table()
+		for _, n := range c.s.srv.st.List() {
+			if n.Dev == pt {
+				pns = n
+			}
+		}
+		if pns != nil {
+			pst = c.s.srv.state(pns)
+		}
+	}
+	// unregister_netdevice_many: close all, then unregister each.
+	c.do(func() {
+		c.st.deleting[d] = true
+		d.Down()
+	})
+	if pst != nil {
+		pns.Exec().Do(func() {
+			pst.deleting[peer] = true
+			peer.Down()
+		})
+	}
+	c.do(func() { c.st.ns.Dev.Unregister(d) })
+	if pst != nil {
+		pns.Exec().Do(func() { pns.Dev.Unregister(peer) })
+	}
+	return nil
+}
