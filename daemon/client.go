@@ -7,6 +7,8 @@ import (
 	"strings"
 	"syscall"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/usnet/usnet/sockproxy"
 )
 
@@ -15,6 +17,7 @@ import (
 type NetlinkConn struct {
 	c    *net.UnixConn
 	port uint32
+	path string
 }
 
 var _ Transport = (*NetlinkConn)(nil)
@@ -55,7 +58,7 @@ func Dial(path, ns string) (*NetlinkConn, error) {
 		c.Close()
 		return nil, syscall.EPROTO
 	}
-	return &NetlinkConn{c: c, port: uint32(port)}, nil
+	return &NetlinkConn{c: c, port: uint32(port), path: path}, nil
 }
 
 // PortID returns the socket's netlink port id.
@@ -180,4 +183,21 @@ func NetnsID(path, name string) (uint32, error) {
 		return 0, syscall.EPROTO
 	}
 	return uint32(id), nil
+}
+
+// Subscribe joins rtnetlink multicast groups (what `ip monitor` needs).
+func (n *NetlinkConn) Subscribe(groups ...uint32) error {
+	for _, g := range groups {
+		if err := n.Join(int(g)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ResolveNetns names a daemon namespace for `ip link set DEV netns NAME`:
+// usnet reads IFLA_NET_NS_PID as a namespace id.
+func (n *NetlinkConn) ResolveNetns(name string) (uint16, uint32, error) {
+	id, err := NetnsID(n.path, name)
+	return unix.IFLA_NET_NS_PID, id, err
 }

@@ -146,7 +146,7 @@ func (f *FIB) Add(r Route, nlflags uint16, info Info) error {
 		return err
 	}
 	if t == nil {
-		return fmt.Errorf("FIB table does not exist: %w", syscall.ENOENT)
+		return extErr(syscall.ENOENT, "FIB table does not exist")
 	}
 	r.Table = t.id
 	var match, same *Route
@@ -213,7 +213,7 @@ func (f *FIB) validate(r *Route) error {
 		return fmt.Errorf("invalid route type: %w", syscall.EINVAL)
 	}
 	if r.Scope > unix.RT_SCOPE_HOST {
-		return fmt.Errorf("invalid scope: %w", syscall.EINVAL)
+		return extErr(syscall.EINVAL, "Invalid scope")
 	}
 	switch r.Type {
 	case unix.RTN_BLACKHOLE, unix.RTN_UNREACHABLE, unix.RTN_PROHIBIT, unix.RTN_THROW:
@@ -232,7 +232,7 @@ func (f *FIB) validate(r *Route) error {
 		r.Scope = unix.RT_SCOPE_HOST
 	}
 	if r.Scope == unix.RT_SCOPE_HOST && r.Type != unix.RTN_LOCAL {
-		return fmt.Errorf("invalid scope: %w", syscall.EINVAL)
+		return extErr(syscall.EINVAL, "Invalid scope")
 	}
 	for i := range r.Nexthops {
 		if err := f.checkNexthop(r, &r.Nexthops[i]); err != nil {
@@ -240,13 +240,31 @@ func (f *FIB) validate(r *Route) error {
 		}
 	}
 	if r.Prefsrc.IsValid() && r.Type != unix.RTN_LOCAL && !f.l.IsLocal(r.Prefsrc) && r.Prefsrc != r.Dst.Addr() {
-		return fmt.Errorf("invalid prefsrc address: %w", syscall.EINVAL)
+		return extErr(syscall.EINVAL, "Invalid prefsrc address")
 	}
 	return nil
 }
 
 // checkNexthop is fib_check_nh.
 func (f *FIB) checkNexthop(r *Route, nh *Nexthop) error {
+	if err := f.checkNexthopInner(r, nh); err != nil {
+		return err
+	}
+	if r.Scope != unix.RT_SCOPE_HOST {
+		f.markLink(nh)
+	}
+	return nil
+}
+
+// markLink sets RTNH_F_LINKDOWN on a nexthop whose device has no carrier,
+// as fib_check_nh does and as `ip route` shows ("linkdown").
+func (f *FIB) markLink(nh *Nexthop) {
+	if d := f.dev(nh.Ifindex); d != nil && d.Flags()&netdev.FlagLoopback == 0 && !d.Carrier() {
+		nh.Flags |= unix.RTNH_F_LINKDOWN
+	}
+}
+
+func (f *FIB) checkNexthopInner(r *Route, nh *Nexthop) error {
 	if nh.Weight <= 0 {
 		nh.Weight = 1
 	}
@@ -257,7 +275,7 @@ func (f *FIB) checkNexthop(r *Route, nh *Nexthop) error {
 	var dev *netdev.Device
 	if nh.Ifindex != 0 {
 		if dev = f.dev(nh.Ifindex); dev == nil {
-			return fmt.Errorf("nexthop device does not exist: %w", syscall.ENODEV)
+			return extErr(syscall.ENODEV, "Nexthop device does not exist")
 		}
 	}
 	if r.Scope == unix.RT_SCOPE_HOST {
@@ -271,22 +289,22 @@ func (f *FIB) checkNexthop(r *Route, nh *Nexthop) error {
 			return fmt.Errorf("nexthop needs a device: %w", syscall.EINVAL)
 		}
 		if !dev.IsUp() {
-			return fmt.Errorf("device for nexthop is not up: %w", syscall.ENETDOWN)
+			return extErr(syscall.ENETDOWN, "Device for nexthop is not up")
 		}
 		return nil
 	}
 	if !nh.Gateway.Is4() {
-		return fmt.Errorf("invalid gateway: %w", syscall.EINVAL)
+		return extErr(syscall.EINVAL, "Invalid gateway address")
 	}
 	if f.l.IsLocal(nh.Gateway) {
-		return fmt.Errorf("nexthop has invalid gateway: %w", syscall.EINVAL)
+		return extErr(syscall.EINVAL, "Nexthop has invalid gateway")
 	}
 	if nh.Flags&unix.RTNH_F_ONLINK != 0 {
 		if dev == nil {
-			return fmt.Errorf("nexthop device required for onlink: %w", syscall.EINVAL)
+			return extErr(syscall.EINVAL, "Nexthop device required for onlink")
 		}
 		if !dev.IsUp() {
-			return fmt.Errorf("nexthop device is not up: %w", syscall.ENETDOWN)
+			return extErr(syscall.ENETDOWN, "Nexthop device is not up")
 		}
 		return nil
 	}
@@ -317,14 +335,14 @@ func (f *FIB) checkNexthop(r *Route, nh *Nexthop) error {
 		}
 	}
 	if via == nil || via.Type == unix.RTN_LOCAL {
-		return fmt.Errorf("nexthop has invalid gateway: %w", syscall.ENETUNREACH)
+		return extErr(syscall.ENETUNREACH, "Nexthop has invalid gateway")
 	}
 	if dev == nil {
 		nh.Ifindex = via.Nexthops[0].Ifindex
 		dev = f.dev(nh.Ifindex)
 	}
 	if dev == nil || !dev.IsUp() {
-		return fmt.Errorf("nexthop device is not up: %w", syscall.ENETDOWN)
+		return extErr(syscall.ENETDOWN, "Nexthop device is not up")
 	}
 	return nil
 }
@@ -402,6 +420,9 @@ func (f *FIB) AddKernelRoute(kr ipv4.KernelRoute) error {
 			}
 		}
 	}
+	if r.Scope != unix.RT_SCOPE_HOST {
+		f.markLink(&r.Nexthops[0])
+	}
 	t, _ := f.table(r.Table, true)
 	r.Table = t.id
 	nr := &r
@@ -471,6 +492,24 @@ func (f *FIB) devEvent(ev netdev.Event, d *netdev.Device) {
 	switch ev {
 	case netdev.EventUnregister:
 		f.syncDown(d.Ifindex(), true)
+	case netdev.EventChange:
+		// Carrier changes (fib_sync_down_dev/fib_sync_up with
+		// NETDEV_CHANGE): nexthops through d gain or lose LINKDOWN.
+		for _, t := range f.tables {
+			for _, r := range t.all() {
+				for i := range r.Nexthops {
+					nh := &r.Nexthops[i]
+					if nh.Ifindex != d.Ifindex() || nh.Flags&unix.RTNH_F_DEAD != 0 || r.Scope == unix.RT_SCOPE_HOST {
+						continue
+					}
+					if d.Carrier() {
+						nh.Flags &^= unix.RTNH_F_LINKDOWN
+					} else if d.Flags()&netdev.FlagLoopback == 0 {
+						nh.Flags |= unix.RTNH_F_LINKDOWN
+					}
+				}
+			}
+		}
 	case netdev.EventUp:
 		for _, t := range f.tables {
 			for _, r := range t.all() {
@@ -483,3 +522,6 @@ func (f *FIB) devEvent(ev netdev.Event, d *netdev.Device) {
 		}
 	}
 }
+
+// extErr is an error with the extended-ACK text the kernel sends for it.
+func extErr(errno syscall.Errno, msg string) error { return &netdev.ExtError{Errno: errno, Msg: msg} }

@@ -18,11 +18,17 @@ type table struct {
 func newTable(id uint32) *table { return &table{id: id} }
 
 func key(p netip.Prefix) uint32 {
+	if !p.Addr().Is4() {
+		return 0
+	}
 	b := p.Addr().As4()
 	return uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])
 }
 
 func addrU32(a netip.Addr) uint32 {
+	if !a.Is4() {
+		return 0
+	}
 	b := a.As4()
 	return uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])
 }

@@ -301,6 +301,11 @@ func (s *session) rtnl() (*Conn, error) {
 		// iproute2 exit()s when it cannot enter the namespace.
 		return nil, fail(exitUsage, "%s", err.Error())
 	}
+	// iproute2 asks for extended ACKs; transports other than a kernel
+	// socket (which sets it itself) take it as an option.
+	if o, ok := t.(interface{ SetOption(int, bool) error }); ok {
+		o.SetOption(unix.NETLINK_EXT_ACK, true)
+	}
 	s.conn = NewConn(t)
 	return s.conn, nil
 }

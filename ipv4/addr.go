@@ -87,7 +87,7 @@ func (l *Layer) AddAddr(a IfAddr) (*IfAddr, error) {
 	for _, o := range list {
 		if o.sameSubnet(na) {
 			if o.Local == na.Local {
-				return nil, fmt.Errorf("address %v exists: %w", na.Prefix, syscall.EEXIST)
+				return nil, &netdev.ExtError{Errno: syscall.EEXIST, Msg: "ipv4: Address already assigned"}
 			}
 			if o.Scope != na.Scope {
 				return nil, fmt.Errorf("scope differs from the subnet's primary: %w", syscall.EINVAL)
@@ -193,7 +193,7 @@ func (l *Layer) DelAddr(d *netdev.Device, local netip.Addr, bits int) error {
 			return nil
 		}
 	}
-	return fmt.Errorf("address %v not found: %w", local, syscall.EADDRNOTAVAIL)
+	return &netdev.ExtError{Errno: syscall.EADDRNOTAVAIL, Msg: "ipv4: Address not found"}
 }
 
 func (l *Layer) removeAddr(d *netdev.Device, a *IfAddr, promote bool) {

@@ -279,8 +279,11 @@ func (d *Device) SetMTU(mtu int) error {
 	if mtu == d.mtu {
 		return nil
 	}
-	if mtu < d.minMTU || mtu > d.maxMTU {
-		return fmt.Errorf("mtu %d out of range [%d, %d]: %w", mtu, d.minMTU, d.maxMTU, syscall.EINVAL)
+	if mtu < d.minMTU {
+		return &ExtError{Errno: syscall.EINVAL, Msg: "mtu less than device minimum"}
+	}
+	if mtu > d.maxMTU {
+		return &ExtError{Errno: syscall.EINVAL, Msg: "mtu greater than device maximum"}
 	}
 	if c, ok := d.drv.(MTUChanger); ok {
 		if err := c.ChangeMTU(d, mtu); err != nil {

@@ -52,6 +52,14 @@ func toErrno(err error) (syscall.Errno, *netlink.ExtAck) {
 		}
 		return re.errno, ext
 	}
+	var em interface{ ExtAckMsg() string }
+	if errors.As(err, &em) {
+		var errno syscall.Errno
+		if !errors.As(err, &errno) {
+			errno = syscall.EINVAL
+		}
+		return errno, &netlink.ExtAck{Msg: em.ExtAckMsg()}
+	}
 	var se *rtmsg.SizeError
 	if errors.As(err, &se) {
 		errno := se.Errno()

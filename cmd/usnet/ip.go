@@ -3,8 +3,6 @@ package main
 import (
 	"os"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/usnet/usnet/daemon"
 	"github.com/usnet/usnet/iproute"
 )
@@ -26,32 +24,8 @@ func cmdIP(args []string) error {
 	return nil
 }
 
-// daemonTransport adds what `ip monitor` needs to the daemon connection.
-type daemonTransport struct{ *daemon.NetlinkConn }
-
-// Subscribe joins rtnetlink multicast groups.
-func (t daemonTransport) Subscribe(groups ...uint32) error {
-	for _, g := range groups {
-		if err := t.Join(int(g)); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// ResolveNetns names a daemon namespace for `link set DEV netns NAME`:
-// usnet reads IFLA_NET_NS_PID as a namespace id.
-func (t daemonTransport) ResolveNetns(name string) (uint16, uint32, error) {
-	id, err := daemon.NetnsID(daemon.DefaultPath(), name)
-	return unix.IFLA_NET_NS_PID, id, err
-}
-
 func dialDaemonIP(ns string) (iproute.Transport, error) {
-	c, err := daemon.Dial(daemon.DefaultPath(), ns)
-	if err != nil {
-		return nil, err
-	}
-	return daemonTransport{c}, nil
+	return daemon.Dial(daemon.DefaultPath(), ns)
 }
 
 // daemonNamespaces is `ip netns` on the daemon.

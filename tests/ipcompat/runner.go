@@ -1,6 +1,7 @@
 package ipcompat
 
 import (
+	"fmt"
 	"bytes"
 	"os"
 	"path/filepath"
@@ -54,6 +55,22 @@ func loadSteps(t *testing.T) []Step {
 // and compares every step with what iproute2 did. Tests of other
 // transports (the usnet daemon) call it with their own Target.
 func RunScript(t *testing.T, target Target) {
+	for _, f := range runScript(t, target) {
+		t.Error(f.Report)
+	}
+}
+
+// Failure is one script step whose outcome differs from iproute2's.
+type Failure struct {
+	Step   int    // 1-based
+	Line   string // the command
+	Report string
+}
+
+// runScript replays the script on target and returns the steps that
+// differ from the recording.
+func runScript(t *testing.T, target Target) []Failure {
+	var fails []Failure
 	steps := loadSteps(t)
 	ns, dial := target.Setup(t)
 	peer := target.Peer(t)
@@ -90,11 +107,12 @@ func RunScript(t *testing.T, target Target) {
 		}
 		if len(problems) > 0 {
 			failed++
-			t.Errorf("step %d `ip %s` (%s): exit usnet %d iproute2 %d; %s", i+1, want.Line, target.Name(),
-				got.Exit, want.Exit, strings.Join(problems, "\n"))
+			fails = append(fails, Failure{Step: i + 1, Line: want.Line, Report: fmt.Sprintf("step %d `ip %s` (%s): exit usnet %d iproute2 %d; %s", i+1, want.Line, target.Name(),
+				got.Exit, want.Exit, strings.Join(problems, "\n"))})
 		}
 	}
 	t.Logf("%s: %d of %d commands match iproute2", target.Name(), len(steps)-failed, len(steps))
+	return fails
 }
 
 // trimNL makes a missing final newline irrelevant (the recording format
