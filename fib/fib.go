@@ -27,6 +27,8 @@ type FIB struct {
 	pmtu   pmtuCache
 	sysctl Sysctl
 	seed   uint32
+	// customRules: a rule was added (fib4_has_custom_rules).
+	customRules bool
 }
 
 // New creates the FIB of l's namespace with tables local, main and

@@ -42,7 +42,7 @@ func (f *FIB) lookupOutput(k lookupKey) (*Route, int, error) {
 		case unix.FR_ACT_BLACKHOLE:
 			return nil, 0, syscall.EINVAL
 		case unix.FR_ACT_UNREACHABLE:
-			return nil, 0, syscall.EHOSTUNREACH
+			return nil, 0, syscall.ENETUNREACH // fib4_rule_action
 		case unix.FR_ACT_PROHIBIT:
 			return nil, 0, syscall.EACCES
 		case unix.FR_ACT_GOTO:
@@ -175,8 +175,11 @@ func (f *FIB) RouteOutput(k *ipv4.FlowKey) (ipv4.Route, error) {
 
 func (f *FIB) output(k *ipv4.FlowKey) (ipv4.Route, *Route, error) {
 	if k.Src.IsValid() && !k.Src.IsUnspecified() {
-		if k.Src.IsMulticast() || k.Src == limitedBroadcast || !f.l.IsLocal(k.Src) {
+		if k.Src.IsMulticast() || k.Src == limitedBroadcast {
 			return ipv4.Route{}, nil, syscall.EINVAL
+		}
+		if !f.l.IsLocal(k.Src) {
+			return ipv4.Route{}, nil, syscall.ENETUNREACH // no device has it
 		}
 	}
 	var oifDev *netdev.Device
@@ -281,7 +284,7 @@ func (f *FIB) input(k *ipv4.FlowKey, iif *netdev.Device) (ipv4.Route, *Route, er
 		if err := f.validateSource(k, iif, conf); err != nil {
 			return ipv4.Route{}, r, err
 		}
-		return ipv4.Route{Type: unix.RTN_BROADCAST, Dev: iif, Scope: unix.RT_SCOPE_LINK}, r, nil
+		return ipv4.Route{Type: unix.RTN_BROADCAST, Dev: f.lo(), Scope: unix.RT_SCOPE_LINK}, r, nil
 	case unix.RTN_UNICAST:
 	default:
 		return ipv4.Route{}, r, syscall.EINVAL // martian destination
@@ -380,7 +383,8 @@ func (f *FIB) Get(q Query) (Result, error) {
 	case unix.RTN_MULTICAST:
 		res.Flags |= rtcfMulticast
 	}
-	res.MTU, res.Expires = f.pmtuFor(q.Dst, f.l.Exec().Now())
+	res.MTU = rt.MTU // the route's mtu metric or a smaller learnt path MTU
+	_, res.Expires = f.pmtuFor(q.Dst, f.l.Exec().Now())
 	if q.FibMatch && r == nil {
 		return res, syscall.ENETUNREACH
 	}

@@ -68,6 +68,7 @@ func (f *FIB) AddRule(r Rule, nlflags uint16, info Info) error {
 		}
 	}
 	f.rules = slices.Insert(f.rules, pos, r)
+	f.customRules = true
 	f.emit(RuleAdd, nil, &f.rules[pos], info)
 	return nil
 }
@@ -78,6 +79,12 @@ func sameRule(a, b *Rule) bool {
 		a.Dport == b.Dport && a.Action == b.Action && a.Table == b.Table && a.Goto == b.Goto &&
 		a.SuppressPrefixLen == b.SuppressPrefixLen && a.Flags == b.Flags
 }
+
+// CustomRules reports whether a rule was ever added. Until then Linux
+// keeps tables local and main merged in one trie (fib_unmerge undoes
+// that on the first custom rule), so lookups report table main for
+// local routes too.
+func (f *FIB) CustomRules() bool { return f.customRules }
 
 // DelRule removes the first rule matching the given fields
 // (fib_nl_delrule): zero fields are wildcards; ENOENT when none.

@@ -122,6 +122,8 @@ func (s *session) routeGet(args []string) error {
 	if !r.Dst.IsValid() {
 		return fail(exitFail, "need at least a destination address")
 	}
+	// As iproute2: ask the kernel to report the table the lookup used.
+	r.Flags |= unix.RTM_F_LOOKUP_TABLE
 	if fibmatch {
 		r.Flags |= unix.RTM_F_FIB_MATCH
 	}

@@ -65,7 +65,7 @@ func (s *session) printRoute(r *rtmsg.Route, f *routeFilter, deleted bool) {
 		p.str(anyOut, "from", "from %s ", prefixString(r.Src, r.SrcLen, r.Family))
 	}
 	if r.TOS != 0 {
-		p.str(anyOut, "tos", "tos %s ", fmt.Sprintf("0x%x", r.TOS))
+		p.str(anyOut, "tos", "tos %s ", fmt.Sprintf("0x%02x", r.TOS))
 	}
 	if r.Gateway.IsValid() && (f == nil || !f.via.IsValid()) {
 		p.str(anyOut, "gateway", "via %s ", r.Gateway.String())
@@ -79,11 +79,12 @@ func (s *session) printRoute(r *rtmsg.Route, f *routeFilter, deleted bool) {
 	if r.Attrs.Has(unix.RTA_OIF) && (f == nil || f.oif == 0) {
 		p.str(anyOut, "dev", "dev %s ", s.ifname(int32(r.OIF)))
 	}
+	// The table is printed for lookup answers (cloned) too; protocol
+	// and scope are not (iproute2's print_route).
+	if table := r.TableID(); table != 0 && (table != unix.RT_TABLE_MAIN || s.details) && (f == nil || f.table == 0) {
+		p.str(anyOut, "table", "table %s ", tableName(table))
+	}
 	if r.Flags&unix.RTM_F_CLONED == 0 {
-		table := r.TableID()
-		if (table != unix.RT_TABLE_MAIN || s.details) && (f == nil || f.table == 0) {
-			p.str(anyOut, "table", "table %s ", tableName(table))
-		}
 		if (r.Protocol != unix.RTPROT_BOOT || s.details) && (f == nil || !f.protoSet) {
 			p.str(anyOut, "protocol", "proto %s ", protoName(r.Protocol))
 		}
@@ -181,14 +182,14 @@ func (s *session) printCacheFlags(flags uint32) {
 		}
 		flags &^= f.bit
 		if !first {
-			p.textRaw(" ")
+			p.textRaw(",")
 		}
 		first = false
 		p.str(anyOut, "", "%s", f.name)
 	}
 	if flags != 0 {
 		if !first {
-			p.textRaw(" ")
+			p.textRaw(",")
 		}
 		p.str(anyOut, "", "%s", fmt.Sprintf("%x", flags))
 	}

@@ -359,7 +359,7 @@ func (s *session) printRule(r *rtmsg.Rule, deleted bool) {
 		p.uint(anyOut, "dstlen", "/%d", uint64(r.DstLen))
 	}
 	if r.TOS != 0 {
-		p.str(anyOut, "tos", " tos %s", fmt.Sprintf("%#x", r.TOS))
+		p.str(anyOut, "tos", " tos %s", fmt.Sprintf("0x%02x", r.TOS))
 	}
 	if r.Attrs.Has(unix.FRA_FWMARK) || r.Attrs.Has(unix.FRA_FWMASK) {
 		mask := uint32(0xffffffff)

@@ -384,6 +384,15 @@ func getRoute(c *call) error {
 		c.reply(unix.RTM_NEWROUTE, func(e *netlink.AttributeEncoder) { fillRoute(e, res.Route) })
 		return nil
 	}
+	// The table reported (inet_rtm_getroute): main unless the request
+	// asks for the lookup table with RTM_F_LOOKUP_TABLE; with local and
+	// main still merged (no custom rules), local routes are main's.
+	switch {
+	case rm.Flags&unix.RTM_F_LOOKUP_TABLE == 0:
+		res.Table = unix.RT_TABLE_MAIN
+	case res.Table == unix.RT_TABLE_LOCAL && !f.CustomRules():
+		res.Table = unix.RT_TABLE_MAIN
+	}
 	c.reply(unix.RTM_NEWROUTE, func(e *netlink.AttributeEncoder) { fillLookup(e, &rm, &res) })
 	return nil
 }
@@ -399,7 +408,12 @@ func fillLookup(e *netlink.AttributeEncoder, req *rtmsg.Route, res *fib.Result) 
 	if req.Src.IsValid() {
 		srcLen = 32
 	}
-	h := [unix.SizeofRtMsg]byte{unix.AF_INET, 32, srcLen, req.TOS, table8, 0, 0, res.Type}
+	// rtm_tos is the TOS of the entry the lookup matched, not the query's.
+	tos := uint8(0)
+	if res.Route != nil {
+		tos = res.Route.TOS
+	}
+	h := [unix.SizeofRtMsg]byte{unix.AF_INET, 32, srcLen, tos, table8, 0, 0, res.Type}
 	binary.NativeEndian.PutUint32(h[8:], res.Flags|unix.RTM_F_CLONED)
 	e.Append(h[:])
 	e.Uint32(unix.RTA_TABLE, res.Table)
@@ -407,9 +421,7 @@ func fillLookup(e *netlink.AttributeEncoder, req *rtmsg.Route, res *fib.Result) 
 	if req.Src.IsValid() {
 		e.Addr(unix.RTA_SRC, req.Src)
 	}
-	if res.Iif != 0 {
-		e.Uint32(unix.RTA_IIF, uint32(res.Iif))
-	} else if res.Dev != 0 {
+	if res.Dev != 0 {
 		e.Uint32(unix.RTA_OIF, uint32(res.Dev))
 	}
 	if !req.Src.IsValid() && res.Prefsrc.IsValid() && res.Iif == 0 {
@@ -426,7 +438,13 @@ func fillLookup(e *netlink.AttributeEncoder, req *rtmsg.Route, res *fib.Result) 
 	if req.Mark != 0 {
 		e.Uint32(unix.RTA_MARK, req.Mark)
 	}
-	e.Uint32(unix.RTA_UID, 0)
+	if res.Iif != 0 {
+		// An input route: the kernel reports the input interface and no
+		// uid (rt_fill_info).
+		e.Uint32(unix.RTA_IIF, uint32(res.Iif))
+	} else {
+		e.Uint32(unix.RTA_UID, 0)
+	}
 	var ci [32]byte
 	e.PutBytes(unix.RTA_CACHEINFO, ci[:])
 }

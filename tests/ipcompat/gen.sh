@@ -5,9 +5,12 @@
 # `usnet ip` and compares (see compat_test.go).
 #
 # Run as root: bash tests/ipcompat/gen.sh
+# Another script: SCRIPT=routeget-script.txt OUT=routeget-iproute2.txt bash tests/ipcompat/gen.sh
 # The namespace it creates is deleted on exit, also on failure.
 set -eu
 cd "$(dirname "$0")"
+SCRIPT=${SCRIPT:-script.txt}
+OUT=${OUT:-iproute2.txt}
 NS=usnet-ipc-$$
 PEER=usnet-ipc-peer-$$
 cleanup() {
@@ -21,7 +24,7 @@ ip netns add "$PEER"
 # usnet has no IPv6 yet, and link-local addresses would depend on MACs.
 ip netns exec "$NS" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
 
-out=testdata/iproute2.txt.tmp
+out=testdata/$OUT.tmp
 {
 	echo "# recorded by gen.sh with $(ip -V) on Linux $(uname -r)"
 	while IFS= read -r line; do
@@ -37,8 +40,8 @@ out=testdata/iproute2.txt.tmp
 		printf '%s' "$stdout" | sed 's/^/| /'
 		echo "--- stderr"
 		sed 's/^/| /' /tmp/ipc-stderr.$$
-	done <testdata/script.txt
+	done <"testdata/$SCRIPT"
 } >"$out"
 rm -f /tmp/ipc-stderr.$$
-mv "$out" testdata/iproute2.txt
-echo "wrote testdata/iproute2.txt"
+mv "$out" "testdata/$OUT"
+echo "wrote testdata/$OUT"

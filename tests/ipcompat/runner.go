@@ -1,8 +1,8 @@
 package ipcompat
 
 import (
-	"fmt"
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -19,9 +19,20 @@ func dataDir() string {
 	return filepath.Join(filepath.Dir(file), "testdata")
 }
 
-func loadSteps(t *testing.T) []Step {
+func loadSteps(t *testing.T) []Step { return loadStepsFrom(t, Main) }
+
+// Suite names a script and its kernel recording in testdata.
+type Suite struct{ Script, Recording string }
+
+// The suites: the general one and the route-lookup one (issue 3).
+var (
+	Main     = Suite{"script.txt", "iproute2.txt"}
+	RouteGet = Suite{"routeget-script.txt", "routeget-iproute2.txt"}
+)
+
+func loadStepsFrom(t *testing.T, suite Suite) []Step {
 	t.Helper()
-	sf, err := os.Open(filepath.Join(dataDir(), "script.txt"))
+	sf, err := os.Open(filepath.Join(dataDir(), suite.Script))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -30,7 +41,7 @@ func loadSteps(t *testing.T) []Step {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rf, err := os.Open(filepath.Join(dataDir(), "iproute2.txt"))
+	rf, err := os.Open(filepath.Join(dataDir(), suite.Recording))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,7 +66,7 @@ func loadSteps(t *testing.T) []Step {
 // and compares every step with what iproute2 did. Tests of other
 // transports (the usnet daemon) call it with their own Target.
 func RunScript(t *testing.T, target Target) {
-	for _, f := range runScript(t, target) {
+	for _, f := range runSuite(t, target, Main) {
 		t.Error(f.Report)
 	}
 }
@@ -69,9 +80,11 @@ type Failure struct {
 
 // runScript replays the script on target and returns the steps that
 // differ from the recording.
-func runScript(t *testing.T, target Target) []Failure {
+func runScript(t *testing.T, target Target) []Failure { return runSuite(t, target, Main) }
+
+func runSuite(t *testing.T, target Target, suite Suite) []Failure {
 	var fails []Failure
-	steps := loadSteps(t)
+	steps := loadStepsFrom(t, suite)
 	ns, dial := target.Setup(t)
 	peer := target.Peer(t)
 	failed := 0

@@ -114,3 +114,19 @@ func TestUsnetCompat(t *testing.T) {
 		}
 	}
 }
+
+// TestKernelRouteGet replays the route-lookup script on the kernel (a
+// check that the recording is current).
+func TestKernelRouteGet(t *testing.T) {
+	for _, f := range runSuite(t, KernelTarget{}, RouteGet) {
+		t.Error(f.Report)
+	}
+}
+
+// TestUsnetRouteGet: issue 3's route-lookup cases, each answered by usnet
+// exactly as the kernel answered it (route, source, device, table, error).
+func TestUsnetRouteGet(t *testing.T) {
+	for _, f := range runSuite(t, &UsnetTarget{}, RouteGet) {
+		t.Error(f.Report)
+	}
+}
