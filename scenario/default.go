@@ -9,13 +9,15 @@ import (
 	"github.com/usnet/usnet/skb"
 )
 
-// DefaultTopology is two hosts and a router: h1 —veth— r —veth— h2.
+// DefaultTopology is two hosts and a router: h1 —veth— r —veth— h2, the
+// first link 1 Gb/s with 1 ms of delay each way, the second 100 Mb/s
+// with 5 ms.
 func DefaultTopology() Topology {
 	return Topology{
 		Namespaces: []string{"h1", "r", "h2"},
 		Links: []Link{
-			{A: "h1", ADev: "eth0", B: "r", BDev: "eth0", MTU: 1500},
-			{A: "r", ADev: "eth1", B: "h2", BDev: "eth0", MTU: 1500},
+			{A: "h1", ADev: "eth0", B: "r", BDev: "eth0", MTU: 1500, Delay: time.Millisecond, Rate: 1e9},
+			{A: "r", ADev: "eth1", B: "h2", BDev: "eth0", MTU: 1500, Delay: 5 * time.Millisecond, Rate: 100e6},
 		},
 		Capture: []string{"h1/eth0", "r/eth0", "r/eth1", "h2/eth0"},
 	}
@@ -64,9 +66,11 @@ func FrameWorkload(n int) Workload {
 	}
 }
 
-// Default runs the default scenario.
+// Default runs the default scenario: two hosts and a router with IPv4;
+// h1 pings h2 five times, then exchanges five UDP datagrams with an echo
+// socket on h2 (the larger ones fragmented).
 func Default(seed uint64, outDir string) (*Summary, error) {
-	return Run(DefaultTopology(), FrameWorkload(10), Options{Name: "default", Seed: seed, OutDir: outDir})
+	return Run(IPTopology(), PingUDPWorkload(5), Options{Name: "default", Seed: seed, OutDir: outDir})
 }
 
 // Print writes a readable summary.

@@ -16,14 +16,18 @@ import (
 	"github.com/usnet/usnet/capture"
 	"github.com/usnet/usnet/drivers/veth"
 	"github.com/usnet/usnet/netdev"
+	"github.com/usnet/usnet/sched"
 	"github.com/usnet/usnet/stack"
 )
 
-// Link is a veth pair between two namespaces.
+// Link is a veth pair between two namespaces. A non-zero Delay or Rate
+// puts a netem qdisc on both ends (one-way delay each way, bits/s).
 type Link struct {
 	A, ADev string // namespace and device name of one end
 	B, BDev string
 	MTU     int
+	Delay   time.Duration
+	Rate    int64
 }
 
 // Topology is the static part of a scenario.
@@ -114,6 +118,15 @@ func Build(topo Topology, seed uint64) (*World, error) {
 		a, b, err := veth.Create(veth.End{Table: na.Dev, Name: l.ADev, MTU: l.MTU}, veth.End{Table: nb.Dev, Name: l.BDev, MTU: l.MTU})
 		if err != nil {
 			return nil, err
+		}
+		if l.Delay > 0 || l.Rate > 0 {
+			for _, e := range []struct {
+				d  *netdev.Device
+				ns *stack.Namespace
+			}{{a, na}, {b, nb}} {
+				q := sched.NewNetem(sched.NetemConfig{Delay: l.Delay, Rate: l.Rate}, e.ns.Exec().Rand(), s.Pool())
+				e.d.SetQdisc(q)
+			}
 		}
 		a.Up()
 		b.Up()
