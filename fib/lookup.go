@@ -20,6 +20,8 @@ type lookupKey struct {
 	sport, dport uint16
 	scope        uint8
 	ignoreLink   bool // FIB_LOOKUP_IGNORE_LINKSTATE
+	// skipLinkdown: the input device has ignore_routes_with_linkdown.
+	skipLinkdown bool
 }
 
 // errThrow makes the rule engine try the next rule.
@@ -79,10 +81,7 @@ func (f *FIB) lookupOutput(k lookupKey) (*Route, int, error) {
 func (f *FIB) tableLookup(t *table, k *lookupKey) (*Route, int, error) {
 	var err error
 	nhSel := 0
-	ignoreLinkdown := false
-	if k.iif != 0 {
-		ignoreLinkdown = f.l.Effective(k.iif).IgnoreRoutesWithLinkdown
-	}
+	ignoreLinkdown := k.skipLinkdown
 	rt := t.lookup(addrU32(k.dst), func(r *Route) bool {
 		if r.TOS != 0 && r.TOS != k.tos {
 			return false
@@ -266,7 +265,8 @@ func (f *FIB) RouteInput(k *ipv4.FlowKey, iif *netdev.Device) (ipv4.Route, error
 
 func (f *FIB) input(k *ipv4.FlowKey, iif *netdev.Device) (ipv4.Route, *Route, error) {
 	conf := f.l.Effective(iif.Ifindex())
-	lk := lookupKey{dst: k.Dst, src: k.Src, iif: iif.Ifindex(), mark: k.Mark, tos: k.TOS & 0x1e, proto: k.Proto, sport: k.Sport, dport: k.Dport}
+	lk := lookupKey{dst: k.Dst, src: k.Src, iif: iif.Ifindex(), mark: k.Mark, tos: k.TOS & 0x1e, proto: k.Proto, sport: k.Sport, dport: k.Dport,
+		skipLinkdown: conf.IgnoreRoutesWithLinkdown}
 	r, nh, err := f.lookupOutput(lk)
 	if err != nil {
 		if !conf.Forwarding && errors.Is(err, syscall.ENETUNREACH) {

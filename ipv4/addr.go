@@ -120,6 +120,7 @@ func (l *Layer) insert(a *IfAddr) {
 	copy(list[pos+1:], list[pos:])
 	list[pos] = a
 	l.addrs[idx] = list
+	l.local[a.Local]++
 }
 
 // primaryFor returns the primary address of a's subnet (a itself for a
@@ -278,22 +279,17 @@ func (l *Layer) unlinkQuiet(d *netdev.Device, a *IfAddr) {
 	for i, o := range list {
 		if o == a {
 			l.addrs[d.Ifindex()] = append(list[:i], list[i+1:]...)
+			if l.local[a.Local]--; l.local[a.Local] <= 0 {
+				delete(l.local, a.Local)
+			}
 			return
 		}
 	}
 }
 
-// IsLocal reports whether ip is configured on any device of the namespace.
-func (l *Layer) IsLocal(ip netip.Addr) bool {
-	for _, list := range l.addrs {
-		for _, a := range list {
-			if a.Local == ip {
-				return true
-			}
-		}
-	}
-	return false
-}
+// IsLocal reports whether ip is configured on any device of the namespace
+// (a set kept by insert and unlinkQuiet: this is on the per-packet path).
+func (l *Layer) IsLocal(ip netip.Addr) bool { return l.local[ip] > 0 }
 
 // SelectSource picks a source address for dst out of dev within scope
 // (inet_select_addr): a primary of dev in dst's subnet, else dev's first

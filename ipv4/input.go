@@ -84,11 +84,11 @@ func (l *Layer) rcvOne(dev *netdev.Device, b *skb.Buf) {
 		b.Free()
 		return
 	default:
-		key := FlowKey{Dst: dst, Src: src, Iif: dev.Ifindex(), Mark: b.Mark, TOS: h.tos(), Proto: h.proto()}
+		l.key = FlowKey{Dst: dst, Src: src, Iif: dev.Ifindex(), Mark: b.Mark, TOS: h.tos(), Proto: h.proto()}
 		if l.router == nil {
 			err = syscall.ENETUNREACH
 		} else {
-			rt, err = l.router.RouteInput(&key, dev)
+			rt, err = l.router.RouteInput(&l.key, dev)
 		}
 	}
 	if err != nil {
@@ -99,7 +99,10 @@ func (l *Layer) rcvOne(dev *netdev.Device, b *skb.Buf) {
 	case unix.RTN_LOCAL, unix.RTN_BROADCAST, unix.RTN_MULTICAST:
 		l.localDeliver(b, dev, rt.Type != unix.RTN_LOCAL)
 	case unix.RTN_UNICAST:
-		l.forward(b, dev, &rt)
+		// forward keeps a pointer to the route: a Layer field rather than
+		// a local, so it does not escape to the heap per packet.
+		l.fwdRT = rt
+		l.forward(b, dev, &l.fwdRT)
 	default:
 		l.Stats.InAddrErrors++
 		b.Free()

@@ -77,6 +77,7 @@ type Layer struct {
 	Deflt  DevConf
 	conf   map[int]*DevConf
 	addrs  map[int][]*IfAddr
+	local  map[netip.Addr]int // every local address, with its count
 	protos []protoEntry // a handful: a slice beats a 4 KiB array per namespace
 
 	addrNotify []AddrNotifier
@@ -88,6 +89,10 @@ type Layer struct {
 
 	ident uint32
 	frags *reassembly
+	// key is rcvOne's flow key: a field, so that passing it to the
+	// Router does not allocate per packet.
+	key   FlowKey
+	fwdRT Route
 	icmp  icmpState
 	Stats Stats
 
@@ -126,7 +131,7 @@ func New(devs *netdev.Table, router Router, neigh Neigh, hooks RouteHooks) *Laye
 	l := &Layer{
 		devs: devs, exec: n.Exec(), pool: n.Pool(), router: router, neigh: neigh, routes: hooks,
 		Sysctl: defaultSysctl(), All: defaultDevConf(), Deflt: defaultDevConf(),
-		conf: map[int]*DevConf{}, addrs: map[int][]*IfAddr{},
+		conf: map[int]*DevConf{}, addrs: map[int][]*IfAddr{}, local: map[netip.Addr]int{},
 		pending: map[*netdev.Device]*skb.Batch{},
 	}
 	l.ident = l.exec.Rand().Uint32()
