@@ -78,7 +78,7 @@ type Layer struct {
 	conf   map[int]*DevConf
 	addrs  map[int][]*IfAddr
 	local  map[netip.Addr]int // every local address, with its count
-	protos []protoEntry // a handful: a slice beats a 4 KiB array per namespace
+	protos []protoEntry       // a handful: a slice beats a 4 KiB array per namespace
 
 	addrNotify []AddrNotifier
 	routes     RouteHooks
