@@ -23,6 +23,8 @@ import (
 	"github.com/usnet/usnet/netns"
 	"github.com/usnet/usnet/ping"
 	"github.com/usnet/usnet/skb"
+	"github.com/usnet/usnet/socket"
+	"github.com/usnet/usnet/tcp"
 	"github.com/usnet/usnet/udp"
 )
 
@@ -38,6 +40,7 @@ type Namespace struct {
 	Neigh *neigh.Table
 	// FIB holds the routing tables and rules.
 	FIB *fib.FIB
+	TCP *tcp.Table
 
 	// TCP sockets, set when the tcp package is wired (see net.go).
 	dialTCP   func(ctx context.Context, to netip.AddrPort) (net.Conn, error)
@@ -105,6 +108,13 @@ func (s *Stack) setup(n *netns.Net) error {
 	ns.Neigh = ns.ARP.Neigh()
 	ns.IPv4.SetNeigh(ns.Neigh)
 	ns.UDP = udp.New(ns.IPv4)
+	ns.TCP = tcp.New(ns.IPv4)
+	ns.dialTCP = func(ctx context.Context, to netip.AddrPort) (net.Conn, error) {
+		return socket.DialTCP(ctx, n.Exec(), ns.TCP, netip.AddrPort{}, to)
+	}
+	ns.listenTCP = func(at netip.AddrPort) (net.Listener, error) {
+		return socket.ListenTCP(n.Exec(), ns.TCP, at, 4096)
+	}
 	ns.Ping = ping.New(ns.IPv4)
 	s.mu.Lock()
 	s.nss[n] = ns

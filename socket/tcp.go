@@ -1,0 +1,230 @@
+package socket
+
+import (
+	"context"
+	"io"
+	"net"
+	"net/netip"
+	"os"
+	"time"
+
+	"github.com/usnet/usnet/executor"
+	"github.com/usnet/usnet/tcp"
+)
+
+// TCPConn is a TCP connection as a net.Conn, with the extra methods of
+// *net.TCPConn that usnet supports.
+type TCPConn struct {
+	endpoint
+	c        *tcp.Conn
+	writable signal
+	laddr    *net.TCPAddr
+	raddr    *net.TCPAddr
+}
+
+var _ net.Conn = (*TCPConn)(nil)
+
+func newTCPConn(exec executor.Executor, c *tcp.Conn) *TCPConn {
+	tc := &TCPConn{endpoint: newEndpoint(exec), c: c, writable: newSignal()}
+	c.OnReadable = tc.readable.raise
+	c.OnWritable = tc.writable.raise
+	tc.laddr = net.TCPAddrFromAddrPort(c.LocalAddr())
+	tc.raddr = net.TCPAddrFromAddrPort(c.RemoteAddr())
+	return tc
+}
+
+// DialTCP connects from laddr (zero: any) to raddr in the namespace whose
+// TCP table is t, waiting for the handshake or ctx.
+func DialTCP(ctx context.Context, exec executor.Executor, t *tcp.Table, laddr, raddr netip.AddrPort) (*TCPConn, error) {
+	var c *tcp.Conn
+	var err error
+	var tc *TCPConn
+	exec.Do(func() {
+		c, err = t.Connect(laddr, raddr)
+		if err == nil {
+			tc = newTCPConn(exec, c)
+		}
+	})
+	ra := net.TCPAddrFromAddrPort(raddr)
+	if err != nil {
+		return nil, opError("dial", "tcp", nil, ra, "connect", err)
+	}
+	for {
+		var done bool
+		exec.Do(func() {
+			done = c.Established() || c.Err() != nil || c.State() == tcp.Closed
+			err = c.Err()
+			tc.laddr = net.TCPAddrFromAddrPort(c.LocalAddr())
+		})
+		if done {
+			if err != nil {
+				return nil, opError("dial", "tcp", nil, ra, "connect", err)
+			}
+			return tc, nil
+		}
+		select {
+		case <-tc.writable:
+		case <-tc.readable:
+		case <-ctx.Done():
+			exec.Do(c.Abort)
+			return nil, opError("dial", "tcp", nil, ra, "", ctx.Err())
+		}
+	}
+}
+
+// Read reads received bytes; io.EOF after the peer's FIN.
+func (tc *TCPConn) Read(p []byte) (int, error) {
+	if len(p) == 0 {
+		return 0, nil
+	}
+	var n int
+	var eof bool
+	var rerr error
+	err := tc.waitRead(func() bool {
+		n, eof, rerr = tc.c.Recv(p)
+		return n > 0 || eof || rerr != nil
+	})
+	if err != nil {
+		return 0, opError("read", "tcp", tc.laddr, tc.raddr, "", err)
+	}
+	if rerr != nil {
+		return 0, opError("read", "tcp", tc.laddr, tc.raddr, "read", rerr)
+	}
+	if eof {
+		return 0, io.EOF
+	}
+	return n, nil
+}
+
+// Write queues all of p, waiting while the send buffer is full.
+func (tc *TCPConn) Write(p []byte) (int, error) {
+	written := 0
+	for written < len(p) {
+		if tc.closed.Load() {
+			return written, opError("write", "tcp", tc.laddr, tc.raddr, "", net.ErrClosed)
+		}
+		var n int
+		var werr error
+		tc.exec.Do(func() { n, werr = tc.c.Send(p[written:]) })
+		written += n
+		if werr != nil {
+			return written, opError("write", "tcp", tc.laddr, tc.raddr, "write", werr)
+		}
+		if written == len(p) {
+			break
+		}
+		if n == 0 {
+			if tc.wd.expired() {
+				return written, opError("write", "tcp", tc.laddr, tc.raddr, "", os.ErrDeadlineExceeded)
+			}
+			select {
+			case <-tc.writable:
+			case <-tc.wd.done():
+			case <-tc.closeCh:
+			}
+		}
+	}
+	return written, nil
+}
+
+// Close closes the connection: FIN after the queued data, or RST when
+// received data was left unread (as Linux does).
+func (tc *TCPConn) Close() error {
+	if !tc.markClosed() {
+		return opError("close", "tcp", tc.laddr, tc.raddr, "", net.ErrClosed)
+	}
+	tc.exec.Do(tc.c.Close)
+	return nil
+}
+
+// CloseWrite shuts down the sending side (FIN).
+func (tc *TCPConn) CloseWrite() error {
+	tc.exec.Do(tc.c.CloseWrite)
+	return nil
+}
+
+// SetNoDelay turns Nagle's algorithm off (true) or on.
+func (tc *TCPConn) SetNoDelay(on bool) error {
+	tc.exec.Do(func() { tc.c.NoDelay = on })
+	return nil
+}
+
+// SetLinger with 0 makes Close reset the connection; other values keep
+// the default (FIN, data delivered in the background).
+func (tc *TCPConn) SetLinger(sec int) error {
+	if sec == 0 {
+		tc.exec.Do(tc.c.Abort)
+	}
+	return nil
+}
+
+// SetKeepAlive and SetKeepAlivePeriod are accepted; usnet's TCP has no
+// keepalive timer yet.
+func (tc *TCPConn) SetKeepAlive(bool) error                 { return nil }
+func (tc *TCPConn) SetKeepAlivePeriod(d time.Duration) error { return nil }
+
+// SetReadBuffer and SetWriteBuffer are accepted as hints (no effect yet).
+func (tc *TCPConn) SetReadBuffer(int) error  { return nil }
+func (tc *TCPConn) SetWriteBuffer(int) error { return nil }
+
+// Info returns the connection's TCP_INFO-like statistics.
+func (tc *TCPConn) Info() tcp.Info {
+	var i tcp.Info
+	tc.exec.Do(func() { i = tc.c.Info; i.State = tc.c.State() })
+	return i
+}
+
+func (tc *TCPConn) LocalAddr() net.Addr  { return tc.laddr }
+func (tc *TCPConn) RemoteAddr() net.Addr { return tc.raddr }
+
+// TCPListener is a listening socket as a net.Listener.
+type TCPListener struct {
+	endpoint
+	l    *tcp.Listener
+	addr *net.TCPAddr
+}
+
+// ListenTCP listens on laddr in the namespace whose TCP table is t.
+func ListenTCP(exec executor.Executor, t *tcp.Table, laddr netip.AddrPort, backlog int) (*TCPListener, error) {
+	tl := &TCPListener{endpoint: newEndpoint(exec)}
+	var err error
+	exec.Do(func() {
+		tl.l, err = t.Listen(laddr, backlog)
+		if err == nil {
+			tl.l.OnAcceptable = tl.readable.raise
+			tl.addr = net.TCPAddrFromAddrPort(tl.l.Addr())
+		}
+	})
+	if err != nil {
+		return nil, opError("listen", "tcp", nil, net.TCPAddrFromAddrPort(laddr), "bind", err)
+	}
+	return tl, nil
+}
+
+// Accept waits for the next connection.
+func (tl *TCPListener) Accept() (net.Conn, error) {
+	var c *tcp.Conn
+	err := tl.waitRead(func() bool {
+		c = tl.l.Accept()
+		return c != nil
+	})
+	if err != nil {
+		return nil, opError("accept", "tcp", nil, tl.addr, "", err)
+	}
+	var tc *TCPConn
+	tl.exec.Do(func() { tc = newTCPConn(tl.exec, c) })
+	return tc, nil
+}
+
+// Close stops listening.
+func (tl *TCPListener) Close() error {
+	if !tl.markClosed() {
+		return opError("close", "tcp", nil, tl.addr, "", net.ErrClosed)
+	}
+	tl.exec.Do(tl.l.Close)
+	return nil
+}
+
+// Addr is the listening address.
+func (tl *TCPListener) Addr() net.Addr { return tl.addr }
+

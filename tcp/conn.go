@@ -1,0 +1,332 @@
+package tcp
+
+import (
+	"net/netip"
+	"syscall"
+	"time"
+
+	"github.com/usnet/usnet/executor"
+	"github.com/usnet/usnet/ipv4"
+)
+
+// State is a connection state (TCP_ESTABLISHED ...).
+type State uint8
+
+const (
+	Closed State = iota
+	Listen
+	SynSent
+	SynRecv
+	Established
+	FinWait1
+	FinWait2
+	CloseWait
+	Closing
+	LastAck
+	TimeWait
+)
+
+var stateNames = [...]string{"CLOSED", "LISTEN", "SYN-SENT", "SYN-RECV", "ESTABLISHED", "FIN-WAIT-1", "FIN-WAIT-2", "CLOSE-WAIT", "CLOSING", "LAST-ACK", "TIME-WAIT"}
+
+func (s State) String() string { return stateNames[s] }
+
+// RTO bounds (RFC 6298 with Linux's TCP_RTO_MIN and TCP_RTO_MAX).
+const (
+	rtoInit   = time.Second
+	rtoMin    = 200 * time.Millisecond
+	rtoMax    = 120 * time.Second
+	ackDelay  = 40 * time.Millisecond // TCP_DELACK_MIN
+	maxOOO    = 256                   // out-of-order segments held
+	initCwnd  = 10                    // TCP_INIT_CWND
+	defaultMS = 536                   // RFC 1122 default MSS
+)
+
+// Conn is one connection. Its methods run on the namespace executor.
+type Conn struct {
+	t     *Table
+	state State
+	k     key
+
+	// send side: sndBuf holds the bytes from sndUna on (sent and not
+	// acknowledged, then not yet sent); SYN and FIN occupy sequence
+	// numbers but no buffer bytes.
+	iss, sndUna, sndNxt uint32
+	sndWnd              uint32 // peer's window, scaled
+	sndWl1, sndWl2      uint32
+	sndBuf              []byte
+	sndCap              int
+	finQueued, finSent  bool
+	sndMax              uint32 // highest sequence sent (go-back-N rewinds sndNxt, not this)
+	finSeq              uint32 // sequence number of our FIN, once sent
+	finEver             bool
+	mss                 int
+	sndShift, rcvShift  uint8
+	peerWScale          bool
+
+	// receive side
+	irs, rcvNxt uint32
+	rcvBuf      []byte
+	rcvCap      int
+	ooo         []oooSeg
+	finRcvd     bool
+	advertised  uint32 // right edge of the window last advertised
+
+	// timers and RTT
+	rto, srtt, rttvar time.Duration
+	rtoTimer          *executor.Timer
+	ackTimer          *executor.Timer
+	twTimer           *executor.Timer
+	retries           int
+	rttTiming         bool
+	rttSeq            uint32
+	rttStart          time.Duration
+	unacked           int // full segments received since our last ACK
+
+	// congestion control (Reno/NewReno), in bytes
+	cwnd, ssthresh uint32
+	dupAcks        int
+	inRecovery     bool
+	recover        uint32
+
+	err      error
+	listener *Listener // for a passive open until accepted
+	NoDelay  bool
+	// Callbacks the socket layer sets (on the executor).
+	OnReadable, OnWritable func()
+
+	Info Info
+}
+
+// Info is a TCP_INFO-like summary.
+type Info struct {
+	State                         State
+	RTT, RTTVar, RTO              time.Duration
+	Cwnd, Ssthresh                uint32
+	BytesSent, BytesAcked         uint64
+	BytesReceived, Retransmits    uint64
+	SegsOut, SegsIn, DupAcksTotal uint64
+}
+
+type oooSeg struct {
+	seq  uint32
+	data []byte
+	fin  bool
+}
+
+// seq comparisons modulo 2^32.
+func seqLT(a, b uint32) bool  { return int32(a-b) < 0 }
+func seqLEQ(a, b uint32) bool { return int32(a-b) <= 0 }
+
+func (t *Table) newConn(k key) *Conn {
+	c := &Conn{t: t, k: k, sndCap: t.Sysctl.WmemDefault, rcvCap: t.Sysctl.RmemDefault, rto: rtoInit, mss: defaultMS, ssthresh: 1 << 30}
+	c.rtoTimer = t.exec.NewTimer(c.onRTO)
+	c.ackTimer = t.exec.NewTimer(c.sendAck)
+	c.twTimer = t.exec.NewTimer(c.destroy)
+	c.iss = t.exec.Rand().Uint32()
+	for c.rcvShift = 0; c.rcvShift < 14 && c.rcvCap>>c.rcvShift > 65535; c.rcvShift++ {
+	}
+	return c
+}
+
+// State returns the connection's state.
+func (c *Conn) State() State { return c.state }
+
+// LocalAddr and RemoteAddr are the connection's endpoints.
+func (c *Conn) LocalAddr() netip.AddrPort  { return netip.AddrPortFrom(c.k.la, c.k.lp) }
+func (c *Conn) RemoteAddr() netip.AddrPort { return netip.AddrPortFrom(c.k.ra, c.k.rp) }
+
+// Connect opens a connection from laddr (any address/port when unset) to
+// raddr (tcp_v4_connect). Established or failed is signalled through
+// OnWritable/OnReadable; Err tells which.
+func (t *Table) Connect(laddr, raddr netip.AddrPort) (*Conn, error) {
+	if len(t.conns) >= t.Sysctl.MaxConnections {
+		return nil, syscall.ENOBUFS
+	}
+	if !raddr.Addr().Is4() || raddr.Port() == 0 {
+		return nil, syscall.EINVAL
+	}
+	src := laddr.Addr()
+	if !src.IsValid() || src.IsUnspecified() {
+		rt, err := t.ip.RouteOutput(&ipv4.FlowKey{Dst: raddr.Addr(), Proto: 6})
+		if err != nil {
+			return nil, err
+		}
+		src = rt.Src
+	} else if !t.ip.IsLocal(src) {
+		return nil, syscall.EADDRNOTAVAIL
+	}
+	port := laddr.Port()
+	if port == 0 {
+		var err error
+		if port, err = t.ephemeral(); err != nil {
+			return nil, err
+		}
+	}
+	k := key{la: src, ra: raddr.Addr(), lp: port, rp: raddr.Port()}
+	if t.conns[k] != nil {
+		return nil, syscall.EADDRINUSE
+	}
+	c := t.newConn(k)
+	c.setMSS()
+	t.conns[k] = c
+	t.hold(port)
+	c.state = SynSent
+	c.sndUna, c.sndNxt, c.sndMax = c.iss, c.iss+1, c.iss+1
+	c.rttStart = t.exec.Now()
+	t.Stats.ActiveOpens++
+	c.sendSyn(false)
+	c.armRTO()
+	return c, nil
+}
+
+// Err returns the connection's pending error (ECONNREFUSED, ECONNRESET,
+// ETIMEDOUT ...), if any.
+func (c *Conn) Err() error { return c.err }
+
+// Established reports whether data can flow.
+func (c *Conn) Established() bool {
+	return c.state == Established || c.state == CloseWait || c.state == FinWait1 || c.state == FinWait2
+}
+
+// Send queues p (tcp_sendmsg) and returns how much fitted in the send
+// buffer; 0 with a nil error means "full, wait for OnWritable".
+func (c *Conn) Send(p []byte) (int, error) {
+	if c.err != nil {
+		return 0, c.err
+	}
+	switch c.state {
+	case Established, CloseWait:
+	case SynSent, SynRecv:
+		return 0, nil
+	default:
+		return 0, syscall.EPIPE
+	}
+	if c.finQueued {
+		return 0, syscall.EPIPE
+	}
+	n := min(len(p), c.sndCap-len(c.sndBuf))
+	if n <= 0 {
+		return 0, nil
+	}
+	c.sndBuf = append(c.sndBuf, p[:n]...)
+	c.Info.BytesSent += uint64(n)
+	c.output()
+	return n, nil
+}
+
+// Writable reports whether Send would accept bytes.
+func (c *Conn) Writable() bool {
+	return c.err != nil || c.Established() && !c.finQueued && len(c.sndBuf) < c.sndCap || c.state == Closed
+}
+
+// Recv copies received bytes into p. eof reports the peer's FIN once the
+// data before it is read.
+func (c *Conn) Recv(p []byte) (n int, eof bool, err error) {
+	if len(c.rcvBuf) > 0 {
+		before := c.window()
+		n = copy(p, c.rcvBuf)
+		c.rcvBuf = c.rcvBuf[n:]
+		if len(c.rcvBuf) == 0 {
+			c.rcvBuf = nil
+		}
+		// Window update when reading opened it by at least an MSS or
+		// half the buffer (__tcp_cleanup_rbuf).
+		if after := c.window(); after-before >= uint32(max(c.mss, c.rcvCap/2)) || before < uint32(c.mss) && after >= uint32(c.mss) {
+			c.sendAck()
+		}
+		return n, false, nil
+	}
+	if c.err != nil {
+		return 0, false, c.err
+	}
+	if c.finRcvd {
+		return 0, true, nil
+	}
+	return 0, false, nil
+}
+
+// Readable reports whether Recv would return something.
+func (c *Conn) Readable() bool { return len(c.rcvBuf) > 0 || c.finRcvd || c.err != nil }
+
+// CloseWrite sends FIN after the queued data (shutdown(SHUT_WR)).
+func (c *Conn) CloseWrite() {
+	switch c.state {
+	case SynSent:
+		c.destroy()
+		return
+	case Established:
+		c.state = FinWait1
+	case CloseWait:
+		c.state = LastAck
+	case SynRecv:
+		c.state = FinWait1
+	default:
+		return
+	}
+	c.finQueued = true
+	c.output()
+}
+
+// Close closes the connection (close(2)): unread data makes it a reset,
+// as in Linux; otherwise FIN after the queued data.
+func (c *Conn) Close() {
+	if len(c.rcvBuf) > 0 && c.Established() {
+		c.Abort()
+		return
+	}
+	c.CloseWrite()
+}
+
+// Abort resets the connection (SO_LINGER 0 close).
+func (c *Conn) Abort() {
+	if c.state != Closed && c.state != SynSent && c.state != TimeWait && c.state != Listen {
+		c.sendRst(c.sndNxt)
+	}
+	c.destroy()
+}
+
+// destroy removes the connection from the table and stops its timers.
+func (c *Conn) destroy() {
+	if c.state == Closed && c.t.conns[c.k] != c {
+		return
+	}
+	c.state = Closed
+	c.rtoTimer.Stop()
+	c.ackTimer.Stop()
+	c.twTimer.Stop()
+	if c.t.conns[c.k] == c {
+		delete(c.t.conns, c.k)
+		c.t.release(c.k.lp)
+	}
+	if c.listener != nil {
+		c.listener.synq--
+		c.listener = nil
+	}
+	c.wake()
+}
+
+func (c *Conn) wake() {
+	if c.OnReadable != nil {
+		c.OnReadable()
+	}
+	if c.OnWritable != nil {
+		c.OnWritable()
+	}
+}
+
+// fail ends the connection with err.
+func (c *Conn) fail(err error) {
+	if c.err == nil {
+		c.err = err
+	}
+	c.destroy()
+}
+
+// window is the receive window we can offer.
+func (c *Conn) window() uint32 {
+	w := c.rcvCap - len(c.rcvBuf)
+	for _, s := range c.ooo {
+		w -= len(s.data)
+	}
+	return uint32(max(w, 0))
+}

@@ -1,0 +1,122 @@
+package tcp
+
+import (
+	"net/netip"
+	"syscall"
+	"time"
+
+	"github.com/usnet/usnet/executor"
+	"github.com/usnet/usnet/ipv4"
+	"github.com/usnet/usnet/netdev"
+	"github.com/usnet/usnet/skb"
+)
+
+// Sysctl holds the namespace's net.ipv4.tcp_* settings that apply.
+type Sysctl struct {
+	SynRetries     int           // tcp_syn_retries (6)
+	SynackRetries  int           // tcp_synack_retries (5)
+	Retries2       int           // tcp_retries2 (15)
+	FinTimeout     time.Duration // TIME_WAIT length (60 s, TCP_TIMEWAIT_LEN)
+	MaxSynBacklog  int           // tcp_max_syn_backlog
+	RmemDefault    int           // receive buffer
+	WmemDefault    int           // send buffer
+	MaxConnections int           // bound on the connection table
+}
+
+func defaultSysctl() Sysctl {
+	return Sysctl{SynRetries: 6, SynackRetries: 5, Retries2: 15, FinTimeout: 60 * time.Second,
+		MaxSynBacklog: 256, RmemDefault: 4 << 20, WmemDefault: 4 << 20, MaxConnections: 65536}
+}
+
+// Stats are the Tcp: SNMP counters that apply.
+type Stats struct {
+	ActiveOpens, PassiveOpens, AttemptFails, EstabResets uint64
+	InSegs, OutSegs, RetransSegs, InErrs, OutRsts        uint64
+	InCsumErrors, ListenOverflows                        uint64
+}
+
+type key struct {
+	la, ra netip.Addr
+	lp, rp uint16
+}
+
+// Table is the TCP state of a namespace.
+type Table struct {
+	ip        *ipv4.Layer
+	exec      executor.Executor
+	pool      *skb.Pool
+	conns     map[key]*Conn
+	listeners map[uint16][]*Listener
+	ports     map[uint16]int // local ports in use, by count
+	nextEp    uint16
+	Sysctl    Sysctl
+	Stats     Stats
+}
+
+// New creates the TCP layer of a namespace and registers protocol 6.
+func New(l *ipv4.Layer) *Table {
+	t := &Table{ip: l, exec: l.Exec(), pool: l.Pool(), conns: map[key]*Conn{}, listeners: map[uint16][]*Listener{},
+		ports: map[uint16]int{}, Sysctl: defaultSysctl()}
+	t.nextEp = uint16(t.exec.Rand().Uint32())
+	l.Register(6, t)
+	return t
+}
+
+// ephemeral picks a free local port from ip_local_port_range.
+func (t *Table) ephemeral() (uint16, error) {
+	lo, hi := t.ip.Sysctl.LocalPortLow, t.ip.Sysctl.LocalPortHigh
+	n := int(hi) - int(lo) + 1
+	for i := 0; i < n; i++ {
+		t.nextEp++
+		p := lo + uint16(int(t.nextEp)%n)
+		if t.ports[p] == 0 && len(t.listeners[p]) == 0 {
+			return p, nil
+		}
+	}
+	return 0, syscall.EADDRNOTAVAIL
+}
+
+func (t *Table) hold(p uint16) { t.ports[p]++ }
+
+func (t *Table) release(p uint16) {
+	if t.ports[p]--; t.ports[p] <= 0 {
+		delete(t.ports, p)
+	}
+}
+
+// lookupListener finds the listener for a SYN to dst:port (specific
+// address before wildcard).
+func (t *Table) lookupListener(dst netip.Addr, port uint16) *Listener {
+	var wild *Listener
+	for _, l := range t.listeners[port] {
+		if l.addr == dst {
+			return l
+		}
+		if l.addr.IsUnspecified() {
+			wild = l
+		}
+	}
+	return wild
+}
+
+// Error is told of ICMP errors about our segments (tcp_v4_err): a hard
+// error aborts a connection still opening, and is reported otherwise.
+func (t *Table) Error(typ, code uint8, info uint32, inner []byte) {
+	ihl := int(inner[0]&0x0f) * 4
+	if len(inner) < ihl+8 {
+		return
+	}
+	src := netip.AddrFrom4([4]byte(inner[12:16]))
+	dst := netip.AddrFrom4([4]byte(inner[16:20]))
+	sp := uint16(inner[ihl])<<8 | uint16(inner[ihl+1])
+	dp := uint16(inner[ihl+2])<<8 | uint16(inner[ihl+3])
+	c := t.conns[key{la: src, ra: dst, lp: sp, rp: dp}]
+	if c == nil {
+		return
+	}
+	c.icmpError(typ, code, info)
+}
+
+var _ ipv4.ProtoHandler = (*Table)(nil)
+
+func (t *Table) devOf(rt *ipv4.Route) *netdev.Device { return rt.Dev }
