@@ -160,7 +160,7 @@ func (tc *TCPConn) SetLinger(sec int) error {
 
 // SetKeepAlive and SetKeepAlivePeriod are accepted; usnet's TCP has no
 // keepalive timer yet.
-func (tc *TCPConn) SetKeepAlive(bool) error                 { return nil }
+func (tc *TCPConn) SetKeepAlive(bool) error                  { return nil }
 func (tc *TCPConn) SetKeepAlivePeriod(d time.Duration) error { return nil }
 
 // SetReadBuffer and SetWriteBuffer are accepted as hints (no effect yet).
@@ -227,4 +227,3 @@ func (tl *TCPListener) Close() error {
 
 // Addr is the listening address.
 func (tl *TCPListener) Addr() net.Addr { return tl.addr }
-
