@@ -67,8 +67,8 @@ func FrameWorkload(n int) Workload {
 }
 
 // Default runs the default scenario: two hosts and a router with IPv4;
-// h1 pings h2 five times, then exchanges five UDP datagrams with an echo
-// socket on h2 (the larger ones fragmented).
+// h1 pings h2 five times, exchanges five UDP datagrams with an echo
+// socket on h2 (the larger ones fragmented), then sends 4 MiB over TCP.
 func Default(seed uint64, outDir string) (*Summary, error) {
 	return Run(IPTopology(), PingUDPWorkload(5), Options{Name: "default", Seed: seed, OutDir: outDir})
 }

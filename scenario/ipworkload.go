@@ -2,6 +2,7 @@ package scenario
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"fmt"
 	"net/netip"
 	"time"
@@ -117,6 +118,69 @@ func PingUDPWorkload(count int) Workload {
 		if replies != count || echoed != count {
 			return fmt.Errorf("ping %d/%d replies, udp %d/%d echoed", replies, count, echoed, count)
 		}
-		return nil
+		return tcpTransfer(w, res, 4<<20)
 	}
+}
+
+// tcpTransfer sends size bytes over TCP from h1 to a sink on h2 and
+// records the goodput and a digest of what arrived.
+func tcpTransfer(w *World, res map[string]any, size int) error {
+	sim := w.Stack.Sim
+	h1, h2 := w.NS["h1"], w.NS["h2"]
+	l, err := h2.TCP.Listen(netip.AddrPortFrom(h2Addr, 5001), 8)
+	if err != nil {
+		return err
+	}
+	defer l.Close()
+	sum := sha256.New()
+	got, done := 0, false
+	buf := make([]byte, 64<<10)
+	l.OnAcceptable = func() {
+		c := l.Accept()
+		if c == nil {
+			return
+		}
+		c.OnReadable = func() {
+			for {
+				n, eof, err := c.Recv(buf)
+				sum.Write(buf[:n])
+				got += n
+				if eof || err != nil {
+					c.Close()
+					done = true
+					return
+				}
+				if n == 0 {
+					return
+				}
+			}
+		}
+	}
+	c, err := h1.TCP.Connect(netip.AddrPort{}, netip.AddrPortFrom(h2Addr, 5001))
+	if err != nil {
+		return err
+	}
+	chunk := bytes.Repeat([]byte("usnet "), 10000)
+	sent := 0
+	c.OnWritable = func() {
+		for sent < size {
+			k, err := c.Send(chunk[:min(len(chunk), size-sent)])
+			if err != nil || k == 0 {
+				return
+			}
+			sent += k
+		}
+		c.CloseWrite()
+	}
+	start := sim.Now()
+	sim.RunWhile(func() bool { return !done && sim.Now()-start < 10*time.Minute })
+	took := sim.Now() - start
+	res["tcp_bytes"] = got
+	res["tcp_time"] = took.String()
+	res["tcp_goodput_mbps"] = fmt.Sprintf("%.1f", float64(got)*8/took.Seconds()/1e6)
+	res["tcp_sha256"] = fmt.Sprintf("%x", sum.Sum(nil))[:16]
+	if got != size {
+		return fmt.Errorf("tcp: %d of %d bytes arrived", got, size)
+	}
+	return nil
 }
