@@ -316,6 +316,11 @@ func serveTest(c net.Conn, l net.Listener) (PerfReport, error) {
 	}
 	close(stopSend)
 	rep.Duration = time.Since(start)
+	// A sender blocked in Write (the peer stopped reading) must not hold
+	// the test up: expire its writes.
+	for _, s := range streams {
+		s.SetWriteDeadline(time.Now())
+	}
 	if !p.Reverse {
 		// The sender has stopped: drain what is in flight.
 		for _, s := range streams {
@@ -468,6 +473,9 @@ func PerfClient(ctx context.Context, ns Namespace, addr string, o PerfOptions, o
 			}
 			close(stopSend)
 			rep.Duration = time.Since(start)
+			for _, s := range streams {
+				s.SetWriteDeadline(time.Now())
+			}
 			if !o.Reverse {
 				wg.Wait()
 			}
