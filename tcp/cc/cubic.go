@@ -91,17 +91,10 @@ func (c *Cubic) SSThresh(s *Sender) uint32 {
 // additive increase at the rate the cubic curve asks for.
 func (c *Cubic) CongAvoid(s *Sender, _, acked uint32) {
 	c.lastAck = jiffies(s.Now)
-	if !s.CwndLimited {
-		return
+	if acked, ok := slowStartFirst(s, acked); ok {
+		c.update(s, acked)
+		CongAvoidAI(s, c.cnt, acked)
 	}
-	if s.InSlowStart() {
-		acked = SlowStart(s, acked)
-		if acked == 0 {
-			return
-		}
-	}
-	c.update(s, acked)
-	CongAvoidAI(s, c.cnt, acked)
 }
 
 // update recomputes cnt, the ACKs per one-segment increase, from the
@@ -181,9 +174,12 @@ func (c *Cubic) friendly(cwnd uint32) {
 	if d == 0 {
 		d = 1
 	}
-	for c.ackCnt > d {
-		c.ackCnt -= d
-		c.renoCwnd++
+	// One Reno segment per d ACKs, leaving a remainder in (0, d], as
+	// the kernel's subtraction loop does, in constant time.
+	if c.ackCnt > d {
+		n := (c.ackCnt - 1) / d
+		c.ackCnt -= n * d
+		c.renoCwnd += n
 	}
 	if c.renoCwnd > cwnd {
 		maxCnt := cwnd / (c.renoCwnd - cwnd)

@@ -2,6 +2,7 @@ package cc
 
 import (
 	"math"
+	"math/big"
 	"testing"
 	"time"
 )
@@ -19,17 +20,26 @@ func cubicW(wmax, t float64) float64 {
 }
 
 func TestCubeRoot(t *testing.T) {
-	for _, a := range []uint64{0, 1, 7, 8, 26, 27, 63, 64, 1000, 999_999, 1 << 40, 1<<63 - 1, math.MaxUint64} {
-		r := uint64(cubeRoot(a))
-		if r*r*r > a || (r+1)*(r+1)*(r+1) <= a && r+1 < 1<<21+1 {
-			t.Errorf("cubeRoot(%d) = %d", a, r)
-		}
+	cube := func(x uint64) *big.Int {
+		b := new(big.Int).SetUint64(x)
+		return b.Mul(b, b).Mul(b, new(big.Int).SetUint64(x))
 	}
-	for a := uint64(0); a < 100000; a += 7 {
+	check := func(a uint64) {
 		r := uint64(cubeRoot(a))
-		if r*r*r > a || (r+1)*(r+1)*(r+1) <= a {
+		ba := new(big.Int).SetUint64(a)
+		if cube(r).Cmp(ba) > 0 || cube(r+1).Cmp(ba) <= 0 {
 			t.Fatalf("cubeRoot(%d) = %d", a, r)
 		}
+	}
+	for _, a := range []uint64{0, 1, 7, 8, 26, 27, 63, 64, 1000, 999_999, 1 << 40, 1<<63 - 1, math.MaxUint64} {
+		check(a)
+	}
+	for a := uint64(0); a < 100000; a += 7 {
+		check(a)
+	}
+	for x := uint64(1); x < 1<<21; x = x*3 + 1 {
+		check(x*x*x - 1)
+		check(x * x * x)
 	}
 }
 

@@ -63,16 +63,24 @@ func (r *Reno) SSThresh(s *Sender) uint32 {
 
 // CongAvoid is tcp_reno_cong_avoid.
 func (*Reno) CongAvoid(s *Sender, _, acked uint32) {
+	if acked, ok := slowStartFirst(s, acked); ok {
+		CongAvoidAI(s, s.Cwnd, acked)
+	}
+}
+
+// slowStartFirst is how every cong_avoid begins: no growth unless the
+// window limits the sender, then slow start up to ssthresh. It returns
+// the ACKed segments left for congestion avoidance, and false when there
+// is nothing more to do.
+func slowStartFirst(s *Sender, acked uint32) (uint32, bool) {
 	if !s.CwndLimited {
-		return
+		return 0, false
 	}
 	if s.InSlowStart() {
 		acked = SlowStart(s, acked)
-		if acked == 0 {
-			return
-		}
+		return acked, acked != 0
 	}
-	CongAvoidAI(s, s.Cwnd, acked)
+	return acked, true
 }
 
 // SetState does nothing for Reno.
