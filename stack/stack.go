@@ -21,6 +21,7 @@ import (
 	"github.com/usnet/usnet/neigh"
 	"github.com/usnet/usnet/netdev"
 	"github.com/usnet/usnet/netns"
+	"github.com/usnet/usnet/offload"
 	"github.com/usnet/usnet/ping"
 	"github.com/usnet/usnet/skb"
 	"github.com/usnet/usnet/socket"
@@ -98,6 +99,8 @@ func (s *Stack) setup(n *netns.Net) error {
 	}
 	ns.Lo = lo
 	ns.IPv4 = ipv4.New(ns.Dev, nil, nil, nil)
+	// GSO super-packets leaving by a device without GSO are split here.
+	ns.IPv4.Segment = offload.Segmenter{Pool: n.Pool()}.SegmentTCP4
 	ns.FIB = fib.New(ns.IPv4)
 	inet := &inetAddrs{l: ns.IPv4, router: ns.FIB}
 	ns.ARP = arp.New(ns.Dev, inet)
