@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"sync/atomic"
 	"time"
 
 	"github.com/usnet/usnet/executor"
@@ -20,12 +21,14 @@ type TCPConn struct {
 	writable signal
 	laddr    *net.TCPAddr
 	raddr    *net.TCPAddr
+	linger   atomic.Int32 // SO_LINGER seconds, -1: off
 }
 
 var _ net.Conn = (*TCPConn)(nil)
 
 func newTCPConn(exec executor.Executor, c *tcp.Conn) *TCPConn {
 	tc := &TCPConn{endpoint: newEndpoint(exec), c: c, writable: newSignal()}
+	tc.linger.Store(-1)
 	c.OnReadable = tc.readable.raise
 	c.OnWritable = tc.writable.raise
 	tc.laddr = net.TCPAddrFromAddrPort(c.LocalAddr())
@@ -133,12 +136,19 @@ func (tc *TCPConn) Close() error {
 	if !tc.markClosed() {
 		return opError("close", "tcp", tc.laddr, tc.raddr, "", net.ErrClosed)
 	}
-	tc.exec.Do(tc.c.Close)
+	if tc.linger.Load() == 0 {
+		tc.exec.Do(tc.c.Abort)
+	} else {
+		tc.exec.Do(tc.c.Close)
+	}
 	return nil
 }
 
 // CloseWrite shuts down the sending side (FIN).
 func (tc *TCPConn) CloseWrite() error {
+	if tc.closed.Load() {
+		return opError("close", "tcp", tc.laddr, tc.raddr, "", net.ErrClosed)
+	}
 	tc.exec.Do(tc.c.CloseWrite)
 	return nil
 }
@@ -149,28 +159,45 @@ func (tc *TCPConn) SetNoDelay(on bool) error {
 	return nil
 }
 
-// SetLinger with 0 makes Close reset the connection; other values keep
-// the default (FIN, data delivered in the background).
+// SetLinger with 0 makes Close reset the connection (SO_LINGER with a
+// zero timeout); other values keep the default: Close returns at once and
+// the queued data and FIN go out in the background (a positive linger
+// does not block Close here).
 func (tc *TCPConn) SetLinger(sec int) error {
-	if sec == 0 {
-		tc.exec.Do(tc.c.Abort)
-	}
+	tc.linger.Store(int32(max(sec, -1)))
 	return nil
 }
 
-// SetKeepAlive and SetKeepAlivePeriod are accepted; usnet's TCP has no
-// keepalive timer yet.
-func (tc *TCPConn) SetKeepAlive(bool) error                  { return nil }
-func (tc *TCPConn) SetKeepAlivePeriod(d time.Duration) error { return nil }
+// SetKeepAlive sets SO_KEEPALIVE.
+func (tc *TCPConn) SetKeepAlive(on bool) error {
+	tc.exec.Do(func() { tc.c.SetKeepAlive(on) })
+	return nil
+}
 
-// SetReadBuffer and SetWriteBuffer are accepted as hints (no effect yet).
-func (tc *TCPConn) SetReadBuffer(int) error  { return nil }
-func (tc *TCPConn) SetWriteBuffer(int) error { return nil }
+// SetKeepAlivePeriod sets TCP_KEEPIDLE and TCP_KEEPINTVL to d, as the net
+// package does (whole seconds, at least one).
+func (tc *TCPConn) SetKeepAlivePeriod(d time.Duration) error {
+	d = max(d.Round(time.Second), time.Second)
+	tc.exec.Do(func() { tc.c.SetKeepAliveParams(d, d, 0) })
+	return nil
+}
+
+// SetReadBuffer sets SO_RCVBUF (doubled, as the kernel does).
+func (tc *TCPConn) SetReadBuffer(n int) error {
+	tc.exec.Do(func() { tc.c.SetRecvBuffer(n) })
+	return nil
+}
+
+// SetWriteBuffer sets SO_SNDBUF (doubled, as the kernel does).
+func (tc *TCPConn) SetWriteBuffer(n int) error {
+	tc.exec.Do(func() { tc.c.SetSendBuffer(n) })
+	return nil
+}
 
 // Info returns the connection's TCP_INFO-like statistics.
 func (tc *TCPConn) Info() tcp.Info {
 	var i tcp.Info
-	tc.exec.Do(func() { i = tc.c.Info; i.State = tc.c.State() })
+	tc.exec.Do(func() { i = tc.c.TCPInfo() })
 	return i
 }
 

@@ -7,6 +7,7 @@ import (
 
 	"github.com/usnet/usnet/executor"
 	"github.com/usnet/usnet/ipv4"
+	"github.com/usnet/usnet/tcp/cc"
 )
 
 // State is a connection state (TCP_ESTABLISHED ...).
@@ -53,19 +54,22 @@ type Conn struct {
 	iss, sndUna, sndNxt uint32
 	sndWnd              uint32 // peer's window, scaled
 	sndWl1, sndWl2      uint32
-	sndBuf              []byte
+	sndBuf              []byte // window into sndStore (buffer.go)
+	sndStore            []byte
 	sndCap              int
 	finQueued, finSent  bool
 	sndMax              uint32 // highest sequence sent (go-back-N rewinds sndNxt, not this)
 	finSeq              uint32 // sequence number of our FIN, once sent
 	finEver             bool
-	mss                 int
+	mss                 int // payload per segment (mss_cache)
+	advMSS              int // MSS we announce: route MTU - 40
 	sndShift, rcvShift  uint8
 	peerWScale          bool
 
 	// receive side
 	irs, rcvNxt uint32
-	rcvBuf      []byte
+	rcvBuf      []byte // window into rcvStore
+	rcvStore    []byte
 	rcvCap      int
 	ooo         []oooSeg
 	finRcvd     bool
@@ -80,13 +84,43 @@ type Conn struct {
 	rttTiming         bool
 	rttSeq            uint32
 	rttStart          time.Duration
-	unacked           int // full segments received since our last ACK
+	unacked           int // bytes received since our last ACK
+	quickAcks         int // segments still to acknowledge at once (quick-ack mode)
 
-	// congestion control (Reno/NewReno), in bytes
-	cwnd, ssthresh uint32
-	dupAcks        int
-	inRecovery     bool
-	recover        uint32
+	// congestion control (congestion.go)
+	ca          cc.Algorithm
+	snd         cc.Sender
+	caState     cc.CAState
+	priorCwnd   uint32
+	cwndLimited bool   // the last send stopped at cwnd
+	maxInflight uint32 // segments in flight at the last send
+	minRTT      time.Duration
+	dupAcks     int
+	recover     uint32
+
+	// timestamps (timestamps.go)
+	tsOK, tsRecentSet bool
+	tsOff, tsRecent   uint32
+
+	// tail loss probe (tlp.go)
+	ptoArmed, tlpOut bool
+
+	// SACK (sack.go)
+	sackOK  bool
+	sacked  []seqRange // scoreboard, sorted, above snd_una
+	highRxt uint32     // retransmissions in this recovery reached here
+	lastOOO uint32     // latest out-of-order arrival, for block order
+
+	// keepalive (keepalive.go)
+	keepalive       bool
+	kaTimer         *executor.Timer
+	kaIdle, kaIntvl time.Duration
+	kaCnt, kaProbes int
+	lastRcv         time.Duration
+	lastOOW         time.Duration // last rate-limited dupACK (oowRateLimited)
+
+	flow ipv4.FlowKey // route() scratch
+	rt   ipv4.Route
 
 	err      error
 	listener *Listener // for a passive open until accepted
@@ -101,10 +135,14 @@ type Conn struct {
 type Info struct {
 	State                         State
 	RTT, RTTVar, RTO              time.Duration
-	Cwnd, Ssthresh                uint32
+	Cwnd, Ssthresh                uint32 // segments, as tcpi_snd_cwnd
+	PriorCwnd                     uint32 // cwnd before the last reduction
+	Recoveries                    uint64 // fast recoveries entered
+	Congestion                    string
 	BytesSent, BytesAcked         uint64
 	BytesReceived, Retransmits    uint64
 	SegsOut, SegsIn, DupAcksTotal uint64
+	PAWSDrops, TLPs               uint64
 }
 
 type oooSeg struct {
@@ -118,14 +156,50 @@ func seqLT(a, b uint32) bool  { return int32(a-b) < 0 }
 func seqLEQ(a, b uint32) bool { return int32(a-b) <= 0 }
 
 func (t *Table) newConn(k key) *Conn {
-	c := &Conn{t: t, k: k, sndCap: t.Sysctl.WmemDefault, rcvCap: t.Sysctl.RmemDefault, rto: rtoInit, mss: defaultMS, ssthresh: 1 << 30}
+	c := &Conn{t: t, k: k, sndCap: t.Sysctl.WmemDefault, rcvCap: t.Sysctl.RmemDefault, rto: rtoInit, mss: defaultMS}
 	c.rtoTimer = t.exec.NewTimer(c.onRTO)
 	c.ackTimer = t.exec.NewTimer(c.sendAck)
 	c.twTimer = t.exec.NewTimer(c.destroy)
 	c.iss = t.exec.Rand().Uint32()
+	c.tsOff = t.exec.Rand().Uint32()
+	c.quickAcks = 16 // TCP_MAX_QUICKACKS: no delayed ACKs while slow start ramps up
+	c.caInit()
 	for c.rcvShift = 0; c.rcvShift < 14 && c.rcvCap>>c.rcvShift > 65535; c.rcvShift++ {
 	}
 	return c
+}
+
+// TCPInfo returns the TCP_INFO-like summary.
+func (c *Conn) TCPInfo() Info {
+	i := c.Info
+	i.State = c.state
+	i.Cwnd, i.Ssthresh, i.PriorCwnd = c.snd.Cwnd, c.snd.Ssthresh, c.priorCwnd
+	i.Congestion = c.ca.Name()
+	return i
+}
+
+// SetSendBuffer sets SO_SNDBUF: the kernel doubles the value for
+// bookkeeping overhead, with a floor of SOCK_MIN_SNDBUF.
+func (c *Conn) SetSendBuffer(n int) {
+	c.sndCap = max(2*min(n, 1<<30), 4608)
+	if c.OnWritable != nil {
+		c.OnWritable()
+	}
+}
+
+// SetRecvBuffer sets SO_RCVBUF (doubled, floor SOCK_MIN_RCVBUF). The
+// window already offered is honoured: the buffer never shrinks below what
+// the peer may send into it now.
+func (c *Conn) SetRecvBuffer(n int) {
+	want := max(2*min(n, 1<<30), 2304)
+	if c.state == Closed || c.state == SynSent || c.state == Listen {
+		c.rcvCap = want
+		for c.rcvShift = 0; c.rcvShift < 14 && c.rcvCap>>c.rcvShift > 65535; c.rcvShift++ {
+		}
+		return
+	}
+	offered := int(c.advertised-c.rcvNxt) + len(c.rcvBuf)
+	c.rcvCap = max(want, offered)
 }
 
 // State returns the connection's state.
@@ -208,7 +282,7 @@ func (c *Conn) Send(p []byte) (int, error) {
 	if n <= 0 {
 		return 0, nil
 	}
-	c.sndBuf = append(c.sndBuf, p[:n]...)
+	c.sndBuf = queueAppend(&c.sndStore, c.sndBuf, p[:n])
 	c.Info.BytesSent += uint64(n)
 	c.output()
 	return n, nil
@@ -294,6 +368,9 @@ func (c *Conn) destroy() {
 	c.rtoTimer.Stop()
 	c.ackTimer.Stop()
 	c.twTimer.Stop()
+	if c.kaTimer != nil {
+		c.kaTimer.Stop()
+	}
 	if c.t.conns[c.k] == c {
 		delete(c.t.conns, c.k)
 		c.t.release(c.k.lp)
@@ -322,11 +399,10 @@ func (c *Conn) fail(err error) {
 	c.destroy()
 }
 
-// window is the receive window we can offer.
+// window is the receive window we can offer. Out-of-order data lies
+// inside it, so it does not shrink the window: the right edge never moves
+// left (RFC 9293 3.8.6) and duplicate ACKs keep the same window, as the
+// sender's duplicate-ACK test requires.
 func (c *Conn) window() uint32 {
-	w := c.rcvCap - len(c.rcvBuf)
-	for _, s := range c.ooo {
-		w -= len(s.data)
-	}
-	return uint32(max(w, 0))
+	return uint32(max(c.rcvCap-len(c.rcvBuf), 0))
 }

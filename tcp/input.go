@@ -4,11 +4,13 @@ import (
 	"net/netip"
 	"slices"
 	"syscall"
+	"time"
 
 	"github.com/usnet/usnet/header"
 	"github.com/usnet/usnet/ipv4"
 	"github.com/usnet/usnet/netdev"
 	"github.com/usnet/usnet/skb"
+	"github.com/usnet/usnet/tcp/cc"
 )
 
 // Receive is the protocol handler (tcp_v4_rcv): validate, demultiplex to
@@ -34,6 +36,11 @@ func (t *Table) Receive(b *skb.Buf, src, dst netip.Addr, dev *netdev.Device) {
 		return
 	}
 	f := seg.Flags()
+	if f&(header.TCPFlagSYN|header.TCPFlagRST|header.TCPFlagACK) == header.TCPFlagACK {
+		if l := t.lookupListener(dst, seg.DstPort()); l != nil && !l.closed && l.cookieAck(src, dst, seg) {
+			return
+		}
+	}
 	if f&header.TCPFlagSYN != 0 && f&(header.TCPFlagACK|header.TCPFlagRST) == 0 {
 		if l := t.lookupListener(dst, seg.DstPort()); l != nil && !l.closed {
 			var o header.TCPOptions
@@ -54,6 +61,7 @@ func (c *Conn) segment(seg header.TCP) {
 	seq, ack := seg.Seq(), seg.Ack()
 	payload := seg.Payload()
 	c.Info.SegsIn++
+	c.heard()
 	if c.state == SynSent {
 		c.synSent(seg)
 		return
@@ -65,8 +73,18 @@ func (c *Conn) segment(seg header.TCP) {
 	if f&header.TCPFlagFIN != 0 {
 		segLen++
 	}
+	var o header.TCPOptions
+	if len(seg.Options()) > 0 && seg.ParseOptions(&o) != nil {
+		o = header.TCPOptions{} // malformed options are ignored, as Linux does
+	}
+	if !c.tsCheck(&o, seq, f&header.TCPFlagRST != 0) {
+		if !c.oowRateLimited() {
+			c.sendAck()
+		}
+		return
+	}
 	if !c.acceptable(seq, segLen) {
-		if f&header.TCPFlagRST == 0 {
+		if f&header.TCPFlagRST == 0 && (segLen > 0 || !c.oowRateLimited()) {
 			c.sendAck()
 		}
 		return
@@ -75,7 +93,7 @@ func (c *Conn) segment(seg header.TCP) {
 		// RFC 5961 3.2: only the exact next sequence resets; anything
 		// else in the window draws a challenge ACK.
 		if seq != c.rcvNxt {
-			c.sendAck()
+			c.challengeAck()
 			return
 		}
 		switch c.state {
@@ -92,7 +110,7 @@ func (c *Conn) segment(seg header.TCP) {
 		return
 	}
 	if f&header.TCPFlagSYN != 0 {
-		c.sendAck() // RFC 5961 4.2: challenge ACK
+		c.challengeAck() // RFC 5961 4.2
 		return
 	}
 	if f&header.TCPFlagACK == 0 {
@@ -105,7 +123,7 @@ func (c *Conn) segment(seg header.TCP) {
 		}
 		c.establishPassive(seg)
 	}
-	if !c.ackRcvd(seg) {
+	if !c.ackRcvd(seg, &o) {
 		return
 	}
 	if c.state == Closed {
@@ -214,10 +232,13 @@ func (c *Conn) establishPassive(seg header.TCP) {
 }
 
 // ackRcvd processes the acknowledgment field; false ends processing.
-func (c *Conn) ackRcvd(seg header.TCP) bool {
+func (c *Conn) ackRcvd(seg header.TCP, o *header.TCPOptions) bool {
 	ack, seq := seg.Ack(), seg.Seq()
 	if seqLT(c.sndMax, ack) {
-		c.sendAck() // acknowledges something never sent
+		// Acknowledges something never sent (RFC 5961 5.2).
+		if !c.oowRateLimited() {
+			c.sendAck()
+		}
 		return false
 	}
 	if seqLT(c.sndNxt, ack) {
@@ -229,9 +250,14 @@ func (c *Conn) ackRcvd(seg header.TCP) bool {
 		}
 	}
 	win := uint32(seg.Window()) << c.sndShift
+	sackNews := false
+	if c.sackOK && o.NumSACK > 0 {
+		before := c.sackedBytes()
+		c.sackUpdate(o)
+		sackNews = c.sackedBytes() != before
+	}
 	if seqLT(c.sndUna, ack) {
 		newly := ack - c.sndUna
-		inflight := c.sndNxt - c.sndUna
 		data := min(int(newly), len(c.sndBuf))
 		c.sndBuf = c.sndBuf[data:]
 		if len(c.sndBuf) == 0 {
@@ -239,30 +265,48 @@ func (c *Conn) ackRcvd(seg header.TCP) bool {
 		}
 		c.Info.BytesAcked += uint64(data)
 		c.sndUna = ack
+		c.sackTrim()
+		rtt := time.Duration(-1)
 		if c.rttTiming && seqLEQ(c.rttSeq, ack) {
-			c.rttSample(c.t.exec.Now() - c.rttStart)
+			rtt = c.t.exec.Now() - c.rttStart
 			c.rttTiming = false
+		} else if c.retries == 0 {
+			rtt = c.tsRTT(o) // Karn: no echo-based sample after a timeout
+		}
+		if rtt >= 0 {
+			c.rttSample(rtt)
 		}
 		c.retries = 0
-		mss := uint32(c.mss)
 		switch {
-		case c.inRecovery && seqLT(ack, c.recover):
-			// NewReno partial ACK: the next hole, at once.
+		case c.caState == cc.Recovery && seqLT(ack, c.recover) && c.sackOK:
+			c.sackRecover()
+		case c.caState == cc.Recovery && seqLT(ack, c.recover):
+			// NewReno partial ACK: the next hole, at once; deflate by
+			// what was acked, add back one (RFC 6582 3.2 step 3).
 			c.retransmitHead()
-			c.cwnd = max(c.cwnd-min(c.cwnd, newly)+mss, mss)
-		case c.inRecovery:
-			c.cwnd = min(c.ssthresh, inflight-newly+mss)
-			c.inRecovery = false
-		case c.cwnd < c.ssthresh:
-			c.cwnd += min(newly, mss) // slow start
+			acked := newly / uint32(c.mss)
+			c.snd.Cwnd = max(c.snd.Cwnd-min(c.snd.Cwnd, acked)+1, 1)
+		case c.caState == cc.Recovery:
+			c.exitRecovery()
+		case c.caState == cc.Loss && seqLT(ack, c.recover):
+			c.caAcked(newly, rtt) // slow start again after the RTO
 		default:
-			c.cwnd += max(mss*mss/c.cwnd, 1) // congestion avoidance
+			if c.caState == cc.Loss {
+				c.caState = cc.Open
+				c.ca.SetState(&c.snd, cc.Open)
+			}
+			c.caAcked(newly, rtt)
 		}
 		c.dupAcks = 0
+		c.tlpOut = false // the probe, or data after it, got through
 		if c.sndUna == c.sndNxt {
 			c.rtoTimer.Stop()
 		} else {
 			c.armRTO()
+		}
+		if c.caState == cc.Open && c.lostHead() {
+			c.enterRecovery()
+			c.sackRecover()
 		}
 		if c.OnWritable != nil {
 			c.OnWritable()
@@ -271,21 +315,25 @@ func (c *Conn) ackRcvd(seg header.TCP) bool {
 		seg.Flags()&(header.TCPFlagSYN|header.TCPFlagFIN) == 0 {
 		c.dupAcks++
 		c.Info.DupAcksTotal++
-		mss := uint32(c.mss)
-		if c.dupAcks == 3 && !c.inRecovery {
-			c.ssthresh = max((c.sndNxt-c.sndUna)/2, 2*mss)
-			c.cwnd = c.ssthresh + 3*mss
-			c.recover = c.sndNxt
-			c.inRecovery = true
+		switch {
+		case c.sackOK && c.caState == cc.Open && (c.dupAcks >= 3 || c.lostHead()):
+			c.enterRecovery()
+			c.sackRecover()
+		case c.sackOK && c.caState == cc.Recovery && sackNews:
+			c.sackRecover()
+		case c.sackOK:
+		case c.dupAcks == 3 && c.caState == cc.Open:
+			c.enterRecovery()
+			c.snd.Cwnd += 3 // NewReno inflation by the three duplicates
 			c.retransmitHead()
-		} else if c.dupAcks > 3 && c.inRecovery {
-			c.cwnd += mss
+		case c.dupAcks > 3 && c.caState == cc.Recovery:
+			c.snd.Cwnd++
 		}
 	}
 	if seqLT(c.sndWl1, seq) || c.sndWl1 == seq && seqLEQ(c.sndWl2, ack) {
 		c.sndWnd, c.sndWl1, c.sndWl2 = win, seq, ack
 	}
-	c.Info.Cwnd, c.Info.Ssthresh = c.cwnd, c.ssthresh
+	c.Info.Cwnd, c.Info.Ssthresh, c.Info.PriorCwnd = c.snd.Cwnd, c.snd.Ssthresh, c.priorCwnd
 	finAcked := c.finEver && ack == c.finSeq+1
 	switch c.state {
 	case FinWait1:
@@ -320,6 +368,7 @@ func (c *Conn) data(seq uint32, p []byte, fin bool) {
 		seq = c.rcvNxt
 	}
 	if seq != c.rcvNxt {
+		c.lastOOO = seq
 		c.queueOOO(seq, p, fin)
 		c.sendAck() // duplicate ACK tells the sender about the hole
 		return
@@ -327,7 +376,7 @@ func (c *Conn) data(seq uint32, p []byte, fin bool) {
 	if room := int(c.window()); len(p) > room {
 		p, fin = p[:room], false
 	}
-	c.rcvBuf = append(c.rcvBuf, p...)
+	c.rcvBuf = queueAppend(&c.rcvStore, c.rcvBuf, p)
 	c.rcvNxt += uint32(len(p))
 	c.Info.BytesReceived += uint64(len(p))
 	hadOOO := len(c.ooo) > 0
@@ -335,7 +384,7 @@ func (c *Conn) data(seq uint32, p []byte, fin bool) {
 		s := c.ooo[0]
 		c.ooo = c.ooo[1:]
 		if d := c.rcvNxt - s.seq; int(d) < len(s.data) {
-			c.rcvBuf = append(c.rcvBuf, s.data[d:]...)
+			c.rcvBuf = queueAppend(&c.rcvStore, c.rcvBuf, s.data[d:])
 			c.rcvNxt += uint32(len(s.data)) - d
 			c.Info.BytesReceived += uint64(len(s.data)) - uint64(d)
 			fin = s.fin
@@ -349,8 +398,13 @@ func (c *Conn) data(seq uint32, p []byte, fin bool) {
 	if fin {
 		c.finReceived()
 	} else if len(p) > 0 {
-		c.unacked++
-		if hadOOO || c.unacked >= 2 || len(p) < c.mss && c.unacked > 0 && c.NoDelay {
+		// Every second full segment is acknowledged at once (counted in
+		// bytes, so a GRO super-packet counts as the segments it holds).
+		c.unacked += len(p)
+		if hadOOO || c.unacked >= 2*c.mss || c.quickAcks > 0 {
+			if c.quickAcks > 0 {
+				c.quickAcks--
+			}
 			c.sendAck()
 		} else if !c.ackTimer.Pending() {
 			c.ackTimer.Reset(ackDelay)
@@ -410,9 +464,14 @@ func (c *Conn) enterTimeWait() {
 
 // icmpError handles an ICMP error about this connection.
 func (c *Conn) icmpError(typ, code uint8, info uint32) {
-	if typ == 3 && code == 4 { // frag needed: shrink the MSS
-		if mtu := int(info & 0xffff); mtu > 68 && mtu-40 < c.mss {
-			c.mss = mtu - 40
+	if typ == 3 && code == 4 { // frag needed: shrink the MSS (tcp_v4_mtu_reduced)
+		mss := int(info&0xffff) - 40
+		if c.tsOK {
+			mss -= 12
+		}
+		if mss >= 48 && mss < c.mss {
+			c.mss = mss
+			c.snd.MSS = mss
 			c.retransmitHead()
 		}
 		return
@@ -423,4 +482,40 @@ func (c *Conn) icmpError(typ, code uint8, info uint32) {
 		}
 		return
 	}
+}
+
+// Rate limits on the ACKs that answer bad segments, so two confused
+// endpoints cannot ping-pong ACKs at line rate.
+const (
+	oowInterval    = 500 * time.Millisecond // tcp_invalid_ratelimit
+	challengeLimit = 1000                   // tcp_challenge_ack_limit, per second and namespace
+)
+
+// oowRateLimited is tcp_oow_rate_limited: one dupACK for out-of-window
+// segments per 500 ms per connection.
+func (c *Conn) oowRateLimited() bool {
+	now := c.t.exec.Now()
+	if c.lastOOW != 0 && now-c.lastOOW < oowInterval {
+		return true
+	}
+	c.lastOOW = now
+	if c.lastOOW == 0 {
+		c.lastOOW = 1
+	}
+	return false
+}
+
+// challengeAck sends an RFC 5961 challenge ACK within the namespace's
+// budget (tcp_send_challenge_ack).
+func (c *Conn) challengeAck() {
+	t := c.t
+	if sec := t.exec.Now() / time.Second; sec != t.challengeSec {
+		t.challengeSec, t.challengeCount = sec, 0
+	}
+	if t.challengeCount >= challengeLimit || c.oowRateLimited() {
+		return
+	}
+	t.challengeCount++
+	t.Stats.ChallengeACKs++
+	c.sendAck()
 }

@@ -2,7 +2,9 @@ package tcp
 
 import (
 	"net/netip"
+	"slices"
 	"syscall"
+	"time"
 
 	"github.com/usnet/usnet/header"
 )
@@ -16,6 +18,9 @@ type Listener struct {
 	synq    int     // connections in SYN-RECV
 	acceptq []*Conn // established, not yet accepted
 	closed  bool
+	// overflowed is when the SYN queue last overflowed, plus one: cookies
+	// are checked only after a recent overflow (tcp_synq_no_recent_overflow).
+	overflowed time.Duration
 	// OnAcceptable is called when a connection is ready to accept.
 	OnAcceptable func()
 }
@@ -87,10 +92,22 @@ func (l *Listener) Close() {
 		c.Abort()
 	}
 	l.acceptq = nil
+	// Half-open connections, reset in a fixed order so a simulation
+	// repeats (map order is random).
+	var half []*Conn
 	for _, c := range l.t.conns {
 		if c.listener == l {
-			c.Abort()
+			half = append(half, c)
 		}
+	}
+	slices.SortFunc(half, func(a, b *Conn) int {
+		if c := a.k.ra.Compare(b.k.ra); c != 0 {
+			return c
+		}
+		return int(a.k.rp) - int(b.k.rp)
+	})
+	for _, c := range half {
+		c.Abort()
 	}
 	if l.OnAcceptable != nil {
 		l.OnAcceptable()
@@ -100,9 +117,18 @@ func (l *Listener) Close() {
 // synRcvd handles a SYN for the listener (tcp_conn_request).
 func (l *Listener) synRcvd(src, dst netip.Addr, seg header.TCP, opts *header.TCPOptions) {
 	t := l.t
-	if l.synq >= min(l.backlog, t.Sysctl.MaxSynBacklog) || len(l.acceptq) >= l.backlog || len(t.conns) >= t.Sysctl.MaxConnections {
+	if len(l.acceptq) >= l.backlog {
 		t.Stats.ListenOverflows++
 		return // dropped: the client retransmits its SYN
+	}
+	if l.synq >= min(l.backlog, t.Sysctl.MaxSynBacklog) || len(t.conns) >= t.Sysctl.MaxConnections {
+		if t.Sysctl.Syncookies {
+			l.overflowed = t.exec.Now() + 1
+			l.sendCookie(src, dst, seg, opts)
+			return
+		}
+		t.Stats.ListenOverflows++
+		return
 	}
 	k := key{la: dst, ra: src, lp: l.port, rp: seg.SrcPort()}
 	c := t.newConn(k)
@@ -130,11 +156,17 @@ func (c *Conn) peerOptions(o *header.TCPOptions) {
 	} else if !o.HasMSS {
 		c.mss = min(c.mss, defaultMS)
 	}
+	c.sackOK = o.SACKPermitted && c.t.Sysctl.SACK
+	if o.HasTimestamps && c.t.Sysctl.Timestamps {
+		c.tsOK = true
+		c.tsRecent, c.tsRecentSet = o.TSVal, true
+		c.mss -= 12 // TCPOLEN_TSTAMP_ALIGNED: room for the option in every segment
+	}
 	if o.HasWScale {
 		c.peerWScale = true
 		c.sndShift = min(o.WScale, 14)
 	} else {
 		c.rcvShift = 0
 	}
-	c.cwnd = uint32(initCwnd * c.mss)
+	c.caInit()
 }

@@ -7,12 +7,16 @@ import (
 	"github.com/usnet/usnet/header"
 	"github.com/usnet/usnet/ipv4"
 	"github.com/usnet/usnet/skb"
+	"github.com/usnet/usnet/tcp/cc"
 )
 
-// route looks up the connection's route (per burst of segments).
-func (c *Conn) route() (ipv4.Route, bool) {
-	rt, err := c.t.ip.RouteOutput(&ipv4.FlowKey{Dst: c.k.ra, Src: c.k.la, Proto: 6, Sport: c.k.lp, Dport: c.k.rp})
-	return rt, err == nil
+// route looks up the connection's route (per burst of segments). The
+// key and result live in the Conn so the lookup allocates nothing.
+func (c *Conn) route() (*ipv4.Route, bool) {
+	c.flow = ipv4.FlowKey{Dst: c.k.ra, Src: c.k.la, Proto: 6, Sport: c.k.lp, Dport: c.k.rp}
+	rt, err := c.t.ip.RouteOutput(&c.flow)
+	c.rt = rt
+	return &c.rt, err == nil
 }
 
 // setMSS derives our MSS from the route's MTU (tcp_mss_to_mtu).
@@ -27,11 +31,20 @@ func (c *Conn) setMSS() {
 	}
 	if mtu > 40 {
 		c.mss = min(mtu-40, 65495)
+		c.advMSS = c.mss
 	}
 }
 
 // xmit builds and sends one segment.
 func (c *Conn) xmit(rt *ipv4.Route, seq uint32, flags header.TCPFlags, payload []byte, opts *header.TCPOptions) {
+	var sk header.TCPOptions
+	if opts == nil && flags&header.TCPFlagRST == 0 && (c.tsOK || c.sackOK && len(c.ooo) > 0) {
+		c.addTS(&sk)
+		if c.sackOK && len(c.ooo) > 0 && flags&header.TCPFlagACK != 0 {
+			c.sackBlocks(&sk)
+		}
+		opts = &sk
+	}
 	olen := 0
 	if opts != nil {
 		olen = (opts.EncodedLen() + 3) &^ 3
@@ -67,7 +80,18 @@ func (c *Conn) xmit(rt *ipv4.Route, seq uint32, flags header.TCPFlags, payload [
 	if opts != nil {
 		opts.Encode(h[20:])
 	}
-	tcp.FillChecksum(c.k.la, c.k.ra)
+	if len(payload) > c.mss {
+		b.GSOSize, b.GSOType = uint16(c.mss), skb.GSOTCPv4
+	}
+	if rt.Dev != nil && rt.Dev.Features().TxCsum {
+		// Leave the sum to the device (or to nobody between in-process
+		// stacks): the field holds the pseudo-header sum.
+		b.SetL4()
+		b.Csum, b.CsumStart, b.CsumOffset = skb.CsumPartial, b.Pos(), 16
+		binary.BigEndian.PutUint16(h[16:], header.PseudoHeaderSum(c.k.la, c.k.ra, 6, len(tcp)))
+	} else {
+		tcp.FillChecksum(c.k.la, c.k.ra)
+	}
 	c.t.Stats.OutSegs++
 	c.Info.SegsOut++
 	if flags&header.TCPFlagACK != 0 {
@@ -83,15 +107,25 @@ func (c *Conn) sendSyn(ack bool) {
 	if !ok {
 		return
 	}
-	opts := header.TCPOptions{HasMSS: true, MSS: uint16(c.mss)}
+	adv := c.advMSS
+	if adv == 0 {
+		adv = c.mss
+	}
+	opts := header.TCPOptions{HasMSS: true, MSS: uint16(adv)}
 	if !ack || c.peerWScale {
 		opts.HasWScale, opts.WScale = true, c.rcvShift
+	}
+	opts.SACKPermitted = c.t.Sysctl.SACK && (!ack || c.sackOK)
+	if !ack && c.t.Sysctl.Timestamps {
+		opts.HasTimestamps, opts.TSVal = true, c.tsNow()
+	} else if ack {
+		c.addTS(&opts)
 	}
 	flags := header.TCPFlagSYN
 	if ack {
 		flags |= header.TCPFlagACK
 	}
-	c.xmit(&rt, c.iss, flags, nil, &opts)
+	c.xmit(rt, c.iss, flags, nil, &opts)
 }
 
 // sendAck sends a bare ACK (also the delayed-ACK timer's action).
@@ -103,7 +137,7 @@ func (c *Conn) sendAck() {
 	if !ok {
 		return
 	}
-	c.xmit(&rt, c.sndNxt, header.TCPFlagACK, nil, nil)
+	c.xmit(rt, c.sndNxt, header.TCPFlagACK, nil, nil)
 }
 
 // sendRst resets the connection from our side with sequence seq.
@@ -113,7 +147,7 @@ func (c *Conn) sendRst(seq uint32) {
 		return
 	}
 	c.t.Stats.OutRsts++
-	c.xmit(&rt, seq, header.TCPFlagRST|header.TCPFlagACK, nil, nil)
+	c.xmit(rt, seq, header.TCPFlagRST|header.TCPFlagACK, nil, nil)
 }
 
 // output is tcp_write_xmit: send what the windows allow, then FIN.
@@ -128,16 +162,20 @@ func (c *Conn) output() {
 		return
 	}
 	for {
-		inflight := c.sndNxt - c.sndUna
-		off := int(inflight)
+		c.skipSACKed()
+		off := int(c.sndNxt - c.sndUna)
+		inflight := uint32(off)
+		if c.caState == cc.Recovery {
+			inflight = c.pipe()
+		}
 		if c.finSent {
 			return
 		}
 		avail := len(c.sndBuf) - off
-		wnd := min(c.cwnd, c.sndWnd)
+		wnd := min(c.cwndBytes(), c.sndWnd)
 		if avail <= 0 {
 			if c.finQueued && !c.finSent {
-				c.xmit(&rt, c.sndNxt, header.TCPFlagFIN|header.TCPFlagACK, nil, nil)
+				c.xmit(rt, c.sndNxt, header.TCPFlagFIN|header.TCPFlagACK, nil, nil)
 				c.finSeq, c.finEver = c.sndNxt, true
 				c.sndNxt++
 				c.finSent = true
@@ -149,12 +187,16 @@ func (c *Conn) output() {
 			return
 		}
 		if inflight >= wnd {
+			c.cwndLimited = inflight >= c.cwndBytes()
 			if c.sndWnd == 0 && inflight == 0 {
 				c.armRTOIfIdle() // zero-window probe on expiry
 			}
 			return
 		}
-		n := min(c.mss, avail, int(wnd-inflight))
+		n := min(c.gsoMax(rt), avail, int(wnd-inflight))
+		if n > c.mss && n < avail {
+			n -= n % c.mss // whole segments, except at the end of the data
+		}
 		if n < c.mss && inflight > 0 && !c.NoDelay && !c.finQueued {
 			return // Nagle
 		}
@@ -162,16 +204,41 @@ func (c *Conn) output() {
 		if n == avail {
 			flags |= header.TCPFlagPSH
 		}
+		if inflight == 0 {
+			c.ca.CwndEvent(&c.snd, cc.EvTxStart)
+		}
 		if !c.rttTiming {
 			c.rttTiming, c.rttSeq, c.rttStart = true, c.sndNxt+uint32(n), c.t.exec.Now()
 		}
-		c.xmit(&rt, c.sndNxt, flags, c.sndBuf[off:off+n], nil)
+		c.xmit(rt, c.sndNxt, flags, c.sndBuf[off:off+n], nil)
 		c.sndNxt += uint32(n)
+		c.maxInflight = (c.sndNxt - c.sndUna + uint32(c.mss) - 1) / uint32(c.mss)
 		if seqLT(c.sndMax, c.sndNxt) {
 			c.sndMax = c.sndNxt
 		}
 		c.armRTOIfIdle()
 	}
+}
+
+// gsoMax is the payload of the largest segment to build: a GSO
+// super-packet of whole MSS-sized segments up to 64 KiB when the device
+// takes them (tcp_tso_autosize without pacing), else one MSS. Devices
+// without GSO get them split by the IPv4 layer's Segment hook, so
+// building them is always worthwhile when that hook is present.
+func (c *Conn) gsoMax(rt *ipv4.Route) int {
+	if rt.Dev == nil {
+		return c.mss
+	}
+	f := rt.Dev.Features()
+	limit := min(f.GSOMaxSize, 65535) - 20 - 60
+	if limit <= c.mss {
+		return c.mss
+	}
+	segs := limit / c.mss
+	if f.GSOMaxSegs > 0 {
+		segs = min(segs, f.GSOMaxSegs)
+	}
+	return segs * c.mss
 }
 
 // retransmitHead resends the first unacknowledged segment.
@@ -185,12 +252,12 @@ func (c *Conn) retransmitHead() {
 	n := min(c.mss, len(c.sndBuf))
 	if n == 0 {
 		if c.finSent {
-			c.xmit(&rt, c.sndUna, header.TCPFlagFIN|header.TCPFlagACK, nil, nil)
+			c.xmit(rt, c.sndUna, header.TCPFlagFIN|header.TCPFlagACK, nil, nil)
 		}
 		return
 	}
 	c.rttTiming = false // Karn
-	c.xmit(&rt, c.sndUna, header.TCPFlagACK, c.sndBuf[:n], nil)
+	c.xmit(rt, c.sndUna, header.TCPFlagACK, c.sndBuf[:n], nil)
 }
 
 // replyRst answers a segment that belongs to no connection (tcp_v4_send_reset).

@@ -13,19 +13,29 @@ import (
 
 // Sysctl holds the namespace's net.ipv4.tcp_* settings that apply.
 type Sysctl struct {
-	SynRetries     int           // tcp_syn_retries (6)
-	SynackRetries  int           // tcp_synack_retries (5)
-	Retries2       int           // tcp_retries2 (15)
-	FinTimeout     time.Duration // TIME_WAIT length (60 s, TCP_TIMEWAIT_LEN)
-	MaxSynBacklog  int           // tcp_max_syn_backlog
-	RmemDefault    int           // receive buffer
-	WmemDefault    int           // send buffer
-	MaxConnections int           // bound on the connection table
+	SynRetries      int           // tcp_syn_retries (6)
+	SynackRetries   int           // tcp_synack_retries (5)
+	Retries2        int           // tcp_retries2 (15)
+	FinTimeout      time.Duration // TIME_WAIT length (60 s, TCP_TIMEWAIT_LEN)
+	MaxSynBacklog   int           // tcp_max_syn_backlog
+	RmemDefault     int           // receive buffer
+	WmemDefault     int           // send buffer
+	MaxConnections  int           // bound on the connection table
+	SACK            bool          // tcp_sack (1)
+	Timestamps      bool          // tcp_timestamps (1)
+	KeepaliveTime   time.Duration // tcp_keepalive_time (7200 s)
+	KeepaliveIntvl  time.Duration // tcp_keepalive_intvl (75 s)
+	KeepaliveProbes int           // tcp_keepalive_probes (9)
+	Syncookies      bool          // tcp_syncookies (1: when the SYN queue overflows)
+	// CongestionControl is tcp_congestion_control ("cubic").
+	CongestionControl string
 }
 
 func defaultSysctl() Sysctl {
 	return Sysctl{SynRetries: 6, SynackRetries: 5, Retries2: 15, FinTimeout: 60 * time.Second,
-		MaxSynBacklog: 256, RmemDefault: 4 << 20, WmemDefault: 4 << 20, MaxConnections: 65536}
+		MaxSynBacklog: 256, RmemDefault: 4 << 20, WmemDefault: 4 << 20, MaxConnections: 65536,
+		CongestionControl: "cubic", SACK: true, Timestamps: true, Syncookies: true,
+		KeepaliveTime: 7200 * time.Second, KeepaliveIntvl: 75 * time.Second, KeepaliveProbes: 9}
 }
 
 // Stats are the Tcp: SNMP counters that apply.
@@ -33,6 +43,8 @@ type Stats struct {
 	ActiveOpens, PassiveOpens, AttemptFails, EstabResets uint64
 	InSegs, OutSegs, RetransSegs, InErrs, OutRsts        uint64
 	InCsumErrors, ListenOverflows                        uint64
+	SyncookiesSent, SyncookiesRecv, SyncookiesFailed     uint64
+	ChallengeACKs                                        uint64
 }
 
 type key struct {
@@ -49,8 +61,12 @@ type Table struct {
 	listeners map[uint16][]*Listener
 	ports     map[uint16]int // local ports in use, by count
 	nextEp    uint16
-	Sysctl    Sysctl
-	Stats     Stats
+	cookieKey [2]uint64
+	// challenge ACK budget (tcp_challenge_ack_limit)
+	challengeSec   time.Duration
+	challengeCount int
+	Sysctl         Sysctl
+	Stats          Stats
 }
 
 // New creates the TCP layer of a namespace and registers protocol 6.
@@ -58,6 +74,7 @@ func New(l *ipv4.Layer) *Table {
 	t := &Table{ip: l, exec: l.Exec(), pool: l.Pool(), conns: map[key]*Conn{}, listeners: map[uint16][]*Listener{},
 		ports: map[uint16]int{}, Sysctl: defaultSysctl()}
 	t.nextEp = uint16(t.exec.Rand().Uint32())
+	t.cookieKey = [2]uint64{t.exec.Rand().Uint64(), t.exec.Rand().Uint64()}
 	l.Register(6, t)
 	return t
 }
@@ -102,8 +119,11 @@ func (t *Table) lookupListener(dst netip.Addr, port uint16) *Listener {
 // Error is told of ICMP errors about our segments (tcp_v4_err): a hard
 // error aborts a connection still opening, and is reported otherwise.
 func (t *Table) Error(typ, code uint8, info uint32, inner []byte) {
+	if len(inner) < 20 {
+		return
+	}
 	ihl := int(inner[0]&0x0f) * 4
-	if len(inner) < ihl+8 {
+	if ihl < 20 || len(inner) < ihl+8 {
 		return
 	}
 	src := netip.AddrFrom4([4]byte(inner[12:16]))

@@ -5,18 +5,32 @@ import (
 	"time"
 )
 
-// armRTO (re)starts the retransmission timer.
-func (c *Conn) armRTO() { c.rtoTimer.Reset(c.rto) }
+// armRTO (re)starts the retransmission timer, as a tail loss probe
+// first when one is allowed (tlp.go).
+func (c *Conn) armRTO() {
+	if c.tlpEligible() {
+		c.ptoArmed = true
+		c.rtoTimer.Reset(c.pto())
+		return
+	}
+	c.ptoArmed = false
+	c.rtoTimer.Reset(c.rto)
+}
 
-// armRTOIfIdle starts it unless it runs already.
+// armRTOIfIdle starts it unless it runs already; a pending probe timer is
+// re-armed for the new tail.
 func (c *Conn) armRTOIfIdle() {
-	if !c.rtoTimer.Pending() {
+	if !c.rtoTimer.Pending() || c.ptoArmed {
 		c.armRTO()
 	}
 }
 
-// rttSample updates SRTT, RTTVAR and RTO (RFC 6298 2.2/2.3).
+// rttSample updates SRTT, RTTVAR and RTO (RFC 6298 2.2/2.3, with Linux's
+// floor).
 func (c *Conn) rttSample(r time.Duration) {
+	if c.minRTT == 0 || r < c.minRTT {
+		c.minRTT = r
+	}
 	if c.srtt == 0 {
 		c.srtt, c.rttvar = r, r/2
 	} else {
@@ -27,12 +41,20 @@ func (c *Conn) rttSample(r time.Duration) {
 		c.rttvar = (3*c.rttvar + d) / 4
 		c.srtt = (7*c.srtt + r) / 8
 	}
-	c.rto = min(max(c.srtt+max(4*c.rttvar, time.Millisecond), rtoMin), rtoMax)
+	// Linux floors the variance term, not the sum, at TCP_RTO_MIN
+	// (tcp_rtt_estimator's mdev_max), so RTO >= SRTT + 200 ms.
+	c.rto = min(c.srtt+max(4*c.rttvar, rtoMin), rtoMax)
 	c.Info.RTT, c.Info.RTTVar, c.Info.RTO = c.srtt, c.rttvar, c.rto
 }
 
 // onRTO is the retransmission timeout (tcp_retransmit_timer).
 func (c *Conn) onRTO() {
+	if c.ptoArmed {
+		c.ptoArmed = false
+		c.sendTLP()
+		c.rtoTimer.Reset(c.rto)
+		return
+	}
 	c.retries++
 	switch c.state {
 	case SynSent:
@@ -57,10 +79,13 @@ func (c *Conn) onRTO() {
 		}
 		inflight := c.sndNxt - c.sndUna
 		if inflight == 0 && c.sndWnd == 0 && len(c.sndBuf) > 0 {
-			// Zero-window probe: one byte beyond the window.
+			// Zero-window probe (tcp_xmit_probe_skb): an old sequence
+			// number with no data, which the peer must answer with an ACK
+			// carrying its current window. Probes back off like
+			// retransmissions but never give up while answered.
 			rt, ok := c.route()
 			if ok {
-				c.xmit(&rt, c.sndUna, 0x10, c.sndBuf[:1], nil)
+				c.xmit(rt, c.sndUna-1, 0x10, nil, nil)
 			}
 			c.rto = min(c.rto*2, rtoMax)
 			c.armRTO()
@@ -71,9 +96,7 @@ func (c *Conn) onRTO() {
 			return
 		}
 		// Loss: back to one segment, go back N (RFC 5681 3.1).
-		c.ssthresh = max(inflight/2, uint32(2*c.mss))
-		c.cwnd = uint32(c.mss)
-		c.inRecovery = false
+		c.enterLoss()
 		c.dupAcks = 0
 		c.retransmitHead()
 		c.sndNxt = c.sndUna + uint32(min(c.mss, len(c.sndBuf)))

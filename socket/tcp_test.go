@@ -1,0 +1,244 @@
+package socket_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/netip"
+	"os"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/usnet/usnet/drivers/veth"
+	"github.com/usnet/usnet/ipv4"
+	"github.com/usnet/usnet/socket"
+	"github.com/usnet/usnet/stack"
+)
+
+var (
+	tcpA = netip.MustParseAddr("10.7.0.1")
+	tcpB = netip.MustParseAddr("10.7.0.2")
+)
+
+// tcpPair is two real-time namespaces joined by a veth.
+func tcpPair(t *testing.T) (a, b *stack.Namespace) { return tcpPairB(t) }
+
+func tcpPairB(t testing.TB) (a, b *stack.Namespace) {
+	t.Helper()
+	st, err := stack.NewRealtime()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a, err = st.Add("ta"); err != nil {
+		t.Fatal(err)
+	}
+	if b, err = st.Add("tb"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Delete("ta"); st.Delete("tb") })
+	da, db, err := veth.Create(veth.End{Table: a.Dev, Name: "eth0"}, veth.End{Table: b.Dev, Name: "eth0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, ns := range []*stack.Namespace{a, b} {
+		d, ip := da, tcpA
+		if i == 1 {
+			d, ip = db, tcpB
+		}
+		ns.Exec().Do(func() {
+			ns.Lo.Up()
+			d.Up()
+			_, err = ns.IPv4.AddAddr(ipv4.IfAddr{Dev: d, Local: ip, Prefix: netip.PrefixFrom(ip, 24)})
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	return a, b
+}
+
+func dialAccept(t *testing.T, a, b *stack.Namespace, port uint16) (*socket.TCPConn, *socket.TCPConn, *socket.TCPListener) {
+	t.Helper()
+	l, err := socket.ListenTCP(b.Exec(), b.TCP, netip.AddrPortFrom(tcpB, port), 16)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	acc := make(chan net.Conn, 1)
+	go func() {
+		c, err := l.Accept()
+		if err != nil {
+			t.Error(err)
+		}
+		acc <- c
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	c, err := socket.DialTCP(ctx, a.Exec(), a.TCP, netip.AddrPort{}, netip.AddrPortFrom(tcpB, port))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := <-acc
+	if s == nil {
+		t.FailNow()
+	}
+	return c, s.(*socket.TCPConn), l
+}
+
+func TestTCPConnEchoAndCloseWrite(t *testing.T) {
+	a, b := tcpPair(t)
+	c, s, _ := dialAccept(t, a, b, 7)
+	defer c.Close()
+	defer s.Close()
+	if c.RemoteAddr().String() != "10.7.0.2:7" || s.LocalAddr().String() != "10.7.0.2:7" {
+		t.Fatalf("addrs %v %v", c.RemoteAddr(), s.LocalAddr())
+	}
+	// Echo server: copy until EOF, then close its side.
+	done := make(chan error, 1)
+	go func() {
+		_, err := io.Copy(s, s)
+		s.CloseWrite()
+		done <- err
+	}()
+	msg := make([]byte, 3<<20)
+	for i := range msg {
+		msg[i] = byte(i * 7)
+	}
+	go func() {
+		c.Write(msg)
+		c.CloseWrite()
+	}()
+	got, err := io.ReadAll(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(got) != string(msg) {
+		t.Fatalf("echo: %d bytes, want %d", len(got), len(msg))
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestTCPRefused(t *testing.T) {
+	a, _ := tcpPair(t)
+	_, err := socket.DialTCP(context.Background(), a.Exec(), a.TCP, netip.AddrPort{}, netip.AddrPortFrom(tcpB, 9))
+	var oe *net.OpError
+	if !errors.As(err, &oe) || oe.Op != "dial" || !errors.Is(err, syscall.ECONNREFUSED) {
+		t.Fatalf("got %v, want dial ... connection refused", err)
+	}
+}
+
+func TestTCPReadDeadline(t *testing.T) {
+	a, b := tcpPair(t)
+	c, s, _ := dialAccept(t, a, b, 8)
+	defer c.Close()
+	defer s.Close()
+	c.SetReadDeadline(time.Now().Add(50 * time.Millisecond))
+	_, err := c.Read(make([]byte, 10))
+	if !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("got %v", err)
+	}
+	var ne net.Error
+	if !errors.As(err, &ne) || !ne.Timeout() {
+		t.Fatal("not a timeout net.Error")
+	}
+	c.SetReadDeadline(time.Time{})
+	s.Write([]byte("x"))
+	if n, err := c.Read(make([]byte, 10)); n != 1 || err != nil {
+		t.Fatalf("read after clearing the deadline: %d %v", n, err)
+	}
+}
+
+func TestTCPReadAfterReset(t *testing.T) {
+	a, b := tcpPair(t)
+	c, s, _ := dialAccept(t, a, b, 10)
+	defer c.Close()
+	s.SetLinger(0)
+	s.Close()
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	_, err := c.Read(make([]byte, 10))
+	if !errors.Is(err, syscall.ECONNRESET) {
+		t.Fatalf("got %v, want connection reset", err)
+	}
+	if _, err := s.Read(make([]byte, 1)); !errors.Is(err, net.ErrClosed) {
+		t.Fatalf("read on closed conn: %v", err)
+	}
+}
+
+func TestTCPCloseUnblocksRead(t *testing.T) {
+	a, b := tcpPair(t)
+	c, s, _ := dialAccept(t, a, b, 11)
+	defer s.Close()
+	errc := make(chan error, 1)
+	go func() {
+		_, err := c.Read(make([]byte, 10))
+		errc <- err
+	}()
+	time.Sleep(20 * time.Millisecond)
+	c.Close()
+	if err := <-errc; !errors.Is(err, net.ErrClosed) {
+		t.Fatalf("got %v", err)
+	}
+}
+
+func TestTCPListenerClose(t *testing.T) {
+	a, b := tcpPair(t)
+	_ = a
+	l, err := socket.ListenTCP(b.Exec(), b.TCP, netip.AddrPortFrom(tcpB, 12), 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := socket.ListenTCP(b.Exec(), b.TCP, netip.AddrPortFrom(tcpB, 12), 4); !errors.Is(err, syscall.EADDRINUSE) {
+		t.Fatalf("second listen: %v", err)
+	}
+	errc := make(chan error, 1)
+	go func() { _, err := l.Accept(); errc <- err }()
+	time.Sleep(10 * time.Millisecond)
+	l.Close()
+	if err := <-errc; !errors.Is(err, net.ErrClosed) {
+		t.Fatalf("accept after close: %v", err)
+	}
+}
+
+// BenchmarkTCPConnRealtime is bulk throughput through the net.Conn API
+// between two real-time namespaces over a veth (MTU 1500).
+func BenchmarkTCPConnRealtime(b *testing.B) {
+	a, bb := tcpPairB(b)
+	l, err := socket.ListenTCP(bb.Exec(), bb.TCP, netip.AddrPortFrom(tcpB, 20), 4)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer l.Close()
+	done := make(chan int64)
+	go func() {
+		s, err := l.Accept()
+		if err != nil {
+			done <- 0
+			return
+		}
+		n, _ := io.Copy(io.Discard, s)
+		s.Close()
+		done <- n
+	}()
+	c, err := socket.DialTCP(context.Background(), a.Exec(), a.TCP, netip.AddrPort{}, netip.AddrPortFrom(tcpB, 20))
+	if err != nil {
+		b.Fatal(err)
+	}
+	buf := make([]byte, 1<<20)
+	b.SetBytes(int64(len(buf)))
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := c.Write(buf); err != nil {
+			b.Fatal(err)
+		}
+	}
+	c.CloseWrite()
+	if n := <-done; n != int64(b.N)*int64(len(buf)) {
+		b.Fatalf("received %d", n)
+	}
+	b.StopTimer()
+	c.Close()
+}

@@ -1,0 +1,160 @@
+package tcp
+
+import (
+	"net/netip"
+	"time"
+
+	"github.com/usnet/usnet/header"
+	"github.com/usnet/usnet/ipv4"
+	"github.com/usnet/usnet/skb"
+)
+
+// SYN cookies (net/ipv4/syncookies.c): when a listener's SYN queue is
+// full, the SYN-ACK's ISN encodes everything needed to rebuild the
+// connection from the final ACK, so a SYN flood costs no memory.
+//
+// Layout, ours rather than Linux's bit for bit: the top 8 bits are a
+// 64-second counter, the low 24 bits a keyed hash of the 4-tuple, the
+// counter and the peer's ISN, plus an index into cookieMSS. A cookie is
+// valid for two counter periods. Without timestamps there is nowhere to
+// keep window scaling and SACK-permitted, so, as in Linux, a cookie
+// connection has neither.
+
+// cookieMSS are the MSS values a cookie can carry (msstab).
+var cookieMSS = [...]uint16{536, 1300, 1440, 1460}
+
+const cookiePeriod = 64 // seconds per counter step
+
+func (t *Table) cookieCount() uint32 {
+	return uint32(t.exec.Now().Seconds() / cookiePeriod)
+}
+
+// cookieHash is a keyed mix (splitmix64 rounds over the secret and the
+// fields): enough to make cookies unguessable to an off-path sender in a
+// simulation; Linux uses SipHash.
+func (t *Table) cookieHash(src, dst netip.Addr, sp, dp uint16, count, peerISN uint32) uint32 {
+	s4, d4 := src.As4(), dst.As4()
+	x := t.cookieKey[0] ^ uint64(s4[0])<<56 | uint64(s4[1])<<48 | uint64(s4[2])<<40 | uint64(s4[3])<<32 |
+		uint64(d4[0])<<24 | uint64(d4[1])<<16 | uint64(d4[2])<<8 | uint64(d4[3])
+	x = mix64(x ^ t.cookieKey[1])
+	x = mix64(x ^ uint64(sp)<<48 ^ uint64(dp)<<32 ^ uint64(peerISN))
+	x = mix64(x ^ uint64(count) ^ t.cookieKey[1]<<1)
+	return uint32(x) & 0xffffff
+}
+
+func mix64(x uint64) uint64 {
+	x += 0x9e3779b97f4a7c15
+	x = (x ^ x>>30) * 0xbf58476d1ce4e5b9
+	x = (x ^ x>>27) * 0x94d049bb133111eb
+	return x ^ x>>31
+}
+
+// cookieISN makes the ISN for a SYN from src:sp to dst:dp.
+func (t *Table) cookieISN(src, dst netip.Addr, sp, dp uint16, peerISN uint32, mss uint16) (uint32, uint16) {
+	idx := 0
+	for i, m := range cookieMSS {
+		if m <= mss {
+			idx = i
+		}
+	}
+	count := t.cookieCount()
+	h := t.cookieHash(src, dst, sp, dp, count, peerISN)
+	return count<<24 | (h+uint32(idx))&0xffffff, cookieMSS[idx]
+}
+
+// cookieCheck validates the ACK of a cookie SYN-ACK and returns its MSS.
+func (t *Table) cookieCheck(src, dst netip.Addr, sp, dp uint16, peerISN, isn uint32) (uint16, bool) {
+	now := t.cookieCount()
+	for age := uint32(0); age < 2; age++ {
+		count := now - age
+		if byte(count) != byte(isn>>24) {
+			continue
+		}
+		idx := (isn - t.cookieHash(src, dst, sp, dp, count, peerISN)) & 0xffffff
+		if idx < uint32(len(cookieMSS)) {
+			return cookieMSS[idx], true
+		}
+	}
+	return 0, false
+}
+
+// sendCookie answers a SYN with a stateless SYN-ACK (cookie_v4_init_sequence).
+func (l *Listener) sendCookie(src, dst netip.Addr, seg header.TCP, opts *header.TCPOptions) {
+	t := l.t
+	rt, err := t.ip.RouteOutput(&ipv4.FlowKey{Dst: src, Src: dst, Proto: 6, Sport: l.port, Dport: seg.SrcPort()})
+	if err != nil {
+		return
+	}
+	mss := uint16(defaultMS)
+	if opts.HasMSS {
+		mss = opts.MSS
+	}
+	mtu := rt.MTU
+	if mtu == 0 && rt.Dev != nil {
+		mtu = rt.Dev.MTU()
+	}
+	mss = min(mss, uint16(max(mtu-40, 64)))
+	isn, mss := t.cookieISN(src, dst, seg.SrcPort(), l.port, seg.Seq(), mss)
+	o := header.TCPOptions{HasMSS: true, MSS: mss}
+	b := t.pool.Get(skb.DefaultHeadroom, 24)
+	if b == nil {
+		return
+	}
+	h := header.TCP(b.Put(24))
+	clear(h)
+	h.SetSrcPort(l.port)
+	h.SetDstPort(seg.SrcPort())
+	h.SetSeq(isn)
+	h.SetAck(seg.Seq() + 1)
+	h[12] = 6 << 4
+	h.SetFlags(header.TCPFlagSYN | header.TCPFlagACK)
+	h.SetWindow(uint16(min(t.Sysctl.RmemDefault, 65535)))
+	o.Encode(h[20:])
+	h.FillChecksum(dst, src)
+	t.Stats.SyncookiesSent++
+	t.Stats.OutSegs++
+	t.ip.Output(b, dst, src, 6, &rt, ipv4.SendOpts{DF: true})
+}
+
+// cookieAck tries to complete a connection from the ACK of a cookie
+// (cookie_v4_check); false means the segment is not one.
+func (l *Listener) cookieAck(src, dst netip.Addr, seg header.TCP) bool {
+	t := l.t
+	f := seg.Flags()
+	if f&(header.TCPFlagSYN|header.TCPFlagRST|header.TCPFlagACK) != header.TCPFlagACK || !t.Sysctl.Syncookies ||
+		l.overflowed == 0 || t.exec.Now()-l.overflowed > 2*cookiePeriod*time.Second {
+		return false
+	}
+	mss, ok := t.cookieCheck(src, dst, seg.SrcPort(), l.port, seg.Seq()-1, seg.Ack()-1)
+	if !ok {
+		t.Stats.SyncookiesFailed++
+		return false
+	}
+	if len(l.acceptq) >= l.backlog || len(t.conns) >= t.Sysctl.MaxConnections {
+		t.Stats.ListenOverflows++
+		return true // dropped; the peer retransmits
+	}
+	t.Stats.SyncookiesRecv++
+	k := key{la: dst, ra: src, lp: l.port, rp: seg.SrcPort()}
+	c := t.newConn(k)
+	c.iss = seg.Ack() - 1
+	c.irs = seg.Seq() - 1
+	c.rcvNxt = seg.Seq()
+	c.sndUna, c.sndNxt, c.sndMax = c.iss+1, c.iss+1, c.iss+1
+	c.setMSS()
+	c.mss = min(c.mss, int(mss))
+	c.rcvShift, c.sndShift = 0, 0
+	c.caInit()
+	c.sndWnd = uint32(seg.Window())
+	c.sndWl1, c.sndWl2 = seg.Seq(), seg.Ack()
+	c.state = Established
+	t.conns[k] = c
+	t.hold(k.lp)
+	t.Stats.PassiveOpens++
+	l.acceptq = append(l.acceptq, c)
+	c.segment(seg) // the ACK may carry data
+	if l.OnAcceptable != nil {
+		l.OnAcceptable()
+	}
+	return true
+}

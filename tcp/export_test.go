@@ -1,0 +1,7 @@
+package tcp
+
+// SndNxt exposes snd_nxt to the external tests (for forging segments).
+func (c *Conn) SndNxt() uint32 { return c.sndNxt }
+
+// RcvNxt exposes rcv_nxt.
+func (c *Conn) RcvNxt() uint32 { return c.rcvNxt }

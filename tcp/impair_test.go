@@ -1,0 +1,39 @@
+package tcp_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/usnet/usnet/sched"
+)
+
+// TestImpairedTransfers moves 64 MiB byte-exact under each netem
+// impairment (both directions impaired).
+func TestImpairedTransfers(t *testing.T) {
+	size := 64 << 20
+	if testing.Short() {
+		size = 4 << 20
+	}
+	cases := []struct {
+		name string
+		cfg  sched.NetemConfig
+	}{
+		{"loss1", sched.NetemConfig{Loss: 0.01, Delay: time.Millisecond}},
+		{"loss5", sched.NetemConfig{Loss: 0.05, Delay: time.Millisecond}},
+		{"reorder", sched.NetemConfig{Reorder: 0.1, Delay: 2 * time.Millisecond}},
+		{"duplicate", sched.NetemConfig{Duplicate: 0.05, Delay: time.Millisecond}},
+		{"corrupt", sched.NetemConfig{Corrupt: 0.02, Delay: time.Millisecond}},
+		{"delay200", sched.NetemConfig{Delay: 200 * time.Millisecond, Limit: 100000}},
+		{"jitter", sched.NetemConfig{Delay: 20 * time.Millisecond, Jitter: 20 * time.Millisecond, Limit: 100000}},
+		{"rate", sched.NetemConfig{Rate: 100e6, Delay: 5 * time.Millisecond}},
+	}
+	for i, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			w := newWorld(t, uint64(10+i), 1500)
+			w.netem(c.cfg)
+			cli, srv, _ := w.connect(80)
+			d := w.transfer(cli, srv, size, 2*time.Hour)
+			t.Logf("%d MiB in %v virtual (%.1f Mb/s); %+v", size>>20, d, float64(size)*8/d.Seconds()/1e6, cli.Info)
+		})
+	}
+}
