@@ -127,8 +127,8 @@ func transfer(t *testing.T, seed uint64, size int, imp sched.NetemConfig) (got, 
 
 // TestTCPTransferUnderImpairments moves data byte-exact (hash compared)
 // through loss, reordering, duplication, corruption, delay and a rate
-// limit. (Issue 4 asks for 64 MiB each; CI uses 8 MiB per case to stay
-// fast — BenchmarkTCPTransfer64MiB runs the full size.)
+// limit, through the whole stack (FIB, ARP, veth, netem). tcp's own
+// TestImpairedTransfers moves 64 MiB per case.
 func TestTCPTransferUnderImpairments(t *testing.T) {
 	size := 8 << 20
 	if testing.Short() {
