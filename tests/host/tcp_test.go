@@ -1,0 +1,152 @@
+package host
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/usnet/usnet/framedio"
+	"github.com/usnet/usnet/tools"
+)
+
+// payloadFile writes size bytes of a fixed pattern and returns its path
+// and SHA-256.
+func payloadFile(t *testing.T, size int) (string, string) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "blob")
+	f, err := os.Create(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := sha256.New()
+	chunk := make([]byte, 1<<20)
+	for i := range chunk {
+		chunk[i] = byte(i*131 + i>>9)
+	}
+	w := io.MultiWriter(f, h)
+	for done := 0; done < size; done += len(chunk) {
+		chunk[0] = byte(done >> 20)
+		w.Write(chunk[:min(len(chunk), size-done)])
+	}
+	f.Close()
+	return p, hex.EncodeToString(h.Sum(nil))
+}
+
+// TestHostTCPBothWays: the kernel's curl fetches a file from usnet's HTTP
+// server, and a usnet client sends the same bytes to a kernel socket;
+// SHA-256 must match both ways. Over TAP and over AF_PACKET.
+func TestHostTCPBothWays(t *testing.T) {
+	if _, err := exec.LookPath("curl"); err != nil {
+		t.Skip("needs curl (test.sh installs it)")
+	}
+	size := 256 << 20
+	if testing.Short() {
+		size = 16 << 20
+	}
+	path, sum := payloadFile(t, size)
+	for name, mk := range backends(t) {
+		t.Run(name, func(t *testing.T) {
+			r := mk(t)
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			srvDone := make(chan error, 1)
+			go func() { srvDone <- tools.HTTPServe(ctx, r.ns, filepath.Dir(path), "10.99.0.2:8080", nil) }()
+			time.Sleep(100 * time.Millisecond)
+			cmd := exec.Command("ip", "netns", "exec", r.kns, "curl", "-sS", "--max-time", "120", "-o", "-", "http://10.99.0.2:8080/blob")
+			h := sha256.New()
+			var stderr bytes.Buffer
+			cmd.Stdout, cmd.Stderr = h, &stderr
+			start := time.Now()
+			if err := cmd.Run(); err != nil {
+				t.Fatalf("curl: %v %s", err, stderr.String())
+			}
+			took := time.Since(start)
+			if got := hex.EncodeToString(h.Sum(nil)); got != sum {
+				t.Fatalf("kernel curl from usnet: sha256 %s, want %s", got, sum)
+			}
+			t.Logf("kernel curl fetched %d MiB from usnet in %v (%.0f Mb/s)", size>>20, took, float64(size)*8/took.Seconds()/1e6)
+			cancel()
+
+			// usnet -> kernel: a kernel listener hashes what arrives.
+			var l net.Listener
+			if err := framedio.InNetns(r.path, func() error {
+				var err error
+				l, err = net.Listen("tcp4", "10.99.0.1:9000")
+				return err
+			}); err != nil {
+				t.Fatal(err)
+			}
+			defer l.Close()
+			got := make(chan string, 1)
+			go func() {
+				c, err := l.Accept()
+				if err != nil {
+					got <- err.Error()
+					return
+				}
+				defer c.Close()
+				h := sha256.New()
+				io.Copy(h, c)
+				got <- hex.EncodeToString(h.Sum(nil))
+			}()
+			c, err := r.ns.Dial("tcp", "10.99.0.1:9000")
+			if err != nil {
+				t.Fatal(err)
+			}
+			f, _ := os.Open(path)
+			start = time.Now()
+			if _, err := io.Copy(c, f); err != nil {
+				t.Fatal(err)
+			}
+			f.Close()
+			c.(interface{ CloseWrite() error }).CloseWrite()
+			select {
+			case s := <-got:
+				if s != sum {
+					t.Fatalf("usnet to kernel: %s, want %s", s, sum)
+				}
+			case <-time.After(2 * time.Minute):
+				t.Fatal("kernel receiver timed out")
+			}
+			t.Logf("usnet sent %d MiB to the kernel in %v", size>>20, time.Since(start))
+			c.Close()
+		})
+	}
+}
+
+// TestHostIperf3AgainstPerf: the stock iperf3 client in the kernel
+// namespace runs against usnet's perf server, both directions.
+func TestHostIperf3AgainstPerf(t *testing.T) {
+	if _, err := exec.LookPath("iperf3"); err != nil {
+		t.Skip("needs iperf3 (test.sh installs it)")
+	}
+	r := backends(t)["tap"](t)
+	for _, reverse := range []bool{false, true} {
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- tools.PerfServe(ctx, r.ns, "10.99.0.2:5201", true, nil) }()
+		time.Sleep(100 * time.Millisecond)
+		args := []string{"netns", "exec", r.kns, "iperf3", "-c", "10.99.0.2", "-t", "2", "-J"}
+		if reverse {
+			args = append(args, "-R")
+		}
+		out, err := exec.Command("ip", args...).Output()
+		cancel()
+		if err != nil || !strings.Contains(string(out), "sum_received") {
+			t.Fatalf("iperf3 (reverse=%v): %v\n%s", reverse, err, out)
+		}
+		if err := <-done; err != nil {
+			t.Fatalf("perf server: %v", err)
+		}
+		t.Logf("iperf3 reverse=%v ok (%d bytes of JSON)", reverse, len(out))
+	}
+}
