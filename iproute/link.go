@@ -243,6 +243,34 @@ func (s *session) linkModify(typ uint16, flags uint16, args []string, create boo
 				}
 				r.link.Info.Data = b
 			}
+		case "tap", "afpacket":
+			// usnet's host backends: `type tap [hostname H] [hostnetns NS]`,
+			// `type afpacket dev HOSTIF [mode exclusive|shared] [hostnetns NS]`.
+			var h rtmsg.HostLink
+			h.Exclusive = r.kind == "afpacket"
+			for i := 0; i < len(data); i += 2 {
+				if i+1 >= len(data) {
+					return incomplete()
+				}
+				switch data[i] {
+				case "hostname", "dev":
+					h.Ifname = data[i+1]
+				case "hostnetns":
+					h.Netns = "/run/netns/" + data[i+1]
+				case "mode":
+					switch data[i+1] {
+					case "exclusive":
+						h.Exclusive = true
+					case "shared":
+						h.Exclusive = false
+					default:
+						return garbage("mode", data[i+1])
+					}
+				default:
+					return garbage("type", data[i])
+				}
+			}
+			r.link.Info.Data = rtmsg.EncodeHostLink(h)
 		default:
 			if len(data) > 0 {
 				return garbage("type", data[0])

@@ -205,6 +205,8 @@ func newLink(c *call) error {
 		return c.createDummy(dst, l)
 	case "veth":
 		return c.createVeth(dst, l)
+	case "tap", "afpacket":
+		return c.createHostLink(dst, l, kind)
 	}
 	return errMsg(syscall.EOPNOTSUPP, "Unknown device type")
 }
@@ -474,10 +476,8 @@ func delLink(c *call) error {
 	if err != nil {
 		return err
 	}
-	switch d.Kind() {
-	case "veth", "dummy":
-	default:
-		return syscall.EOPNOTSUPP
+	if d.Flags()&netdev.FlagLoopback != 0 || d.Kind() == "" {
+		return syscall.EOPNOTSUPP // lo cannot be deleted
 	}
 	var peer *netdev.Device
 	if d.Kind() == "veth" {
