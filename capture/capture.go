@@ -128,3 +128,7 @@ func (c *Capture) Stop() error {
 	}
 	return c.err
 }
+
+// Flush writes out what the capture has buffered (for live readers).
+// Call it on the executor.
+func (c *Capture) Flush() error { return c.w.Flush() }

@@ -1,6 +1,8 @@
 package daemon
 
 import (
+	"bufio"
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"net/netip"
@@ -16,6 +18,7 @@ import (
 	"github.com/usnet/usnet/netdev"
 	"github.com/usnet/usnet/netlink"
 	"github.com/usnet/usnet/netlink/rtmsg"
+	"github.com/usnet/usnet/pcapng"
 	"github.com/usnet/usnet/stack"
 	"golang.org/x/sys/unix"
 )
@@ -215,6 +218,52 @@ func configurePair(t *testing.T, a, b *stack.Namespace) {
 		})
 		if err != nil {
 			t.Fatal(err)
+		}
+	}
+}
+
+// TestCaptureOverDaemon: a live capture of a daemon device delivers a
+// pcapng stream with the frames that cross it.
+func TestCaptureOverDaemon(t *testing.T) {
+	srv := startDaemon(t)
+	for _, n := range []string{"ca", "cb"} {
+		if err := NetnsAdd(srv.Path(), n); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a, b := srv.Stack.Get("ca"), srv.Stack.Get("cb")
+	configurePair(t, a, b)
+	c, err := Capture(srv.Path(), "ca", "eth0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := Capture(srv.Path(), "ca", "nosuch0"); !errors.Is(err, syscall.ENODEV) {
+		t.Fatalf("capture of a missing device: %v", err)
+	}
+	u, err := Sockets(srv.Path(), "ca").Dial("udp", "10.8.0.2:9")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer u.Close()
+	u.Write([]byte("captured"))
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	// Whole datagrams into a buffer: a short read of a SOCK_SEQPACKET
+	// datagram would lose its rest.
+	r, err := pcapng.NewReader(bufio.NewReaderSize(c, 1<<20))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		p, err := r.Next()
+		if err != nil {
+			t.Fatalf("no UDP frame in the capture: %v", err)
+		}
+		if bytes.Contains(p.Data, []byte("captured")) {
+			if ifs := r.Interfaces(); len(ifs) != 1 || ifs[0].Name != "eth0" {
+				t.Fatalf("interfaces %+v", ifs)
+			}
+			return
 		}
 	}
 }

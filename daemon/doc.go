@@ -28,6 +28,10 @@
 //	netns-add   argument: name. `ip netns add`.
 //	netns-del   argument: name. `ip netns del`.
 //	netns-list  no argument. `ip netns list`.
+//	capture     argument: "NS/DEV" (NS empty: the default namespace). After
+//	            "OK" the daemon sends the device's traffic as a pcapng
+//	            stream (blocks in order, split across datagrams at will)
+//	            until the client closes the connection.
 //	netns-id    argument: name. The namespace's id (decimal), which
 //	            netlink attributes naming a namespace carry.
 //

@@ -19,6 +19,7 @@ const (
 	VerbRtnetlink = "rtnetlink"
 	VerbSocket    = "socket"
 	VerbNetnsID   = "netns-id"
+	VerbCapture   = "capture"
 	VerbNetnsAdd  = "netns-add"
 	VerbNetnsDel  = "netns-del"
 	VerbNetnsList = "netns-list"

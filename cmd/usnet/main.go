@@ -9,14 +9,15 @@ import (
 )
 
 var commands = map[string]func(args []string) error{
-	"run":    cmdRun,
-	"daemon": cmdDaemon,
-	"ip":     cmdIP,
-	"ping":   cmdPing,
-	"nc":     cmdNC,
-	"http":   cmdHTTP,
-	"perf":   cmdPerf,
-	"stat":   cmdStat,
+	"run":     cmdRun,
+	"daemon":  cmdDaemon,
+	"ip":      cmdIP,
+	"ping":    cmdPing,
+	"nc":      cmdNC,
+	"http":    cmdHTTP,
+	"perf":    cmdPerf,
+	"stat":    cmdStat,
+	"capture": cmdCapture,
 }
 
 func usage() {
@@ -31,6 +32,8 @@ commands:
                                netcat through a daemon namespace
   http [-n NS] serve DIR [--addr A] | get URL [-o FILE]
   perf [-n NS] -s | -c HOST    iperf3-compatible server or client
+  capture [-n NS] -i DEV -w FILE [-c COUNT]
+                               live pcapng capture of a daemon device
   stat [-n NS] [-j] [INTERVAL [COUNT]]
                                per-device rates and drops
 
