@@ -149,4 +149,19 @@ func TestHostIperf3AgainstPerf(t *testing.T) {
 		}
 		t.Logf("iperf3 reverse=%v ok (%d bytes of JSON)", reverse, len(out))
 	}
+	// And usnet's perf client against the stock iperf3 server in the
+	// kernel namespace, both directions.
+	for _, reverse := range []bool{false, true} {
+		srv := exec.Command("ip", "netns", "exec", r.kns, "iperf3", "-s", "-1", "-B", "10.99.0.1")
+		if err := srv.Start(); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(300 * time.Millisecond)
+		rep, err := tools.PerfClient(context.Background(), r.ns, "10.99.0.1:5201", tools.PerfOptions{Duration: 2 * time.Second, Reverse: reverse}, nil)
+		srv.Wait()
+		if err != nil || rep.Bytes == 0 {
+			t.Fatalf("usnet perf client (reverse=%v) against iperf3 -s: %+v %v", reverse, rep, err)
+		}
+		t.Logf("usnet perf -c reverse=%v: %.0f Mb/s", reverse, rep.Bitrate()/1e6)
+	}
 }
