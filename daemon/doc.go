@@ -32,6 +32,9 @@
 //	            "OK" the daemon sends the device's traffic as a pcapng
 //	            stream (blocks in order, split across datagrams at will)
 //	            until the client closes the connection.
+//	port-stats  argument: namespace name. JSON object: device name →
+//	            framed-I/O port counters (drops, flow-control events) of
+//	            its host-backed devices, which rtnetlink has no field for.
 //	netns-id    argument: name. The namespace's id (decimal), which
 //	            netlink attributes naming a namespace carry.
 //

@@ -20,6 +20,7 @@ const (
 	VerbSocket    = "socket"
 	VerbNetnsID   = "netns-id"
 	VerbCapture   = "capture"
+	VerbPortStats = "port-stats"
 	VerbNetnsAdd  = "netns-add"
 	VerbNetnsDel  = "netns-del"
 	VerbNetnsList = "netns-list"

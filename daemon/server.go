@@ -192,6 +192,8 @@ func (s *Server) serveConn(c *net.UnixConn) {
 		c.Write(okReply(strconv.FormatUint(uint64(ns.Net.ID()), 10)))
 	case VerbCapture:
 		s.serveCapture(c, arg)
+	case VerbPortStats:
+		s.servePortStats(c, arg)
 	case VerbSocket:
 		ns := s.Stack.Get(arg)
 		if arg == "" {

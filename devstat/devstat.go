@@ -23,6 +23,8 @@ type Sample struct {
 	Name  string
 	Index int32
 	Stats rtmsg.LinkStats64
+	// FlowCtl is the port's flow-control event count, -1 when unknown.
+	FlowCtl int64
 }
 
 // Collect dumps every link with its 64-bit statistics.
@@ -37,7 +39,7 @@ func Collect(c *iproute.Conn) ([]Sample, error) {
 		if err := l.UnmarshalBinary(data); err != nil {
 			return err
 		}
-		s := Sample{Name: l.Name, Index: l.Index}
+		s := Sample{Name: l.Name, Index: l.Index, FlowCtl: -1}
 		if l.Stats64 != nil {
 			s.Stats = *l.Stats64
 		}
@@ -58,14 +60,20 @@ type Row struct {
 	RxDrops uint64  `json:"rx_drops"` // rx_dropped + rx_missed_errors (ring or buffer full) in the interval
 	TxDrops uint64  `json:"tx_drops"` // tx_dropped in the interval (usnet counts flow-control refusals here)
 	Errors  uint64  `json:"errors"`
+	// FlowCtl counts framed-I/O flow-control events (a host backend found
+	// its buffer full) in the interval; -1 when the device has no such
+	// port or the source cannot tell (a kernel namespace).
+	FlowCtl int64 `json:"flow_control"`
 }
 
 // Rates compares two samples taken dt apart; devices absent from prev
 // are measured from zero (the first report is since boot, as vndstat's).
 func Rates(prev, cur []Sample, dt time.Duration) []Row {
 	old := map[int32]rtmsg.LinkStats64{}
+	oldFC := map[int32]int64{}
 	for _, s := range prev {
 		old[s.Index] = s.Stats
+		oldFC[s.Index] = s.FlowCtl
 	}
 	sec := dt.Seconds()
 	if sec <= 0 {
@@ -90,9 +98,20 @@ func Rates(prev, cur []Sample, dt time.Duration) []Row {
 			RxDrops: d(n.RxDropped, o.RxDropped) + d(n.RxMissedErrors, o.RxMissedErrors),
 			TxDrops: d(n.TxDropped, o.TxDropped),
 			Errors:  d(n.RxErrors, o.RxErrors) + d(n.TxErrors, o.TxErrors),
+			FlowCtl: flowDelta(s.FlowCtl, oldFC[s.Index]),
 		})
 	}
 	return rows
+}
+
+func flowDelta(cur, old int64) int64 {
+	if cur < 0 {
+		return -1
+	}
+	if old < 0 || old > cur {
+		old = 0
+	}
+	return cur - old
 }
 
 // Print writes rows as a table (header included) or, with asJSON, as one
@@ -106,9 +125,13 @@ func Print(w io.Writer, rows []Row, asJSON bool) error {
 		_, err = fmt.Fprintf(w, "%s\n", b)
 		return err
 	}
-	fmt.Fprintf(w, "%-16s %10s %10s %10s %10s %9s %9s %7s\n", "name", "rx B/s", "rx pps", "tx B/s", "tx pps", "rx drops", "tx drops", "errors")
+	fmt.Fprintf(w, "%-16s %10s %10s %10s %10s %9s %9s %7s %8s\n", "name", "rx B/s", "rx pps", "tx B/s", "tx pps", "rx drops", "tx drops", "errors", "flowctl")
 	for _, r := range rows {
-		fmt.Fprintf(w, "%-16s %10s %10s %10s %10s %9d %9d %7d\n", r.Name, human(r.RxBps), human(r.RxPps), human(r.TxBps), human(r.TxPps), r.RxDrops, r.TxDrops, r.Errors)
+		fc := "-"
+		if r.FlowCtl >= 0 {
+			fc = fmt.Sprint(r.FlowCtl)
+		}
+		fmt.Fprintf(w, "%-16s %10s %10s %10s %10s %9d %9d %7d %8s\n", r.Name, human(r.RxBps), human(r.RxPps), human(r.TxBps), human(r.TxPps), r.RxDrops, r.TxDrops, r.Errors, fc)
 	}
 	return nil
 }
@@ -130,6 +153,12 @@ func human(v float64) string {
 // interval's rates; the first report covers the time since the devices
 // were created.
 func Run(c *iproute.Conn, interval time.Duration, count int, asJSON bool, w io.Writer) error {
+	return RunWith(c, nil, interval, count, asJSON, w)
+}
+
+// RunWith is Run with a source of flow-control counts by device name
+// (the daemon's port-stats); nil leaves them unknown.
+func RunWith(c *iproute.Conn, flow func() (map[string]uint64, error), interval time.Duration, count int, asJSON bool, w io.Writer) error {
 	var prev []Sample
 	last := time.Time{}
 	for i := 0; count == 0 || i < count; i++ {
@@ -139,6 +168,15 @@ func Run(c *iproute.Conn, interval time.Duration, count int, asJSON bool, w io.W
 		cur, err := Collect(c)
 		if err != nil {
 			return err
+		}
+		if flow != nil {
+			if fc, err := flow(); err == nil {
+				for i := range cur {
+					if v, ok := fc[cur[i].Name]; ok {
+						cur[i].FlowCtl = int64(v)
+					}
+				}
+			}
 		}
 		now := time.Now()
 		dt := interval

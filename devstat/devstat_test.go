@@ -20,7 +20,11 @@ func TestRates(t *testing.T) {
 		{Name: "eth0", Index: 2, Stats: rtmsg.LinkStats64{RxBytes: 3000, RxPackets: 30, TxBytes: 500, TxPackets: 5, TxDropped: 4, RxMissedErrors: 2}},
 		{Name: "new0", Index: 3, Stats: rtmsg.LinkStats64{TxBytes: 100}},
 	}
+	cur[0].FlowCtl, prev[0].FlowCtl, cur[1].FlowCtl = 7, 2, -1
 	rows := Rates(prev, cur, 2*time.Second)
+	if rows[0].FlowCtl != 5 || rows[1].FlowCtl != -1 {
+		t.Fatalf("flow-control deltas %d %d", rows[0].FlowCtl, rows[1].FlowCtl)
+	}
 	r := rows[0]
 	if r.RxBps != 1000 || r.RxPps != 10 || r.TxBps != 250 || r.TxPps != 2.5 || r.TxDrops != 3 || r.RxDrops != 2 {
 		t.Fatalf("eth0 %+v", r)

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/usnet/usnet/daemon"
 	"github.com/usnet/usnet/devstat"
 	"github.com/usnet/usnet/iproute"
 )
@@ -53,5 +54,16 @@ func cmdStat(args []string) error {
 	}
 	c := iproute.NewConn(tr)
 	defer c.Close()
-	return devstat.Run(c, interval, count, *asJSON, os.Stdout)
+	var flow func() (map[string]uint64, error)
+	if !*kernel {
+		flow = func() (map[string]uint64, error) {
+			ps, err := daemon.PortStats(daemon.DefaultPath(), *ns)
+			out := map[string]uint64{}
+			for name, s := range ps {
+				out[name] = s.FlowControl
+			}
+			return out, err
+		}
+	}
+	return devstat.RunWith(c, flow, interval, count, *asJSON, os.Stdout)
 }

@@ -59,6 +59,15 @@ func TestIPLinkAddHostKinds(t *testing.T) {
 	ip("-n", "u", "link", "set", "eth0", "up")
 	sh(t, "ip", "netns", "exec", kns, "ping", "-c", "2", "-W", "2", "10.98.0.2")
 
+	// The daemon reports the ports' framed-I/O counters (`usnet stat`'s
+	// flow-control column).
+	ps, err := daemon.PortStats(srv.Path(), "u")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ps["tap0"].RxFrames == 0 || ps["eth0"].RxFrames == 0 {
+		t.Fatalf("port stats %+v", ps)
+	}
 	ip("-n", "u", "link", "del", "tap0")
 	if out, err := exec.Command("ip", "-n", kns, "link", "show", "utapk").CombinedOutput(); err == nil {
 		t.Fatalf("host TAP still there after link del:\n%s", out)
