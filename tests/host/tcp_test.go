@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"io"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,7 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/usnet/usnet/framedio"
 	"github.com/usnet/usnet/tools"
 )
 
@@ -45,8 +43,10 @@ func payloadFile(t *testing.T, size int) (string, string) {
 // server, and a usnet client sends the same bytes to a kernel socket;
 // SHA-256 must match both ways. Over TAP and over AF_PACKET.
 func TestHostTCPBothWays(t *testing.T) {
-	if _, err := exec.LookPath("curl"); err != nil {
-		t.Skip("needs curl (test.sh installs it)")
+	for _, tool := range []string{"curl", "socat"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skip("needs " + tool + " (test.sh installs it)")
+		}
 	}
 	size := 256 << 20
 	if testing.Short() {
@@ -76,28 +76,26 @@ func TestHostTCPBothWays(t *testing.T) {
 			t.Logf("kernel curl fetched %d MiB from usnet in %v (%.0f Mb/s)", size>>20, took, float64(size)*8/took.Seconds()/1e6)
 			cancel()
 
-			// usnet -> kernel: a kernel listener hashes what arrives.
-			var l net.Listener
-			if err := framedio.InNetns(r.path, func() error {
-				var err error
-				l, err = net.Listen("tcp4", "10.99.0.1:9000")
-				return err
-			}); err != nil {
+			// usnet -> kernel: socat in the kernel namespace sinks the stream
+			// into sha256sum.
+			got := make(chan string, 1)
+			sink := exec.Command("ip", "netns", "exec", r.kns, "sh", "-c",
+				"socat -u TCP4-LISTEN:9000,bind=10.99.0.1,reuseaddr STDOUT | sha256sum")
+			var sinkOut bytes.Buffer
+			sink.Stdout = &sinkOut
+			if err := sink.Start(); err != nil {
 				t.Fatal(err)
 			}
-			defer l.Close()
-			got := make(chan string, 1)
 			go func() {
-				c, err := l.Accept()
-				if err != nil {
-					got <- err.Error()
+				sink.Wait()
+				f := strings.Fields(sinkOut.String())
+				if len(f) == 0 {
+					got <- "no output"
 					return
 				}
-				defer c.Close()
-				h := sha256.New()
-				io.Copy(h, c)
-				got <- hex.EncodeToString(h.Sum(nil))
+				got <- f[0]
 			}()
+			time.Sleep(300 * time.Millisecond)
 			c, err := r.ns.Dial("tcp", "10.99.0.1:9000")
 			if err != nil {
 				t.Fatal(err)
@@ -115,6 +113,7 @@ func TestHostTCPBothWays(t *testing.T) {
 					t.Fatalf("usnet to kernel: %s, want %s", s, sum)
 				}
 			case <-time.After(2 * time.Minute):
+				sink.Process.Kill()
 				t.Fatal("kernel receiver timed out")
 			}
 			t.Logf("usnet sent %d MiB to the kernel in %v", size>>20, time.Since(start))
