@@ -321,13 +321,15 @@ func serveTest(c net.Conn, l net.Listener) (PerfReport, error) {
 	for _, s := range streams {
 		s.SetWriteDeadline(time.Now())
 	}
-	if !p.Reverse {
-		// The sender has stopped: drain what is in flight.
-		for _, s := range streams {
-			s.SetReadDeadline(time.Now().Add(2 * time.Second))
-		}
+	if p.Reverse {
+		wg.Wait() // the senders stop at once (their writes expired)
+	} else {
+		// The receivers keep reading until the streams close at the end
+		// of the test: a client still blocked writing must not stall
+		// before it reads EXCHANGE_RESULTS. Bytes still in flight get a
+		// moment to arrive before the count is taken.
+		time.Sleep(100 * time.Millisecond)
 	}
-	wg.Wait() // the senders stop at once; receivers drain until EOF or the deadline
 	if err := writeState(c, stExchangeResults); err != nil {
 		return rep, err
 	}
@@ -485,10 +487,9 @@ func PerfClient(ctx context.Context, ns Namespace, addr string, o PerfOptions, o
 			}
 		case stExchangeResults:
 			if o.Reverse {
-				for _, s := range streams {
-					s.SetReadDeadline(time.Now().Add(2 * time.Second))
-				}
-				wg.Wait()
+				// Keep reading until the streams close; give bytes in
+				// flight a moment before counting.
+				time.Sleep(100 * time.Millisecond)
 			}
 			mine := perfResults{CongestionUsed: "cubic", SenderHasRetr: "1"}
 			if o.Reverse {

@@ -58,7 +58,9 @@ func TestPerfServerWithStockClient(t *testing.T) {
 			if reverse {
 				args = append(args, "-R")
 			}
-			cmd := exec.Command("iperf3", args...)
+			tctx, tcancel := context.WithTimeout(ctx, time.Minute)
+			defer tcancel()
+			cmd := exec.CommandContext(tctx, "iperf3", args...)
 			var stderr bytes.Buffer
 			cmd.Stderr = &stderr
 			out, err := cmd.Output()
