@@ -2,6 +2,7 @@ package iproute
 
 import (
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/usnet/usnet/netlink"
@@ -59,6 +60,13 @@ func (s *session) cmdMonitor(args []string) error {
 	if len(groups) == 0 {
 		all()
 	}
+	// Link notifications are always taken, to keep device names known
+	// (a route event may name a device created after the start and gone
+	// by the time a lookup could ask); they print only when asked for.
+	printLinks := slices.Contains(groups, grpLink)
+	if !printLinks {
+		groups = append(groups, grpLink)
+	}
 	c, err := s.rtnl()
 	if err != nil {
 		return err
@@ -108,6 +116,17 @@ func (s *session) cmdMonitor(args []string) error {
 		default:
 		}
 		err := c.Recv(func(h netlink.Header, data []byte) error {
+			if h.Type == unix.RTM_NEWLINK || h.Type == unix.RTM_DELLINK {
+				if l := new(rtmsg.Link); l.UnmarshalBinary(data) == nil && s.links != nil {
+					if _, known := s.links[l.Index]; !known {
+						s.order = append(s.order, l.Index)
+					}
+					s.links[l.Index] = l
+				}
+				if !printLinks {
+					return nil
+				}
+			}
 			s.out.b.Reset()
 			s.FormatNotification(h, data, banner)
 			_, err := s.opt.Stdout.Write(s.out.b.Bytes())
