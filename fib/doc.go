@@ -4,14 +4,19 @@
 // `ip route get` lookup. It implements the ipv4 package's Router,
 // RouteHooks and PMTUUpdater, and runs on the namespace executor.
 //
-// Storage: every table keeps, per prefix length, a hash map from the
-// masked destination to its alias list (struct fib_alias: same prefix,
-// different TOS/metric), and a bitmap of the lengths in use. A lookup
-// probes the lengths in use from the longest down, so its cost grows with
-// the number of distinct prefix lengths, not with the number of routes.
-// This is simpler than Linux's LC-trie and fast for the handful of lengths
-// real configurations use; docs/benchmarks.md records how it compares at
-// a million BGP-like prefixes.
+// Storage: every table is a multibit trie with strides 16-8-8 (see
+// table.go and node.go for the layout and why): a direct root array for
+// prefixes up to /16, and popcount-compressed 256-slot nodes for /17-/24
+// and /25-/32, whose lookup blocks live in one arena. A lookup is two to
+// three dependent memory reads and never allocates; an update rewrites at
+// most one node. Routes are 16-byte aliases (struct fib_alias) pointing
+// at deduplicated, shared route info (struct fib_info), so a BGP-sized
+// table costs about 60 bytes per route. Linux's LC-trie adapts its
+// strides to the data; the fixed strides here would cost 256 KiB of root
+// even for a namespace's handful of routes, so a table of up to 32
+// prefixes is a list scanned longest first, and becomes a trie when it
+// grows. Benchmarks: BenchmarkInsert1M, BenchmarkLookup1M and
+// BenchmarkRouteOutput.
 package fib
 
 import (
@@ -25,6 +30,10 @@ type Nexthop struct {
 	Ifindex int
 	Weight  int    // 1..256 (rtnh_hops+1); 0 means 1
 	Flags   uint32 // RTNH_F_ONLINK, RTNH_F_DEAD, RTNH_F_LINKDOWN
+	// scope is nh_scope, set when the route is validated: the scope of
+	// the route the gateway resolved through (host: a local address,
+	// which lookups then treat as no gateway).
+	scope uint8
 }
 
 // Metrics are a route's RTAX_* values; zero means unset.
@@ -115,8 +124,9 @@ type Result struct {
 	Gateway netip.Addr
 	Prefsrc netip.Addr
 	Iif     int
-	Flags   uint32 // RTCF_* as rtm_flags
-	MTU     int    // PMTU exception, 0 when none
+	Flags   uint32  // RTCF_* as rtm_flags
+	MTU     int     // the route's MTU metric or a smaller PMTU exception; 0 when none
+	Metrics Metrics // the matched route's metrics (RTA_METRICS of the answer), MTU as above
 	Expires time.Duration
 	Scope   uint8
 	Route   *Route // the matched entry (for fibmatch)

@@ -22,6 +22,8 @@ type FIB struct {
 	l      *ipv4.Layer
 	devs   *netdev.Table
 	tables map[uint32]*table
+	low    [256]*table // tables[id] for id < 256, without a map access per rule
+	st     *infoStore
 	rules  []Rule
 	notify []Notifier
 	pmtu   pmtuCache
@@ -35,12 +37,13 @@ type FIB struct {
 // default and the three default rules, and wires it into l.
 func New(l *ipv4.Layer) *FIB {
 	f := &FIB{
-		l: l, devs: l.Devices(), tables: map[uint32]*table{},
+		l: l, devs: l.Devices(), tables: map[uint32]*table{}, st: newInfoStore(),
 		sysctl: Sysctl{MTUExpires: 600 * time.Second, MinPMTU: 552, MaxPMTUEntries: 4096},
 		seed:   l.Exec().Rand().Uint32(),
 	}
 	for _, id := range []uint32{unix.RT_TABLE_LOCAL, unix.RT_TABLE_MAIN, unix.RT_TABLE_DEFAULT} {
-		f.tables[id] = newTable(id)
+		f.tables[id] = newTable(id, f.st)
+		f.low[id] = f.tables[id]
 	}
 	f.rules = []Rule{
 		defaultRule(0, unix.RT_TABLE_LOCAL),
@@ -67,6 +70,14 @@ func (f *FIB) Subscribe(n Notifier) { f.notify = append(f.notify, n) }
 func (f *FIB) emit(ev Event, r *Route, rule *Rule, info Info) {
 	for _, n := range f.notify {
 		n(ev, r, rule, info)
+	}
+}
+
+// emitRoute notifies about alias ai of t, materialising it only when
+// someone listens.
+func (f *FIB) emitRoute(ev Event, t *table, ai uint32, info Info) {
+	if len(f.notify) != 0 {
+		f.emit(ev, t.route(ai), nil, info)
 	}
 }
 
@@ -129,10 +140,21 @@ func (f *FIB) table(id uint32, create bool) (*table, error) {
 		if len(f.tables) >= maxTables {
 			return nil, fmt.Errorf("too many routing tables: %w", syscall.ENOBUFS)
 		}
-		t = newTable(id)
+		t = newTable(id, f.st)
 		f.tables[id] = t
+		if id < 256 {
+			f.low[id] = t
+		}
 	}
 	return t, nil
+}
+
+// tab is f.tables[id], fast for the ids below 256.
+func (f *FIB) tab(id uint32) *table {
+	if id < 256 {
+		return f.low[id]
+	}
+	return f.tables[id]
 }
 
 func (f *FIB) dev(ifindex int) *netdev.Device { return f.devs.ByIndex(ifindex) }
@@ -151,38 +173,39 @@ func (f *FIB) Add(r Route, nlflags uint16, info Info) error {
 		return extErr(syscall.ENOENT, "FIB table does not exist")
 	}
 	r.Table = t.id
-	var match, same *Route
-	for _, o := range t.aliases(r.Dst) {
-		if o.TOS == r.TOS && o.Priority == r.Priority {
-			if match == nil {
-				match = o
+	var match, same uint32 // alias index+1
+	for _, ai := range t.chain(r.Dst) {
+		o := t.st.infos[t.aliases[ai].info]
+		if t.aliases[ai].tos == r.TOS && o.Priority == r.Priority {
+			if match == 0 {
+				match = ai + 1
 			}
 			if sameRoute(o, &r) {
-				same = o
+				same = ai + 1
 			}
 		}
 	}
-	nr := &r
 	switch {
-	case match != nil && nlflags&unix.NLM_F_EXCL != 0:
+	case match != 0 && nlflags&unix.NLM_F_EXCL != 0:
 		return fmt.Errorf("route exists: %w", syscall.EEXIST)
-	case match != nil && nlflags&unix.NLM_F_REPLACE != 0:
-		// The replaced entry leaves silently; the new one is notified
-		// with NLM_F_REPLACE, as rtmsg_fib does.
-		t.remove(match)
-		t.insertAt(nr, false)
+	case match != 0 && nlflags&unix.NLM_F_REPLACE != 0:
+		// The replaced entry leaves silently; the new one takes its
+		// place and is notified with NLM_F_REPLACE, as rtmsg_fib does.
+		ii := f.st.acquire(&r)
+		t.remove(match - 1)
+		ai := t.insert(key(r.Dst), r.Dst.Bits(), r.TOS, ii, false)
 		info.NlFlags = unix.NLM_F_REPLACE
-		f.emit(RouteAdd, nr, nil, info)
+		f.emitRoute(RouteAdd, t, ai, info)
 		return nil
-	case same != nil:
+	case same != 0:
 		return fmt.Errorf("route exists: %w", syscall.EEXIST)
 	case nlflags&unix.NLM_F_CREATE == 0:
 		return fmt.Errorf("no such route: %w", syscall.ENOENT)
 	}
-	t.insertAt(nr, nlflags&unix.NLM_F_APPEND != 0)
+	ai := t.insert(key(r.Dst), r.Dst.Bits(), r.TOS, f.st.acquire(&r), nlflags&unix.NLM_F_APPEND != 0)
 	// The notification's flags are fib_table_insert's, not the request's.
 	info.NlFlags = unix.NLM_F_CREATE | unix.NLM_F_EXCL | nlflags&unix.NLM_F_APPEND
-	f.emit(RouteAdd, nr, nil, info)
+	f.emitRoute(RouteAdd, t, ai, info)
 	return nil
 }
 
@@ -298,9 +321,6 @@ func (f *FIB) checkNexthopInner(r *Route, nh *Nexthop) error {
 	if !nh.Gateway.Is4() {
 		return extErr(syscall.EINVAL, "Invalid gateway address")
 	}
-	if f.l.IsLocal(nh.Gateway) {
-		return extErr(syscall.EINVAL, "Nexthop has invalid gateway")
-	}
 	if nh.Flags&unix.RTNH_F_ONLINK != 0 {
 		if dev == nil {
 			return extErr(syscall.EINVAL, "Nexthop device required for onlink")
@@ -320,25 +340,39 @@ func (f *FIB) checkNexthopInner(r *Route, nh *Nexthop) error {
 	if r.Scope >= unix.RT_SCOPE_LINK {
 		scope = unix.RT_SCOPE_LINK
 	}
+	// The route's own table first, then what fib_lookup would try with
+	// the default rules: local before main (so a local address as
+	// gateway resolves to its local route, as in Linux).
+	ids := []uint32{tid, unix.RT_TABLE_LOCAL, unix.RT_TABLE_MAIN, unix.RT_TABLE_DEFAULT}
+	if tid == unix.RT_TABLE_MAIN {
+		ids = ids[1:]
+	}
 	var via *Route
-	for _, id := range []uint32{tid, unix.RT_TABLE_MAIN, unix.RT_TABLE_LOCAL} {
+	for _, id := range ids {
 		t := f.tables[id]
 		if t == nil {
 			continue
 		}
-		via = t.lookup(addrU32(nh.Gateway), func(c *Route) bool {
+		t.scan(addrU32(nh.Gateway), func(_ uint32, c *Route) bool {
 			if c.Scope < scope || c.Type != unix.RTN_UNICAST && c.Type != unix.RTN_LOCAL {
 				return false
 			}
-			return dev == nil || c.Nexthops[0].Ifindex == dev.Ifindex()
+			if dev == nil || c.Nexthops[0].Ifindex == dev.Ifindex() {
+				via = c
+				return true
+			}
+			return false
 		})
 		if via != nil {
 			break
 		}
 	}
-	if via == nil || via.Type == unix.RTN_LOCAL {
+	if via == nil {
 		return extErr(syscall.ENETUNREACH, "Nexthop has invalid gateway")
 	}
+	// nh_scope: link through a connected route; host when the gateway
+	// is one of our addresses, which makes it no gateway at all.
+	nh.scope = via.Scope
 	if dev == nil {
 		nh.Ifindex = via.Nexthops[0].Ifindex
 		dev = f.dev(nh.Ifindex)
@@ -353,26 +387,37 @@ func (f *FIB) checkNexthopInner(r *Route, nh *Nexthop) error {
 // Table must match; TOS, Priority, Type, Protocol, Scope
 // (RT_SCOPE_NOWHERE: any), Prefsrc and the nexthop fields only when set.
 func (f *FIB) Delete(r Route, info Info) error {
-	rt := f.find(r)
-	if rt == nil {
+	t, ai := f.find(r)
+	if t == nil {
 		return fmt.Errorf("no such route: %w", syscall.ESRCH)
 	}
-	f.tables[rt.Table].remove(rt)
-	f.emit(RouteDel, rt, nil, info)
+	f.removeNotify(t, ai, info)
 	return nil
 }
 
-func (f *FIB) find(r Route) *Route {
+func (f *FIB) removeNotify(t *table, ai uint32, info Info) {
+	var rt *Route
+	if len(f.notify) != 0 {
+		rt = t.route(ai)
+	}
+	t.remove(ai)
+	if rt != nil {
+		f.emit(RouteDel, rt, nil, info)
+	}
+}
+
+func (f *FIB) find(r Route) (*table, uint32) {
 	id := r.Table
 	if id == 0 {
 		id = unix.RT_TABLE_MAIN
 	}
 	t := f.tables[id]
-	if t == nil || !r.Dst.IsValid() {
-		return nil
+	if t == nil || !r.Dst.IsValid() || !r.Dst.Addr().Is4() {
+		return nil, 0
 	}
-	for _, o := range t.aliases(r.Dst.Masked()) {
-		if o.TOS != r.TOS ||
+	for _, ai := range t.chain(r.Dst.Masked()) {
+		o := t.st.infos[t.aliases[ai].info]
+		if t.aliases[ai].tos != r.TOS ||
 			r.Priority != 0 && o.Priority != r.Priority ||
 			r.Type != 0 && o.Type != r.Type ||
 			r.Protocol != 0 && o.Protocol != r.Protocol ||
@@ -383,9 +428,9 @@ func (f *FIB) find(r Route) *Route {
 		if !nexthopsMatch(o.Nexthops, r.Nexthops) {
 			continue
 		}
-		return o
+		return t, ai
 	}
-	return nil
+	return nil, 0
 }
 
 // nexthopsMatch is fib_nh_match: every given nexthop field must agree.
@@ -416,7 +461,8 @@ func (f *FIB) AddKernelRoute(kr ipv4.KernelRoute) error {
 		Prefsrc: kr.Prefsrc, Priority: kr.Priority, Nexthops: []Nexthop{{Ifindex: kr.Ifindex, Weight: 1}},
 	}
 	if t := f.tables[r.Table]; t != nil {
-		for _, o := range t.aliases(r.Dst) {
+		for _, ai := range t.chain(r.Dst) {
+			o := t.st.infos[t.aliases[ai].info]
 			if o.Type == r.Type && o.Priority == r.Priority && o.Nexthops[0].Ifindex == kr.Ifindex && o.Prefsrc == r.Prefsrc {
 				return nil // fib_magic on an existing route: nothing changes
 			}
@@ -427,9 +473,8 @@ func (f *FIB) AddKernelRoute(kr ipv4.KernelRoute) error {
 	}
 	t, _ := f.table(r.Table, true)
 	r.Table = t.id
-	nr := &r
-	t.insertAt(nr, true)
-	f.emit(RouteAdd, nr, nil, Info{NlFlags: unix.NLM_F_CREATE | unix.NLM_F_EXCL})
+	ai := t.insert(key(r.Dst), r.Dst.Bits(), 0, f.st.acquire(&r), true)
+	f.emitRoute(RouteAdd, t, ai, Info{NlFlags: unix.NLM_F_CREATE | unix.NLM_F_EXCL})
 	return nil
 }
 
@@ -438,12 +483,11 @@ func (f *FIB) AddKernelRoute(kr ipv4.KernelRoute) error {
 func (f *FIB) DelKernelRoute(kr ipv4.KernelRoute) error {
 	r := Route{Table: kr.Table, Dst: kr.Dst, Type: kr.Type, Scope: unix.RT_SCOPE_NOWHERE, Prefsrc: kr.Prefsrc,
 		Nexthops: []Nexthop{{Ifindex: kr.Ifindex}}}
-	rt := f.find(r)
-	if rt == nil {
+	t, ai := f.find(r)
+	if t == nil {
 		return nil
 	}
-	f.tables[rt.Table].remove(rt)
-	f.emit(RouteDel, rt, nil, Info{})
+	f.removeNotify(t, ai, Info{})
 	return nil
 }
 
@@ -453,41 +497,54 @@ func (f *FIB) DelKernelRoute(kr ipv4.KernelRoute) error {
 func (f *FIB) FlushDev(ifindex int) { f.syncDown(ifindex, false) }
 
 func (f *FIB) syncDown(ifindex int, force bool) {
+	kill := map[uint32]bool{}
+	f.st.each(func(i uint32, r *Route) {
+		if r.Scope == unix.RT_SCOPE_HOST && !force {
+			return
+		}
+		dead := 0
+		hit := false
+		for i := range r.Nexthops {
+			nh := &r.Nexthops[i]
+			if nh.Ifindex == ifindex {
+				nh.Flags |= unix.RTNH_F_DEAD | unix.RTNH_F_LINKDOWN
+				hit = true
+			}
+			if nh.Flags&unix.RTNH_F_DEAD != 0 {
+				dead++
+			}
+		}
+		if hit && dead == len(r.Nexthops) {
+			kill[i] = true
+		}
+	})
+	if len(kill) != 0 {
+		f.removeIf(func(t *table, ai uint32) bool { return kill[t.aliases[ai].info] })
+	}
+	f.pmtu.flush()
+}
+
+// removeIf silently removes the routes pred selects.
+func (f *FIB) removeIf(pred func(t *table, ai uint32) bool) {
 	for _, t := range f.tables {
-		for _, r := range t.all() {
-			if r.Scope == unix.RT_SCOPE_HOST && !force {
-				continue
+		for _, ai := range t.all() {
+			if t.nroute == 0 {
+				break
 			}
-			dead := 0
-			hit := false
-			for i := range r.Nexthops {
-				nh := &r.Nexthops[i]
-				if nh.Ifindex == ifindex {
-					nh.Flags |= unix.RTNH_F_DEAD | unix.RTNH_F_LINKDOWN
-					hit = true
-				}
-				if nh.Flags&unix.RTNH_F_DEAD != 0 {
-					dead++
-				}
-			}
-			if hit && dead == len(r.Nexthops) {
-				t.remove(r)
+			if t.aliases[ai].state&aliasLive != 0 && pred(t, ai) {
+				t.remove(ai)
 			}
 		}
 	}
-	f.pmtu.flush()
 }
 
 // FlushPrefsrc silently removes routes whose preferred source was a
 // deleted address (fib_sync_down_addr).
 func (f *FIB) FlushPrefsrc(src netip.Addr) {
-	for _, t := range f.tables {
-		for _, r := range t.all() {
-			if r.Prefsrc == src && r.Type != unix.RTN_LOCAL {
-				t.remove(r)
-			}
-		}
-	}
+	f.removeIf(func(t *table, ai uint32) bool {
+		r := t.st.infos[t.aliases[ai].info]
+		return r.Prefsrc == src && r.Type != unix.RTN_LOCAL
+	})
 }
 
 func (f *FIB) devEvent(ev netdev.Event, d *netdev.Device) {
@@ -497,31 +554,27 @@ func (f *FIB) devEvent(ev netdev.Event, d *netdev.Device) {
 	case netdev.EventChange:
 		// Carrier changes (fib_sync_down_dev/fib_sync_up with
 		// NETDEV_CHANGE): nexthops through d gain or lose LINKDOWN.
-		for _, t := range f.tables {
-			for _, r := range t.all() {
-				for i := range r.Nexthops {
-					nh := &r.Nexthops[i]
-					if nh.Ifindex != d.Ifindex() || nh.Flags&unix.RTNH_F_DEAD != 0 || r.Scope == unix.RT_SCOPE_HOST {
-						continue
-					}
-					if d.Carrier() {
-						nh.Flags &^= unix.RTNH_F_LINKDOWN
-					} else if d.Flags()&netdev.FlagLoopback == 0 {
-						nh.Flags |= unix.RTNH_F_LINKDOWN
-					}
+		f.st.each(func(_ uint32, r *Route) {
+			for i := range r.Nexthops {
+				nh := &r.Nexthops[i]
+				if nh.Ifindex != d.Ifindex() || nh.Flags&unix.RTNH_F_DEAD != 0 || r.Scope == unix.RT_SCOPE_HOST {
+					continue
+				}
+				if d.Carrier() {
+					nh.Flags &^= unix.RTNH_F_LINKDOWN
+				} else if d.Flags()&netdev.FlagLoopback == 0 {
+					nh.Flags |= unix.RTNH_F_LINKDOWN
 				}
 			}
-		}
+		})
 	case netdev.EventUp:
-		for _, t := range f.tables {
-			for _, r := range t.all() {
-				for i := range r.Nexthops {
-					if r.Nexthops[i].Ifindex == d.Ifindex() {
-						r.Nexthops[i].Flags &^= unix.RTNH_F_DEAD | unix.RTNH_F_LINKDOWN
-					}
+		f.st.each(func(_ uint32, r *Route) {
+			for i := range r.Nexthops {
+				if r.Nexthops[i].Ifindex == d.Ifindex() {
+					r.Nexthops[i].Flags &^= unix.RTNH_F_DEAD | unix.RTNH_F_LINKDOWN
 				}
 			}
-		}
+		})
 	}
 }
 

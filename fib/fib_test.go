@@ -67,7 +67,9 @@ func TestAddFlagsAndErrors(t *testing.T) {
 	if err := f.Add(mk("172.16.0.1", 9), create, fib.Info{}); !errors.Is(err, syscall.ENETUNREACH) {
 		t.Fatalf("unreachable gateway: %v", err)
 	}
-	if err := f.Add(mk("10.0.0.1", 9), create, fib.Info{}); !errors.Is(err, syscall.EINVAL) {
+	// A local address as gateway is accepted, as Linux 6.x does (the
+	// gateway resolves through the connected route).
+	if err := f.Add(mk("10.0.0.1", 9), create, fib.Info{}); err != nil {
 		t.Fatalf("local gateway: %v", err)
 	}
 	rt, err := ns.IPv4.RouteOutput(&ipv4.FlowKey{Dst: netip.MustParseAddr("192.0.2.7")})
@@ -163,5 +165,59 @@ func TestLinkDownFlushesSilently(t *testing.T) {
 	}
 	if _, err := ns.IPv4.RouteOutput(&ipv4.FlowKey{Dst: netip.MustParseAddr("10.0.1.9")}); !errors.Is(err, syscall.ENETUNREACH) {
 		t.Fatalf("lookup through a down link: %v", err)
+	}
+}
+
+// BenchmarkRouteOutput is the per-packet output lookup of a namespace
+// with a few routes (list-backed tables) and a default route.
+func BenchmarkRouteOutput(b *testing.B) {
+	s, err := stack.NewSim(1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ns, _ := s.Add("a")
+	peer, _ := s.Add("b")
+	d, p, err := veth.Create(veth.End{Table: ns.Dev, Name: "eth0"}, veth.End{Table: peer.Dev, Name: "eth0"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	d.Up()
+	p.Up()
+	pfx := netip.MustParsePrefix("10.0.0.1/24")
+	if _, err := ns.IPv4.AddAddr(ipv4.IfAddr{Dev: d, Local: pfx.Addr(), Prefix: pfx}); err != nil {
+		b.Fatal(err)
+	}
+	err = ns.FIB.Add(fib.Route{Table: unix.RT_TABLE_MAIN, Dst: netip.MustParsePrefix("0.0.0.0/0"), Type: unix.RTN_UNICAST,
+		Nexthops: []fib.Nexthop{{Gateway: netip.MustParseAddr("10.0.0.254")}}}, unix.NLM_F_CREATE, fib.Info{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	k := ipv4.FlowKey{Dst: netip.MustParseAddr("8.8.8.8"), Src: netip.MustParseAddr("10.0.0.1")}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := ns.IPv4.RouteOutput(&k); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// TestPMTULockedMetric: a route whose MTU metric is locked ignores
+// frag-needed (ip_rt_update_pmtu with RTAX_MTU locked).
+func TestPMTULockedMetric(t *testing.T) {
+	s, ns := rig(t)
+	f := ns.FIB
+	err := f.Add(fib.Route{Table: unix.RT_TABLE_MAIN, Dst: netip.MustParsePrefix("192.0.2.0/24"), Type: unix.RTN_UNICAST,
+		Metrics:  fib.Metrics{Lock: 1 << unix.RTAX_MTU, MTU: 1400},
+		Nexthops: []fib.Nexthop{{Gateway: netip.MustParseAddr("10.0.0.2")}}}, unix.NLM_F_CREATE, fib.Info{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dst := netip.MustParseAddr("192.0.2.9")
+	f.UpdatePMTU(dst, 1000, s.Sim.Now())
+	if rt, _ := ns.IPv4.RouteOutput(&ipv4.FlowKey{Dst: dst}); rt.MTU != 1400 {
+		t.Fatalf("mtu %d after frag-needed on a locked route, want the metric 1400", rt.MTU)
+	}
+	if n := f.PMTUEntries(); n != 0 {
+		t.Fatalf("%d exceptions recorded for a locked route", n)
 	}
 }

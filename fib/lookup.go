@@ -27,11 +27,20 @@ type lookupKey struct {
 // errThrow makes the rule engine try the next rule.
 var errThrow = errors.New("throw")
 
+// hit is a lookup's result: alias ai of table t, with its info r.
+type hit struct {
+	t  *table
+	ai uint32
+	r  *Route // the shared info: Dst and TOS are not set
+}
+
+func (h hit) plen() int { return int(h.t.aliases[h.ai].plen) }
+
 // lookupOutput is fib_lookup: the rules in order, each pointing at a
 // table. It returns the route, the chosen nexthop and the table.
-func (f *FIB) lookupOutput(k lookupKey) (*Route, int, error) {
+func (f *FIB) lookupOutput(k lookupKey) (hit, int, error) {
 	if !k.dst.Is4() {
-		return nil, 0, syscall.EAFNOSUPPORT
+		return hit{}, 0, syscall.EAFNOSUPPORT
 	}
 	for i := 0; i < len(f.rules); i++ {
 		r := &f.rules[i]
@@ -42,11 +51,11 @@ func (f *FIB) lookupOutput(k lookupKey) (*Route, int, error) {
 		case unix.FR_ACT_NOP:
 			continue
 		case unix.FR_ACT_BLACKHOLE:
-			return nil, 0, syscall.EINVAL
+			return hit{}, 0, syscall.EINVAL
 		case unix.FR_ACT_UNREACHABLE:
-			return nil, 0, syscall.ENETUNREACH // fib4_rule_action
+			return hit{}, 0, syscall.ENETUNREACH // fib4_rule_action
 		case unix.FR_ACT_PROHIBIT:
-			return nil, 0, syscall.EACCES
+			return hit{}, 0, syscall.EACCES
 		case unix.FR_ACT_GOTO:
 			for j := i + 1; j < len(f.rules); j++ {
 				if f.rules[j].Priority >= r.Goto {
@@ -56,34 +65,35 @@ func (f *FIB) lookupOutput(k lookupKey) (*Route, int, error) {
 			}
 			continue
 		}
-		t := f.tables[r.Table]
+		t := f.tab(r.Table)
 		if t == nil {
 			continue
 		}
 		rt, nh, err := f.tableLookup(t, &k)
-		if err == errThrow || rt == nil && err == nil {
+		if err == errThrow || rt.r == nil && err == nil {
 			continue
 		}
 		if err != nil {
-			return nil, 0, err
+			return hit{}, 0, err
 		}
 		// suppress_prefixlength: a match this short (or shorter) does
 		// not count; try the next rule.
-		if r.SuppressPrefixLen >= 0 && rt.Dst.Bits() <= r.SuppressPrefixLen {
+		if r.SuppressPrefixLen >= 0 && rt.plen() <= r.SuppressPrefixLen {
 			continue
 		}
 		return rt, nh, nil
 	}
-	return nil, 0, syscall.ENETUNREACH
+	return hit{}, 0, syscall.ENETUNREACH
 }
 
 // tableLookup is fib_table_lookup.
-func (f *FIB) tableLookup(t *table, k *lookupKey) (*Route, int, error) {
+func (f *FIB) tableLookup(t *table, k *lookupKey) (hit, int, error) {
 	var err error
 	nhSel := 0
 	ignoreLinkdown := k.skipLinkdown
-	rt := t.lookup(addrU32(k.dst), func(r *Route) bool {
-		if r.TOS != 0 && r.TOS != k.tos {
+	var h hit
+	ai := t.scan(addrU32(k.dst), func(ai uint32, r *Route) bool {
+		if tos := t.aliases[ai].tos; tos != 0 && tos != k.tos {
 			return false
 		}
 		if r.Scope < k.scope {
@@ -125,7 +135,10 @@ func (f *FIB) tableLookup(t *table, k *lookupKey) (*Route, int, error) {
 		}
 		return true
 	})
-	return rt, nhSel, err
+	if ai != 0 {
+		h = hit{t: t, ai: ai - 1, r: t.st.infos[t.aliases[ai-1].info]}
+	}
+	return h, nhSel, err
 }
 
 // selectMultipath is fib_select_multipath: hash-threshold over the live
@@ -172,30 +185,30 @@ func (f *FIB) RouteOutput(k *ipv4.FlowKey) (ipv4.Route, error) {
 	return rt, err
 }
 
-func (f *FIB) output(k *ipv4.FlowKey) (ipv4.Route, *Route, error) {
+func (f *FIB) output(k *ipv4.FlowKey) (ipv4.Route, hit, error) {
 	if k.Src.IsValid() && !k.Src.IsUnspecified() {
 		if k.Src.IsMulticast() || k.Src == limitedBroadcast {
-			return ipv4.Route{}, nil, syscall.EINVAL
+			return ipv4.Route{}, hit{}, syscall.EINVAL
 		}
 		if !f.l.IsLocal(k.Src) {
-			return ipv4.Route{}, nil, syscall.ENETUNREACH // no device has it
+			return ipv4.Route{}, hit{}, syscall.ENETUNREACH // no device has it
 		}
 	}
 	var oifDev *netdev.Device
 	if k.Oif != 0 {
 		if oifDev = f.dev(k.Oif); oifDev == nil {
-			return ipv4.Route{}, nil, syscall.ENODEV
+			return ipv4.Route{}, hit{}, syscall.ENODEV
 		}
 	}
 	if k.Dst == limitedBroadcast || k.Dst.IsMulticast() && oifDev != nil {
 		if oifDev == nil {
-			return ipv4.Route{}, nil, syscall.ENETUNREACH
+			return ipv4.Route{}, hit{}, syscall.ENETUNREACH
 		}
 		typ := uint8(unix.RTN_BROADCAST)
 		if k.Dst.IsMulticast() {
 			typ = unix.RTN_MULTICAST
 		}
-		return ipv4.Route{Type: typ, Dev: oifDev, Scope: unix.RT_SCOPE_LINK, Src: f.src(k, oifDev, k.Dst, unix.RT_SCOPE_LINK)}, nil, nil
+		return ipv4.Route{Type: typ, Dev: oifDev, Scope: unix.RT_SCOPE_LINK, Src: f.src(k, oifDev, k.Dst, unix.RT_SCOPE_LINK)}, hit{}, nil
 	}
 	if k.Dst.IsUnspecified() {
 		// Sending to 0.0.0.0 means to ourselves (ip_route_output_key:
@@ -204,7 +217,7 @@ func (f *FIB) output(k *ipv4.FlowKey) (ipv4.Route, *Route, error) {
 		if !d.IsValid() || d.IsUnspecified() {
 			d = netip.AddrFrom4([4]byte{127, 0, 0, 1})
 		}
-		return ipv4.Route{Type: unix.RTN_LOCAL, Dev: f.lo(), Src: d, Scope: unix.RT_SCOPE_HOST}, nil, nil
+		return ipv4.Route{Type: unix.RTN_LOCAL, Dev: f.lo(), Src: d, Scope: unix.RT_SCOPE_HOST}, hit{}, nil
 	}
 	lk := lookupKey{dst: k.Dst, src: k.Src, iif: 1, oif: k.Oif, mark: k.Mark, tos: k.TOS & 0x1e, proto: k.Proto, sport: k.Sport, dport: k.Dport}
 	r, nh, err := f.lookupOutput(lk)
@@ -212,17 +225,20 @@ func (f *FIB) output(k *ipv4.FlowKey) (ipv4.Route, *Route, error) {
 		if errors.Is(err, syscall.ENETUNREACH) && oifDev != nil {
 			// No route but an output device: assume the destination is
 			// on its link, as the kernel does.
-			return ipv4.Route{Type: unix.RTN_UNICAST, Dev: oifDev, Scope: unix.RT_SCOPE_LINK, Src: f.src(k, oifDev, k.Dst, unix.RT_SCOPE_LINK)}, nil, nil
+			return ipv4.Route{Type: unix.RTN_UNICAST, Dev: oifDev, Scope: unix.RT_SCOPE_LINK, Src: f.src(k, oifDev, k.Dst, unix.RT_SCOPE_LINK)}, hit{}, nil
 		}
-		return ipv4.Route{}, nil, err
+		return ipv4.Route{}, hit{}, err
 	}
-	return f.toRoute(r, nh, k.Dst, k.Src), r, nil
+	return f.toRoute(r.r, nh, k.Dst, k.Src), r, nil
 }
 
 // toRoute turns a FIB entry into what IP needs.
 func (f *FIB) toRoute(r *Route, nh int, dst, src netip.Addr) ipv4.Route {
 	n := r.Nexthops[nh]
 	out := ipv4.Route{Type: r.Type, Dev: f.dev(n.Ifindex), Gateway: n.Gateway, Scope: r.Scope, MTU: int(r.Metrics.MTU)}
+	if n.scope == unix.RT_SCOPE_HOST {
+		out.Gateway = netip.Addr{} // rt_set_nexthop uses only link-scope gateways
+	}
 	if r.Type == unix.RTN_LOCAL {
 		out.Dev = f.lo()
 	}
@@ -263,7 +279,7 @@ func (f *FIB) RouteInput(k *ipv4.FlowKey, iif *netdev.Device) (ipv4.Route, error
 	return rt, err
 }
 
-func (f *FIB) input(k *ipv4.FlowKey, iif *netdev.Device) (ipv4.Route, *Route, error) {
+func (f *FIB) input(k *ipv4.FlowKey, iif *netdev.Device) (ipv4.Route, hit, error) {
 	conf := f.l.Effective(iif.Ifindex())
 	lk := lookupKey{dst: k.Dst, src: k.Src, iif: iif.Ifindex(), mark: k.Mark, tos: k.TOS & 0x1e, proto: k.Proto, sport: k.Sport, dport: k.Dport,
 		skipLinkdown: conf.IgnoreRoutesWithLinkdown}
@@ -272,9 +288,9 @@ func (f *FIB) input(k *ipv4.FlowKey, iif *netdev.Device) (ipv4.Route, *Route, er
 		if !conf.Forwarding && errors.Is(err, syscall.ENETUNREACH) {
 			err = syscall.EHOSTUNREACH
 		}
-		return ipv4.Route{}, nil, err
+		return ipv4.Route{}, hit{}, err
 	}
-	switch r.Type {
+	switch r.r.Type {
 	case unix.RTN_LOCAL:
 		if err := f.validateSource(k, iif, conf); err != nil {
 			return ipv4.Route{}, r, err
@@ -295,7 +311,7 @@ func (f *FIB) input(k *ipv4.FlowKey, iif *netdev.Device) (ipv4.Route, *Route, er
 	if err := f.validateSource(k, iif, conf); err != nil {
 		return ipv4.Route{}, r, err
 	}
-	out := f.toRoute(r, nh, k.Dst, netip.Addr{})
+	out := f.toRoute(r.r, nh, k.Dst, netip.Addr{})
 	out.Src = netip.Addr{}
 	return out, r, nil
 }
@@ -314,10 +330,11 @@ func (f *FIB) validateSource(k *ipv4.FlowKey, iif *netdev.Device, conf ipv4.DevC
 		return nil
 	}
 	rk := lookupKey{dst: k.Src, src: k.Dst, iif: 1, mark: k.Mark, tos: k.TOS & 0x1e}
-	r, _, err := f.lookupOutput(rk)
+	h, _, err := f.lookupOutput(rk)
 	if err != nil {
 		return syscall.EXDEV
 	}
+	r := h.r
 	if r.Type != unix.RTN_UNICAST && (r.Type != unix.RTN_LOCAL || !conf.AcceptLocal) {
 		if r.Type == unix.RTN_LOCAL && iif.Flags()&netdev.FlagLoopback != 0 {
 			return nil
@@ -337,10 +354,31 @@ func (f *FIB) validateSource(k *ipv4.FlowKey, iif *netdev.Device, conf ipv4.DevC
 
 // RTCF_* flags ip route get reports in rtm_flags.
 const (
-	rtcfLocal     = 0x80000000
-	rtcfBroadcast = 0x10000000
-	rtcfMulticast = 0x20000000
+	rtcfLocal      = 0x80000000
+	rtcfBroadcast  = 0x10000000
+	rtcfMulticast  = 0x20000000
+	rtcfDoRedirect = 0x01000000
 )
+
+// doRedirect reports whether a forwarded datagram would trigger an ICMP
+// redirect (RTCF_DOREDIRECT, __mkroute_input): it leaves by the device it
+// came in on, send_redirects is on, its source is directly connected
+// there and on the same subnet as the next hop.
+func (f *FIB) doRedirect(k *ipv4.FlowKey, iif int, rt *ipv4.Route) bool {
+	if rt.Type != unix.RTN_UNICAST || rt.Dev == nil || rt.Dev.Ifindex() != iif || !f.l.Effective(iif).SendRedirects {
+		return false
+	}
+	h, nh, err := f.lookupOutput(lookupKey{dst: k.Src, iif: 1, mark: k.Mark})
+	if err != nil || h.r.Nexthops[nh].Gateway.IsValid() {
+		return false
+	}
+	for _, a := range f.l.Addrs(iif) {
+		if a.Subnet().Contains(k.Src) && (!rt.Gateway.IsValid() || a.Subnet().Contains(rt.Gateway)) {
+			return true
+		}
+	}
+	return false
+}
 
 // Get answers `ip route get`: an input lookup when Iif is given, else an
 // output lookup; with FibMatch, the matched entry.
@@ -348,7 +386,7 @@ func (f *FIB) Get(q Query) (Result, error) {
 	k := ipv4.FlowKey{Dst: q.Dst, Src: q.Src, Oif: q.Oif, Mark: q.Mark, TOS: q.TOS, Proto: q.IPProto, Sport: q.Sport, Dport: q.Dport}
 	res := Result{Dst: q.Dst, Src: q.Src, Iif: q.Iif}
 	var rt ipv4.Route
-	var r *Route
+	var r hit
 	var err error
 	if q.Iif != 0 {
 		dev := f.dev(q.Iif)
@@ -361,6 +399,11 @@ func (f *FIB) Get(q Query) (Result, error) {
 		rt, r, err = f.output(&k)
 	}
 	if err != nil {
+		if q.Iif != 0 && err == syscall.EXDEV {
+			// A martian source (rp_filter) is EXDEV inside the input
+			// path but RTM_GETROUTE answers EINVAL, as Linux 6.x does.
+			err = syscall.EINVAL
+		}
 		return res, err
 	}
 	res.Type, res.Gateway, res.Scope = rt.Type, rt.Gateway, rt.Scope
@@ -371,9 +414,9 @@ func (f *FIB) Get(q Query) (Result, error) {
 		res.Prefsrc = rt.Src
 	}
 	res.Table = unix.RT_TABLE_MAIN
-	if r != nil {
-		res.Table = r.Table
-		res.Route = r
+	if r.r != nil {
+		res.Table = r.t.id
+		res.Route = r.t.route(r.ai)
 	}
 	switch rt.Type {
 	case unix.RTN_LOCAL:
@@ -383,9 +426,16 @@ func (f *FIB) Get(q Query) (Result, error) {
 	case unix.RTN_MULTICAST:
 		res.Flags |= rtcfMulticast
 	}
+	if q.Iif != 0 && f.doRedirect(&k, q.Iif, &rt) {
+		res.Flags |= rtcfDoRedirect
+	}
 	res.MTU = rt.MTU // the route's mtu metric or a smaller learnt path MTU
+	if r.r != nil {
+		res.Metrics = r.r.Metrics
+		res.Metrics.MTU = uint32(rt.MTU)
+	}
 	_, res.Expires = f.pmtuFor(q.Dst, f.l.Exec().Now())
-	if q.FibMatch && r == nil {
+	if q.FibMatch && r.r == nil {
 		return res, syscall.ENETUNREACH
 	}
 	return res, nil

@@ -27,7 +27,7 @@ func (f *FIB) AddRule(r Rule, nlflags uint16, info Info) error {
 		}
 	case unix.FR_ACT_GOTO:
 		if r.Goto <= r.Priority && r.Priority != 0 {
-			return fmt.Errorf("backward goto not supported: %w", syscall.EINVAL)
+			return extErr(syscall.EINVAL, "Backward goto not supported")
 		}
 	case unix.FR_ACT_NOP, unix.FR_ACT_BLACKHOLE, unix.FR_ACT_UNREACHABLE, unix.FR_ACT_PROHIBIT:
 	default:

@@ -430,11 +430,13 @@ func fillLookup(e *netlink.AttributeEncoder, req *rtmsg.Route, res *fib.Result) 
 	if res.Gateway.IsValid() {
 		e.Addr(unix.RTA_GATEWAY, res.Gateway)
 	}
+	// The cached route carries all of the matched route's metrics, with
+	// the MTU of a PMTU exception in place of the route's (rt_fill_info).
+	m := res.Metrics
 	if res.MTU != 0 {
-		n := e.BeginNest(unix.RTA_METRICS)
-		e.Uint32(unix.RTAX_MTU, uint32(res.MTU))
-		e.EndNest(n)
+		m.MTU = uint32(res.MTU)
 	}
+	fillMetrics(e, &m)
 	if req.Mark != 0 {
 		e.Uint32(unix.RTA_MARK, req.Mark)
 	}
