@@ -79,9 +79,12 @@ func table(typ uint16) *handlers {
 
 // runsOutside reports whether a message must be handled outside the
 // executor; malformed and unknown messages are handled inside.
-func runsOutside(h netlink.Header) bool {
+func runsOutside(h netlink.Header, data []byte) bool {
 	if !netlink.IsRequest(h) {
 		return false
+	}
+	if len(data) > 0 && familyHandlers[familyKey{h.Type, data[0]}] != nil {
+		return false // family handlers run on the executor
 	}
 	t := table(h.Type)
 	return t != nil && t.outside
@@ -106,7 +109,7 @@ func (s *Socket) Send(b []byte) error {
 	it := netlink.NewMessageIter(b)
 	more := it.Next()
 	for more {
-		if runsOutside(it.Header()) {
+		if runsOutside(it.Header(), it.Data()) {
 			s.handle(st, netlink.Message{Header: it.Header(), Data: it.Data()}, false)
 			more = it.Next()
 			continue
@@ -114,7 +117,7 @@ func (s *Socket) Send(b []byte) error {
 		ran := false
 		st.ns.Exec().Do(func() {
 			ran = true
-			for more && !runsOutside(it.Header()) {
+			for more && !runsOutside(it.Header(), it.Data()) {
 				s.handle(st, netlink.Message{Header: it.Header(), Data: it.Data()}, true)
 				more = it.Next()
 			}
@@ -194,6 +197,9 @@ func (s *Socket) process(c *call, onExec bool) error {
 			return syscall.EOPNOTSUPP
 		}
 		return nil // "all the messages must have at least 1 byte length"
+	}
+	if ft := familyHandlers[familyKey{h.Type, c.family()}]; ft != nil {
+		t = ft
 	}
 	kind := (h.Type - unix.RTM_BASE) & 3
 	if h.Type <= rtmMax && kind != 2 && !s.cred.Admin {

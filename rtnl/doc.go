@@ -48,9 +48,7 @@
 //     RTM_NEWLINK already shows IFF_LOWER_UP; usnet's carrier follows
 //     one event later, so the next RTM_NEWLINK shows it.
 //   - IFLA_OPERSTATE and IFLA_LINKMODE are validated but not applied
-//     (netdev has no setters yet); IFLA_BROADCAST is not settable; no
-//     device kind can be a master (EOPNOTSUPP), so IFLA_MASTER only
-//     releases.
+//     (netdev has no setters yet); IFLA_BROADCAST is not settable.
 //   - Addresses have no lifetimes: all are IFA_F_PERMANENT with infinite
 //     IFA_CACHEINFO lifetimes; NLM_F_REPLACE of an existing address only
 //     re-announces it.

@@ -186,6 +186,14 @@ func newLink(c *call) error {
 		if kind != "" && kind != d.Kind() {
 			return errMsg(syscall.EOPNOTSUPP, "Device kind does not match")
 		}
+		// rtnl_changelink: the kind's data first, then do_setlink.
+		var err error
+		if !c.do(func() { err = changeKind(d, l.Info) }) {
+			return syscall.ENODEV
+		}
+		if err != nil {
+			return err
+		}
 		return c.setLinkDev(d, l, false)
 	}
 	if c.h.Flags&unix.NLM_F_CREATE == 0 {
@@ -207,6 +215,9 @@ func newLink(c *call) error {
 		return c.createVeth(dst, l)
 	case "tap", "afpacket":
 		return c.createHostLink(dst, l, kind)
+	}
+	if ops := linkKinds[kind]; ops != nil {
+		return c.createKind(dst, l, ops)
 	}
 	return errMsg(syscall.EOPNOTSUPP, "Unknown device type")
 }
@@ -442,13 +453,16 @@ func (st *nsState) applyLink(d *netdev.Device, l *rtmsg.Link, ns *stack.Namespac
 			return err
 		}
 	}
-	if l.Attrs.Has(unix.IFLA_MASTER) && l.Master != 0 {
-		if ns.Dev.ByIndex(int(l.Master)) == nil {
-			return syscall.EINVAL
+	if l.Attrs.Has(unix.IFLA_MASTER) {
+		var err error
+		if l.Master != 0 {
+			err = enslave(ns.Dev, d, l.Master)
+		} else {
+			err = release(d)
 		}
-		return errMsg(syscall.EOPNOTSUPP, "Device does not support enslaving")
-	} else if l.Attrs.Has(unix.IFLA_MASTER) && d.Master() != nil {
-		d.SetMaster(nil)
+		if err != nil {
+			return err
+		}
 	}
 	if l.Flags != 0 || l.Change != 0 {
 		if err := st.changeFlags(d, l); err != nil {
@@ -500,6 +514,7 @@ func delLink(c *call) error {
 	c.do(func() {
 		c.st.deleting[d] = true
 		d.Down()
+		release(d) // rollback_registered: a port leaves its master
 	})
 	if pst != nil {
 		pns.Exec().Do(func() {

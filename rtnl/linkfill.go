@@ -86,6 +86,9 @@ func fillLink(e *netlink.AttributeEncoder, l4 *ipv4.Layer, d *netdev.Device, cha
 	e.Uint32(unix.IFLA_TSO_MAX_SEGS, 65535)
 	e.Uint32(iflaMaxPacingOffloadHorizon, 0)
 	e.Uint32(unix.IFLA_NUM_RX_QUEUES, 1)
+	if m := d.Master(); m != nil {
+		e.Uint32(unix.IFLA_MASTER, uint32(m.Ifindex()))
+	}
 	e.Uint8(unix.IFLA_CARRIER, b2u8(d.Carrier()))
 	ch := d.CarrierChanges()
 	up, down := ch/2, ch/2
@@ -109,11 +112,7 @@ func fillLink(e *netlink.AttributeEncoder, l4 *ipv4.Layer, d *netdev.Device, cha
 	x := e.BeginNest(unix.IFLA_XDP)
 	e.Uint8(unix.IFLA_XDP_ATTACHED, 0)
 	e.EndNest(x)
-	if k := d.Kind(); k != "" {
-		li := e.BeginNest(unix.IFLA_LINKINFO)
-		e.String(unix.IFLA_INFO_KIND, k)
-		e.EndNest(li)
-	}
+	fillLinkInfo(e, d)
 	link, lnet := d.Link()
 	if n, ok := lnet.(*netns.Net); ok && n != nil {
 		e.Int32(unix.IFLA_LINK_NETNSID, int32(n.ID()))
