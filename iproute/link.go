@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 
 	"github.com/usnet/usnet/netlink/rtmsg"
 	"golang.org/x/sys/unix"
@@ -272,8 +273,23 @@ func (s *session) linkModify(typ uint16, flags uint16, args []string, create boo
 			}
 			r.link.Info.Data = rtmsg.EncodeHostLink(h)
 		default:
-			if len(data) > 0 {
+			slave, isSlave := strings.CutSuffix(r.kind, "_slave")
+			ops := lookupKind(r.kind)
+			switch {
+			case ops != nil && ops.parse != nil:
+				b, err := ops.parse(s, data)
+				if err != nil {
+					return err
+				}
+				if isSlave {
+					r.link.Info = &rtmsg.LinkInfo{SlaveKind: slave, SlaveData: b}
+				} else {
+					r.link.Info.Data = b
+				}
+			case len(data) > 0:
 				return garbage("type", data[0])
+			case isSlave:
+				r.link.Info = &rtmsg.LinkInfo{SlaveKind: slave}
 			}
 		}
 	}

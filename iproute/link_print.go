@@ -177,9 +177,19 @@ func (s *session) printLinkDetails(l *rtmsg.Link, doLink bool) {
 		p.openObject("linkinfo")
 		if li.Kind != "" {
 			p.str(anyOut, "info_kind", "\n    %s ", li.Kind)
+			if ops := lookupKind(li.Kind); ops != nil && ops.print != nil && li.Data != nil {
+				p.openObject("info_data")
+				ops.print(p, li.Data)
+				p.closeObject()
+			}
 		}
 		if li.SlaveKind != "" {
 			p.str(anyOut, "info_slave_kind", "\n    %s_slave ", li.SlaveKind)
+			if ops := lookupKind(li.SlaveKind + "_slave"); ops != nil && ops.print != nil && li.SlaveData != nil {
+				p.openObject("info_slave_data")
+				ops.print(p, li.SlaveData)
+				p.closeObject()
+			}
 		}
 		p.closeObject()
 	}
