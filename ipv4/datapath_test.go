@@ -22,6 +22,7 @@ type fakeRouter struct {
 	l      *ipv4.Layer
 	lo     *netdev.Device
 	routes []fakeRoute
+	inputs int // RouteInput calls
 }
 
 type fakeRoute struct {
@@ -44,6 +45,7 @@ func (r *fakeRouter) RouteOutput(k *ipv4.FlowKey) (ipv4.Route, error) {
 }
 
 func (r *fakeRouter) RouteInput(k *ipv4.FlowKey, iif *netdev.Device) (ipv4.Route, error) {
+	r.inputs++
 	if r.l.IsLocal(k.Dst) {
 		return ipv4.Route{Type: unix.RTN_LOCAL, Dev: r.lo}, nil
 	}

@@ -12,11 +12,40 @@ import (
 )
 
 // rcv is the EtherType 0x0800 handler (ip_rcv + ip_rcv_finish), per batch.
+//
+// Packets of one flow arrive back to back in a batch, so the input route
+// of the previous packet is kept for the rest of the batch and reused
+// when the next packet's flow key is the same (the listified receive of
+// ip_list_rcv_finish, which hands same-route sublists on together). The
+// reuse never outlives the batch: configuration changes run on the
+// executor too, so they cannot happen in between.
 func (l *Layer) rcv(dev *netdev.Device, bt *skb.Batch) {
+	l.batchRT.valid = false
 	for _, b := range bt.Bufs() {
 		l.rcvOne(dev, b)
 	}
+	l.batchRT.valid = false
 	bt.Reset()
+}
+
+// batchRoute is the input route of the previous packet of a batch.
+type batchRoute struct {
+	valid bool
+	key   FlowKey
+	rt    Route
+	err   error
+}
+
+// routeInput is the input route lookup for l.key, reusing the previous
+// packet's answer within a batch.
+func (l *Layer) routeInput(dev *netdev.Device) (Route, error) {
+	c := &l.batchRT
+	if c.valid && c.key == l.key {
+		return c.rt, c.err
+	}
+	rt, err := l.router.RouteInput(&l.key, dev)
+	c.valid, c.key, c.rt, c.err = true, l.key, rt, err
+	return rt, err
 }
 
 // validate checks the header as ip_rcv_core does, trims link padding and
@@ -88,7 +117,7 @@ func (l *Layer) rcvOne(dev *netdev.Device, b *skb.Buf) {
 		if l.router == nil {
 			err = syscall.ENETUNREACH
 		} else {
-			rt, err = l.router.RouteInput(&l.key, dev)
+			rt, err = l.routeInput(dev)
 		}
 	}
 	if err != nil {
@@ -152,6 +181,9 @@ func (l *Layer) inputError(b *skb.Buf, dev *netdev.Device, err error) {
 // localDeliver is ip_local_deliver: reassemble, then hand the payload to
 // the transport protocol (ip_protocol_deliver_rcu).
 func (l *Layer) localDeliver(b *skb.Buf, dev *netdev.Device, bcast bool) {
+	// A delivered packet may change routing state (an ICMP frag-needed
+	// adds a PMTU exception): later packets of the batch look up afresh.
+	l.batchRT.valid = false
 	h := hdr(b.Bytes())
 	if h.isFragment() {
 		b = l.frags.add(b, dev)

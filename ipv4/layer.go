@@ -93,8 +93,10 @@ type Layer struct {
 	// Router does not allocate per packet.
 	key   FlowKey
 	fwdRT Route
-	icmp  icmpState
-	Stats Stats
+	// batchRT is the input route reused within a received batch.
+	batchRT batchRoute
+	icmp    icmpState
+	Stats   Stats
 
 	// pending holds per-device output batches flushed once per executor
 	// event (Linux's xmit_more): many segments, one device call.

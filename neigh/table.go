@@ -26,6 +26,10 @@ type Table struct {
 	etherType uint16
 
 	entries map[key]*Entry
+	// last is the entry of the previous Output: consecutive packets of a
+	// batch usually share their next hop, and comparing a key is cheaper
+	// than hashing it. remove clears it.
+	last *Entry
 	// head, tail: every entry in creation order (Linux's gc_list, which
 	// also lists the exempt ones here; they are skipped).
 	head, tail *Entry
@@ -193,6 +197,9 @@ func (t *Table) remove(e *Entry) {
 		return
 	}
 	e.dead = true
+	if t.last == e {
+		t.last = nil
+	}
 	e.timer.Stop()
 	e.purge()
 	delete(t.entries, e.k)
@@ -221,7 +228,11 @@ func (t *Table) remove(e *Entry) {
 // the table transmits it itself once resolved. Output takes ownership of b.
 func (t *Table) Output(dev *netdev.Device, nexthop netip.Addr, b *skb.Buf, out *skb.Batch) {
 	t.Stats.Lookups++
-	e := t.entries[key{dev.Ifindex(), nexthop}]
+	k := key{dev.Ifindex(), nexthop}
+	e := t.last
+	if e == nil || e.k != k {
+		e = t.entries[k]
+	}
 	if e == nil {
 		var err error
 		if e, err = t.create(dev, nexthop, false); err != nil {
@@ -231,6 +242,7 @@ func (t *Table) Output(dev *netdev.Device, nexthop netip.Addr, b *skb.Buf, out *
 	} else {
 		t.Stats.Hits++
 	}
+	t.last = e
 	now := t.exec.Now()
 	e.Used = now
 	switch e.State {

@@ -2,6 +2,7 @@ package sim
 
 import (
 	"encoding/binary"
+	"fmt"
 	"net/netip"
 	"testing"
 
@@ -17,7 +18,18 @@ import (
 // routes (FIB lookup), decrements TTL, resolves the next hop (a permanent
 // neighbour whose MAC nobody owns) and transmits to h2, whose device drops
 // them as PACKET_OTHERHOST. One op is one forwarded packet.
+//
+// flows=1 is pktgen's single flow: the router reuses the input route of
+// the previous packet of a batch when the flow key repeats. flows=64
+// gives every packet of a batch its own source address, so each packet
+// pays the full route lookup (rules, trie, source validation).
 func BenchmarkForward64(b *testing.B) {
+	for _, flows := range []int{1, 64} {
+		b.Run(fmt.Sprintf("flows=%d", flows), func(b *testing.B) { benchForward64(b, flows) })
+	}
+}
+
+func benchForward64(b *testing.B, flows int) {
 	topo := scenario.IPTopology()
 	for i := range topo.Links {
 		topo.Links[i].Delay, topo.Links[i].Rate = 0, 0 // measure the stack, not netem
@@ -36,7 +48,12 @@ func BenchmarkForward64(b *testing.B) {
 	}
 	out := w.Dev("h1", "eth0")
 	rmac := w.Dev("r", "eth0").Addr()
-	frame := forwardFrame(rmac, out.Addr(), h1Addr, sink)
+	frames := make([][]byte, flows)
+	for i := range frames {
+		src := h1Addr.As4()
+		src[3] += byte(i) // 10.0.1.2 … 10.0.1.65: all on h1's subnet
+		frames[i] = forwardFrame(rmac, out.Addr(), netip.AddrFrom4(src), sink)
+	}
 	pool := w.Stack.Pool()
 	const batch = 64
 	bt := skb.NewBatch(batch)
@@ -45,7 +62,8 @@ func BenchmarkForward64(b *testing.B) {
 	b.ResetTimer()
 	for sent := 0; sent < b.N; sent += batch {
 		n := min(batch, b.N-sent)
-		for range n {
+		for i := range n {
+			frame := frames[i%flows]
 			buf := pool.Get(skb.DefaultHeadroom, len(frame))
 			copy(buf.Put(len(frame)), frame)
 			bt.Add(buf)
