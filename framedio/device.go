@@ -84,9 +84,11 @@ func NewDeviceConfig(t *netdev.Table, name string, port Port, c DeviceConfig) (*
 		if mtu == 0 || mtu > maxMTU {
 			mtu = min(1500, maxMTU)
 		}
-		f := netdev.Features{}
+		// GRO as a NIC driver does it: segments from the host arrive
+		// MTU-sized, the stack takes them coalesced.
+		f := netdev.Features{GRO: true}
 		if dr.info.Offload {
-			f = netdev.Features{TxCsum: true, GSOMaxSize: dr.info.MaxFrame - 14, GSOMaxSegs: 65535}
+			f = netdev.Features{TxCsum: true, GSOMaxSize: dr.info.MaxFrame - 14, GSOMaxSegs: 65535, GRO: true}
 		}
 		d, err = t.Register(netdev.Config{
 			Name: name, MTU: mtu, MinMTU: 68, MaxMTU: maxMTU,

@@ -46,6 +46,11 @@ type Features struct {
 	GSOMaxSize int
 	// GSOMaxSegs bounds the number of MTU-sized segments in one.
 	GSOMaxSegs int
+	// GRO: the device's NAPI poll coalesces the TCP segments of each
+	// received batch into super-packets (NETIF_F_GRO) before the stack
+	// sees them. Host backends set it; in-process links carry GSO
+	// super-packets unsplit and need none.
+	GRO bool
 }
 
 // Config is what a driver asks of the core when it creates a device.

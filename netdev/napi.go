@@ -4,6 +4,7 @@ import (
 	"sync"
 
 	"github.com/usnet/usnet/executor"
+	"github.com/usnet/usnet/offload"
 	"github.com/usnet/usnet/skb"
 )
 
@@ -21,6 +22,9 @@ type NAPI struct {
 	dev   *Device
 	timer *executor.Timer
 	batch *skb.Batch
+	// gro and merged: receive coalescing when the device has GRO.
+	gro    offload.GRO
+	merged *skb.Batch
 
 	mu   sync.Mutex
 	ring []*skb.Buf // len(ring) == Limit once used
@@ -31,7 +35,7 @@ type NAPI struct {
 
 // NewNAPI returns the NAPI context of d, bound to d's current executor.
 func NewNAPI(d *Device) *NAPI {
-	n := &NAPI{dev: d, batch: skb.NewBatch(NAPIWeight), Limit: DefaultBacklog}
+	n := &NAPI{dev: d, batch: skb.NewBatch(NAPIWeight), merged: skb.NewBatch(NAPIWeight), Limit: DefaultBacklog}
 	n.Rebind()
 	return n
 }
@@ -91,7 +95,16 @@ func (n *NAPI) poll() {
 	more := n.n > 0
 	n.mu.Unlock()
 	if n.batch.Len() > 0 {
-		n.dev.Receive(n.batch)
+		if n.dev.features.GRO && n.dev.Type() == ARPHRDEther {
+			// napi_gro_receive: a poll's batch is the GRO window.
+			in := n.batch.Len()
+			n.gro.Receive(n.batch, n.merged)
+			// Drivers count frames before GRO: count the merged ones.
+			n.dev.Stats.RxPackets += uint64(in - n.merged.Len())
+			n.dev.Receive(n.merged)
+		} else {
+			n.dev.Receive(n.batch)
+		}
 	}
 	if more {
 		n.dev.table.net.Exec().Kick(n.timer)
