@@ -31,6 +31,10 @@ go vet ./...
 (cd bench && go vet ./...)
 echo "== go test"
 go test -count=1 ./...
+echo "== interop test modules (third-party peers stay out of usnet's go.mod)"
+for m in tests/gvisor; do
+	(cd "$m" && go vet ./... && go test -count=1 ./...)
+done
 echo "== go test -race (concurrent code)"
 go test -race -count=1 ./executor/... ./skb/... ./drivers/... ./netns/... ./netdev/... ./neigh/... ./arp/... ./framedio/... ./socket/... ./sockproxy/... ./daemon/... ./rtnl/...
 echo "== comparison benchmarks, smoke mode (checks the suite runs, not speed)"
