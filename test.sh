@@ -32,11 +32,11 @@ go vet ./...
 echo "== go test"
 go test -count=1 ./...
 echo "== interop test modules (third-party peers stay out of usnet's go.mod)"
-for m in tests/gvisor; do
+for m in tests/gvisor tests/nlinterop; do
 	(cd "$m" && go vet ./... && go test -count=1 ./...)
 done
 echo "== go test -race (concurrent code)"
-go test -race -count=1 ./executor/... ./skb/... ./drivers/... ./netns/... ./netdev/... ./neigh/... ./arp/... ./framedio/... ./socket/... ./sockproxy/... ./daemon/... ./rtnl/...
+go test -race -count=1 ./executor/... ./skb/... ./drivers/... ./netns/... ./netdev/... ./neigh/... ./arp/... ./framedio/... ./socket/... ./sockproxy/... ./daemon/... ./rtnl/... ./client/...
 echo "== comparison benchmarks, smoke mode (checks the suite runs, not speed)"
 smoke_log=$(mktemp)
 if ! (cd bench && go run ./cmd/bench -smoke) >"$smoke_log" 2>&1; then

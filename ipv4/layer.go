@@ -102,7 +102,9 @@ type Layer struct {
 	// event (Linux's xmit_more): many segments, one device call.
 	pending     map[*netdev.Device]*skb.Batch
 	pendingList []*netdev.Device
-	flush       *executor.Timer
+	// pendingSpare is the other list of flushPending's double buffer.
+	pendingSpare []*netdev.Device
+	flush        *executor.Timer
 }
 
 // RouteHooks are how address changes reach the FIB: the kernel routes an

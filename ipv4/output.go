@@ -146,13 +146,23 @@ func (l *Layer) neighOutput(b *skb.Buf, rt *Route, dst netip.Addr) {
 }
 
 // flushPending hands each device its batch once per executor event.
+//
+// A device's Xmit may send IP output again (a tunnel device encapsulates
+// and routes the outer packet; an L3 upper device hands its packets on),
+// which queues onto a fresh list: the list being walked is kept apart,
+// and the new one is sent in the next round. Rounds are bounded; output
+// left after them goes out on the next executor event (the flush timer
+// neighOutput kicked).
 func (l *Layer) flushPending() {
-	list := l.pendingList
-	l.pendingList = l.pendingList[:0]
-	for _, d := range list {
-		if bt := l.pending[d]; bt != nil && bt.Len() > 0 {
-			d.Xmit(bt)
+	for round := 0; round < 8 && len(l.pendingList) > 0; round++ {
+		list := l.pendingList
+		l.pendingList = l.pendingSpare[:0]
+		for _, d := range list {
+			if bt := l.pending[d]; bt != nil && bt.Len() > 0 {
+				d.Xmit(bt)
+			}
 		}
+		l.pendingSpare = list[:0]
 	}
 }
 
