@@ -63,17 +63,20 @@ func incomplete() error { return fail(exitUsage, "Command line is not complete. 
 
 // session is one invocation's state: options, connection, link cache.
 type session struct {
-	opt     Options
-	out     *printer
-	family  uint8
-	ns      string
-	json    bool
-	pretty  bool
-	details bool
-	stats   int
-	conn    *Conn
-	links   map[int32]*rtmsg.Link
-	order   []int32
+	// linkCreate: the `ip link` request being parsed creates (NLM_F_CREATE),
+	// which kind parsers tell from a change as iproute2's do.
+	linkCreate bool
+	opt        Options
+	out        *printer
+	family     uint8
+	ns         string
+	json       bool
+	pretty     bool
+	details    bool
+	stats      int
+	conn       *Conn
+	links      map[int32]*rtmsg.Link
+	order      []int32
 	// linkFamily is the ifi_family of the link dump: iproute2 asks with
 	// the -4/-6 family, and for AF_INET6 the kernel answers with
 	// addrconf's reduced link messages.
@@ -169,7 +172,7 @@ func Run(args []string, opt Options) int {
 }
 
 func (s *session) runOne(args []string) int {
-	s.out = &printer{json: s.json, pretty: s.pretty && s.json}
+	s.out = &printer{json: s.json, pretty: s.pretty && s.json, ifname: s.ifname}
 	s.links, s.order = nil, nil
 	err := s.dispatch(args)
 	if s.out.b.Len() > 0 {

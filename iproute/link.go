@@ -215,6 +215,7 @@ func (s *session) linkModify(typ uint16, flags uint16, args []string, create boo
 			return incomplete()
 		}
 		r.kind = rest[1]
+		s.linkCreate = typ == unix.RTM_NEWLINK && flags&unix.NLM_F_CREATE != 0
 		r.link.Info = &rtmsg.LinkInfo{Kind: r.kind}
 		data := rest[2:]
 		switch r.kind {

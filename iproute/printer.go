@@ -24,6 +24,8 @@ type printer struct {
 	json   bool
 	pretty bool
 	stack  []frame
+	// ifname names an ifindex for kind printers (ll_index_to_name).
+	ifname func(int32) string
 }
 
 type frame struct {

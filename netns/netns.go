@@ -34,6 +34,33 @@ type Net struct {
 
 	exits []func() // run in reverse order at deletion; executor only
 	dead  bool
+
+	genMu   sync.Mutex
+	generic map[any]any // per-namespace state of optional modules
+}
+
+// Generic returns the state a module stored for this namespace under key
+// (Linux's net_generic), nil if none. Keys are values of a type private to
+// the module, so modules cannot collide.
+func (n *Net) Generic(key any) any {
+	n.genMu.Lock()
+	defer n.genMu.Unlock()
+	return n.generic[key]
+}
+
+// SetGeneric stores a module's state for this namespace, or removes it
+// when v is nil. The namespace's deletion drops it with the namespace.
+func (n *Net) SetGeneric(key, v any) {
+	n.genMu.Lock()
+	defer n.genMu.Unlock()
+	if v == nil {
+		delete(n.generic, key)
+		return
+	}
+	if n.generic == nil {
+		n.generic = map[any]any{}
+	}
+	n.generic[key] = v
 }
 
 // Name returns the namespace name.

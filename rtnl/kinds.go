@@ -1,6 +1,8 @@
 package rtnl
 
 import (
+	"maps"
+	"slices"
 	"syscall"
 
 	"github.com/usnet/usnet/netdev"
@@ -19,6 +21,9 @@ import (
 // Every function runs on the executor of the namespace that holds the
 // device, except where noted.
 type linkOps struct {
+	// initNet prepares a namespace for the kind when rtnl starts serving
+	// it (the kind's pernet_operations init), on its executor; nil: none.
+	initNet func(ns *stack.Namespace)
 	// defaultName is the name pattern of a device created without
 	// IFLA_IFNAME ("br%d").
 	defaultName string
@@ -49,6 +54,17 @@ type linkOps struct {
 }
 
 var linkKinds = map[string]*linkOps{}
+
+// initKinds runs every kind's initNet for ns. Executor of ns.
+// Kinds run in name order: an init that draws from the executor's random
+// source must do so in the same order every run.
+func initKinds(ns *stack.Namespace) {
+	for _, k := range slices.Sorted(maps.Keys(linkKinds)) {
+		if ops := linkKinds[k]; ops.initNet != nil {
+			ops.initNet(ns)
+		}
+	}
+}
 
 // registerLinkKind adds a device kind; it is called from init functions.
 func registerLinkKind(kind string, ops *linkOps) {

@@ -432,10 +432,14 @@ func (st *nsState) applyLink(d *netdev.Device, l *rtmsg.Link, ns *stack.Namespac
 		if err := d.SetMTU(int(l.MTU)); err != nil {
 			var errno syscall.Errno
 			if errors.As(err, &errno) && errno == syscall.EINVAL {
+				// dev_validate_mtu's messages; a driver's own refusal
+				// (ndo_change_mtu) carries none.
 				if int(l.MTU) < d.MinMTU() {
 					return errMsg(syscall.EINVAL, "mtu less than device minimum")
 				}
-				return errMsg(syscall.EINVAL, "mtu greater than device maximum")
+				if int(l.MTU) > d.MaxMTU() {
+					return errMsg(syscall.EINVAL, "mtu greater than device maximum")
+				}
 			}
 			return err
 		}

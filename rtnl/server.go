@@ -115,6 +115,7 @@ func (srv *Server) attach(n *stack.Namespace) (*nsState, error) {
 			return
 		}
 		st.subscribe()
+		initKinds(n)
 		n.Net.OnExit(func() {
 			srv.mu.Lock()
 			delete(srv.nss, n.Net)

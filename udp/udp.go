@@ -50,6 +50,7 @@ type Sock struct {
 	closed    bool
 	// OnReadable is called when a datagram or an error arrives.
 	OnReadable func()
+	encap      EncapRcv // tunnel socket: datagrams bypass the queue (encap.go)
 }
 
 // Table is the UDP state of a namespace.
@@ -305,6 +306,10 @@ func (t *Table) Receive(b *skb.Buf, src, dst netip.Addr, dev *netdev.Device) {
 			t.ip.PortUnreachable(b, dev)
 		}
 		b.Free()
+		return
+	}
+	if s.encap != nil {
+		t.encapDeliver(s, b, from, netip.AddrPortFrom(dst, dport), dev)
 		return
 	}
 	if s.queued+b.Len() > s.RcvBuf {
