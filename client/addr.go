@@ -80,12 +80,22 @@ func (n *Namespace) AddAddr(dev string, prefix netip.Prefix) error {
 	return n.addrReq("address add", unix.RTM_NEWADDR, unix.NLM_F_CREATE|unix.NLM_F_EXCL, dev, prefix)
 }
 
+// AddAddrBroadcast is AddAddr with a broadcast address
+// (`ip address add PREFIX brd BRD dev DEV`).
+func (n *Namespace) AddAddrBroadcast(dev string, prefix netip.Prefix, brd netip.Addr) error {
+	return n.addrReqBrd("address add", unix.RTM_NEWADDR, unix.NLM_F_CREATE|unix.NLM_F_EXCL, dev, prefix, brd)
+}
+
 // DelAddr removes prefix from dev (`ip address del PREFIX dev DEV`).
 func (n *Namespace) DelAddr(dev string, prefix netip.Prefix) error {
 	return n.addrReq("address del", unix.RTM_DELADDR, 0, dev, prefix)
 }
 
 func (n *Namespace) addrReq(op string, typ, flags uint16, dev string, prefix netip.Prefix) error {
+	return n.addrReqBrd(op, typ, flags, dev, prefix, netip.Addr{})
+}
+
+func (n *Namespace) addrReqBrd(op string, typ, flags uint16, dev string, prefix netip.Prefix, brd netip.Addr) error {
 	idx, err := n.index(dev)
 	if err != nil {
 		return wrap(op, err)
@@ -97,6 +107,7 @@ func (n *Namespace) addrReq(op string, typ, flags uint16, dev string, prefix net
 		Index:     uint32(idx),
 		Local:     a,
 		Address:   a,
+		Broadcast: brd,
 	}
 	p, err := m.MarshalBinary()
 	if err != nil {

@@ -117,6 +117,14 @@ func TestAddrsRoutesNeighRules(t *testing.T) {
 		if err := ns.AddAddr("nope", p); !errors.Is(err, syscall.ENODEV) {
 			t.Fatalf("address on a missing device: %v", err)
 		}
+		brd := netip.MustParseAddr("10.5.0.255")
+		must(t, ns.AddAddrBroadcast("d1", netip.MustParsePrefix("10.5.0.1/24"), brd))
+		if as, err := ns.Addrs(); err != nil {
+			t.Fatal(err)
+		} else if i := slices.IndexFunc(as, func(a Addr) bool { return a.Prefix.Addr() == netip.MustParseAddr("10.5.0.1") }); i < 0 || as[i].Broadcast != brd {
+			t.Fatalf("address with broadcast: %+v", as)
+		}
+		must(t, ns.DelAddr("d1", netip.MustParsePrefix("10.5.0.1/24")))
 		as, err := ns.Addrs()
 		must(t, err)
 		if !slices.ContainsFunc(as, func(a Addr) bool { return a.Prefix == p && a.Label == "d0" && a.Scope == unix.RT_SCOPE_UNIVERSE }) {

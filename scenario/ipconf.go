@@ -4,10 +4,7 @@ import (
 	"fmt"
 	"net/netip"
 
-	"golang.org/x/sys/unix"
-
-	"github.com/usnet/usnet/fib"
-	"github.com/usnet/usnet/ipv4"
+	"github.com/usnet/usnet/client"
 )
 
 // Addr is an IPv4 address on a device (`ip addr add PREFIX dev DEV`).
@@ -24,18 +21,22 @@ type Route struct {
 	Dev string
 }
 
-// configureIP brings lo up and applies addresses, forwarding and routes.
+// configureIP brings lo up and applies addresses, forwarding and routes:
+// `ip link set lo up`, `ip addr add P brd + dev D`, the ip_forward sysctl
+// and `ip route add`, as rtnetlink requests.
 func configureIP(topo Topology, w *World) error {
 	for _, name := range topo.Namespaces {
-		w.NS[name].Lo.Up() // which gives it 127.0.0.1/8, as on Linux
+		// Which gives it 127.0.0.1/8, as on Linux.
+		if err := w.Client.Namespace(name).SetLinkUp("lo"); err != nil {
+			return fmt.Errorf("scenario: %s: lo up: %w", name, err)
+		}
 	}
 	for _, a := range topo.Addrs {
-		d := w.Dev(a.NS, a.Dev)
-		if d == nil {
-			return fmt.Errorf("scenario: address %v: no device %s/%s", a.Prefix, a.NS, a.Dev)
+		if w.NS[a.NS] == nil {
+			return fmt.Errorf("scenario: address %v: no namespace %s", a.Prefix, a.NS)
 		}
 		brd := lastAddr(a.Prefix.Masked())
-		if _, err := w.NS[a.NS].IPv4.AddAddr(ipv4.IfAddr{Dev: d, Local: a.Prefix.Addr(), Prefix: a.Prefix, Broadcast: brd}); err != nil {
+		if err := w.Client.Namespace(a.NS).AddAddrBroadcast(a.Dev, a.Prefix, brd); err != nil {
 			return fmt.Errorf("scenario: %s/%s address %v: %w", a.NS, a.Dev, a.Prefix, err)
 		}
 	}
@@ -47,26 +48,11 @@ func configureIP(topo Topology, w *World) error {
 		ns.IPv4.SetForwarding(true)
 	}
 	for _, r := range topo.Routes {
-		ns := w.NS[r.NS]
-		if ns == nil {
+		if w.NS[r.NS] == nil {
 			return fmt.Errorf("scenario: route %v: no namespace %s", r.Dst, r.NS)
 		}
-		nh := fib.Nexthop{Gateway: r.Via}
-		if r.Dev != "" {
-			d := ns.Dev.ByName(r.Dev)
-			if d == nil {
-				return fmt.Errorf("scenario: route %v: no device %s/%s", r.Dst, r.NS, r.Dev)
-			}
-			nh.Ifindex = d.Ifindex()
-		}
-		rt := fib.Route{
-			Table: unix.RT_TABLE_MAIN, Dst: r.Dst.Masked(), Type: unix.RTN_UNICAST, Scope: unix.RT_SCOPE_UNIVERSE,
-			Protocol: unix.RTPROT_BOOT, Nexthops: []fib.Nexthop{nh},
-		}
-		if !r.Via.IsValid() {
-			rt.Scope = unix.RT_SCOPE_LINK
-		}
-		if err := ns.FIB.Add(rt, unix.NLM_F_CREATE|unix.NLM_F_EXCL, fib.Info{}); err != nil {
+		rt := client.Route{Dst: r.Dst.Masked(), Gateway: r.Via, Dev: r.Dev}
+		if err := w.Client.Namespace(r.NS).AddRoute(rt); err != nil {
 			return fmt.Errorf("scenario: %s: route %v: %w", r.NS, r.Dst, err)
 		}
 	}

@@ -14,8 +14,9 @@ import (
 	"time"
 
 	"github.com/usnet/usnet/capture"
-	"github.com/usnet/usnet/drivers/veth"
+	"github.com/usnet/usnet/client"
 	"github.com/usnet/usnet/netdev"
+	"github.com/usnet/usnet/rtnl"
 	"github.com/usnet/usnet/sched"
 	"github.com/usnet/usnet/stack"
 )
@@ -43,10 +44,15 @@ type Topology struct {
 	Capture []string
 }
 
-// World is a built topology, handed to workloads.
+// World is a built topology, handed to workloads. Its configuration went
+// through rtnetlink: Client is an in-process rtnetlink client of the
+// stack, which workloads may use to change the topology as a routing
+// daemon would (with the notifications the kernel would send).
 type World struct {
-	Stack *stack.Stack
-	NS    map[string]*stack.Namespace
+	Stack  *stack.Stack
+	NS     map[string]*stack.Namespace
+	RTNL   *rtnl.Server
+	Client *client.Client
 }
 
 // Dev returns the device called dev in namespace ns, or nil.
@@ -96,13 +102,18 @@ type Options struct {
 }
 
 // Build creates topo on a new simulation seeded with seed: namespaces,
-// veth links (up), then the IPv4 configuration.
+// veth links (up), then the IPv4 configuration. Devices, addresses and
+// routes are configured with rtnetlink messages through an in-process
+// client, as `ip` would; the link impairments (a netem qdisc, which
+// rtnetlink's tc messages do not reach yet) and net.ipv4.ip_forward (a
+// sysctl on Linux too) are set directly.
 func Build(topo Topology, seed uint64) (*World, error) {
 	s, err := stack.NewSim(seed)
 	if err != nil {
 		return nil, err
 	}
-	w := &World{Stack: s, NS: map[string]*stack.Namespace{}}
+	srv := rtnl.New(s)
+	w := &World{Stack: s, NS: map[string]*stack.Namespace{}, RTNL: srv, Client: client.InProcess(srv)}
 	for _, name := range topo.Namespaces {
 		ns, err := s.Add(name)
 		if err != nil {
@@ -115,21 +126,26 @@ func Build(topo Topology, seed uint64) (*World, error) {
 		if na == nil || nb == nil {
 			return nil, fmt.Errorf("scenario: link %s/%s-%s/%s: unknown namespace", l.A, l.ADev, l.B, l.BDev)
 		}
-		a, b, err := veth.Create(veth.End{Table: na.Dev, Name: l.ADev, MTU: l.MTU}, veth.End{Table: nb.Dev, Name: l.BDev, MTU: l.MTU})
-		if err != nil {
-			return nil, err
+		ca := w.Client.Namespace(l.A)
+		spec := client.LinkSpec{Name: l.ADev, Kind: "veth", MTU: l.MTU, Peer: l.BDev, PeerNamespace: l.B}
+		if err := ca.AddLink(spec); err != nil {
+			return nil, fmt.Errorf("scenario: link %s/%s-%s/%s: %w", l.A, l.ADev, l.B, l.BDev, err)
 		}
 		if l.Delay > 0 || l.Rate > 0 {
 			for _, e := range []struct {
 				d  *netdev.Device
 				ns *stack.Namespace
-			}{{a, na}, {b, nb}} {
+			}{{na.Dev.ByName(l.ADev), na}, {nb.Dev.ByName(l.BDev), nb}} {
 				q := sched.NewNetem(sched.NetemConfig{Delay: l.Delay, Rate: l.Rate}, e.ns.Exec().Rand(), s.Pool())
 				e.d.SetQdisc(q)
 			}
 		}
-		a.Up()
-		b.Up()
+		if err := ca.SetLinkUp(l.ADev); err != nil {
+			return nil, err
+		}
+		if err := w.Client.Namespace(l.B).SetLinkUp(l.BDev); err != nil {
+			return nil, err
+		}
 	}
 	if err := configureIP(topo, w); err != nil {
 		return nil, err
