@@ -27,7 +27,7 @@ var (
 )
 
 // benchPair builds the two namespaces with a veth of the given MTU.
-func benchPair(b *testing.B, mtu int) (a, bb *stack.Namespace) {
+func benchPair(b testing.TB, mtu int) (a, bb *stack.Namespace) {
 	b.Helper()
 	st, err := stack.NewRealtime()
 	if err != nil {
@@ -65,7 +65,7 @@ func benchPair(b *testing.B, mtu int) (a, bb *stack.Namespace) {
 }
 
 // benchConn returns a connected client (in a) and server (in bb) on port.
-func benchConn(b *testing.B, a, bb *stack.Namespace, port uint16) (c, s net.Conn, l net.Listener) {
+func benchConn(b testing.TB, a, bb *stack.Namespace, port uint16) (c, s net.Conn, l net.Listener) {
 	b.Helper()
 	l, err := socket.ListenTCP(bb.Exec(), bb.TCP, netip.AddrPortFrom(benchB, port), 128)
 	if err != nil {

@@ -194,6 +194,61 @@ func (tc *TCPConn) SetWriteBuffer(n int) error {
 	return nil
 }
 
+// SetOOBInline sets SO_OOBINLINE: urgent bytes stay in the stream.
+// Without it (the default, as in Linux) Read skips them and ReadOOB
+// returns the latest one.
+func (tc *TCPConn) SetOOBInline(on bool) error {
+	tc.exec.Do(func() { tc.c.SetOOBInline(on) })
+	return nil
+}
+
+// ReadOOB reads the urgent byte (recv with MSG_OOB); it never blocks:
+// EAGAIN before the byte arrives, EINVAL when there is none.
+func (tc *TCPConn) ReadOOB() (byte, error) {
+	var b byte
+	var err error
+	tc.exec.Do(func() { b, err = tc.c.RecvOOB() })
+	if err != nil {
+		return 0, opError("read", "tcp", tc.laddr, tc.raddr, "recvmsg", err)
+	}
+	return b, nil
+}
+
+// WriteOOB sends p with its last byte urgent (send with MSG_OOB).
+func (tc *TCPConn) WriteOOB(p []byte) (int, error) {
+	if len(p) == 0 {
+		return 0, nil
+	}
+	if len(p) > 1 {
+		if n, err := tc.Write(p[:len(p)-1]); err != nil {
+			return n, err
+		}
+	}
+	last := p[len(p)-1:]
+	for {
+		if tc.closed.Load() {
+			return len(p) - 1, opError("write", "tcp", tc.laddr, tc.raddr, "", net.ErrClosed)
+		}
+		var n int
+		var err error
+		tc.exec.Do(func() { n, err = tc.c.SendOOB(last) })
+		if err != nil {
+			return len(p) - 1, opError("write", "tcp", tc.laddr, tc.raddr, "sendmsg", err)
+		}
+		if n > 0 {
+			return len(p), nil
+		}
+		if tc.wd.expired() {
+			return len(p) - 1, opError("write", "tcp", tc.laddr, tc.raddr, "", os.ErrDeadlineExceeded)
+		}
+		select {
+		case <-tc.writable:
+		case <-tc.wd.done():
+		case <-tc.closeCh:
+		}
+	}
+}
+
 // Info returns the connection's TCP_INFO-like statistics.
 func (tc *TCPConn) Info() tcp.Info {
 	var i tcp.Info

@@ -7,6 +7,8 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"runtime"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -241,4 +243,115 @@ func BenchmarkTCPConnRealtime(b *testing.B) {
 	}
 	b.StopTimer()
 	c.Close()
+}
+
+// TestTCPNoGoroutineLeak opens and closes many connections through the
+// socket layer in real time, a goroutine per accepted connection as a Go
+// server has; afterwards the goroutine count returns to its baseline.
+func TestTCPNoGoroutineLeak(t *testing.T) {
+	n := 1000
+	if testing.Short() {
+		n = 100
+	}
+	a, b := tcpPair(t)
+	base := runtime.NumGoroutine()
+	l, err := socket.ListenTCP(b.Exec(), b.TCP, netip.AddrPortFrom(tcpB, 7070), 128)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer c.Close()
+				buf := make([]byte, 64)
+				if _, err := c.Read(buf); err != nil {
+					return
+				}
+				c.Write([]byte("pong"))
+				io.Copy(io.Discard, c)
+			}()
+		}
+	}()
+	buf := make([]byte, 64)
+	for i := 0; i < n; i++ {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		c, err := socket.DialTCP(ctx, a.Exec(), a.TCP, netip.AddrPort{}, netip.AddrPortFrom(tcpB, 7070))
+		cancel()
+		if err != nil {
+			t.Fatalf("dial %d: %v", i, err)
+		}
+		c.SetDeadline(time.Now().Add(10 * time.Second))
+		if _, err := c.Write([]byte("ping")); err != nil {
+			t.Fatal(err)
+		}
+		if k, err := c.Read(buf); err != nil || string(buf[:k]) != "pong" {
+			t.Fatalf("read %d: %q %v", i, buf[:k], err)
+		}
+		c.Close()
+	}
+	l.Close()
+	wg.Wait()
+	deadline := time.Now().Add(10 * time.Second)
+	for runtime.NumGoroutine() > base && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if g := runtime.NumGoroutine(); g > base {
+		t.Fatalf("%d goroutines after %d connections, %d before", g, n, base)
+	}
+}
+
+// TestTCPUrgent: WriteOOB's last byte leaves the stream at the receiver
+// (Linux's default) and is read with ReadOOB; the bytes around it arrive
+// intact.
+func TestTCPUrgent(t *testing.T) {
+	a, b := tcpPair(t)
+	c, s, _ := dialAccept(t, a, b, 7071)
+	defer c.Close()
+	defer s.Close()
+	if _, err := c.Write([]byte("ab")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.WriteOOB([]byte("c!")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Write([]byte("de")); err != nil {
+		t.Fatal(err)
+	}
+	c.CloseWrite()
+	s.SetReadDeadline(time.Now().Add(5 * time.Second))
+	var got []byte
+	buf := make([]byte, 16)
+	for len(got) < 3 { // reads stop at the urgent mark
+		n, err := s.Read(buf)
+		if err != nil {
+			t.Fatalf("read: %v after %q", err, got)
+		}
+		got = append(got, buf[:n]...)
+	}
+	if string(got) != "abc" {
+		t.Fatalf("before the mark: %q", got)
+	}
+	var oob byte
+	var err error
+	for end := time.Now().Add(5 * time.Second); time.Now().Before(end); time.Sleep(time.Millisecond) {
+		if oob, err = s.ReadOOB(); !errors.Is(err, syscall.EAGAIN) {
+			break
+		}
+	}
+	if err != nil || oob != '!' {
+		t.Fatalf("ReadOOB: %q %v", oob, err)
+	}
+	rest, err := io.ReadAll(s)
+	if err != nil || string(rest) != "de" {
+		t.Fatalf("after the mark: %q %v", rest, err)
+	}
 }

@@ -5,18 +5,58 @@ package tcp
 // front when that leaves room (at most once per store's worth of bytes,
 // so each byte is copied O(1) times), and grows the store only when q
 // itself outgrows half of it. The send and receive queues use it so the
-// steady state allocates nothing.
-func queueAppend(store *[]byte, q, p []byte) []byte {
+// steady state allocates nothing; new stores of the smallest size come
+// from the table's free list.
+func (t *Table) queueAppend(store *[]byte, q, p []byte) []byte {
 	if cap(q)-len(q) >= len(p) && len(q) > 0 {
 		return append(q, p...)
 	}
 	need := len(q) + len(p)
 	if 2*need > len(*store) {
-		ns := make([]byte, max(2*need, 64<<10))
+		var ns []byte
+		if size := max(2*need, minStore); size == minStore && len(t.stores) > 0 {
+			ns = t.stores[len(t.stores)-1]
+			t.stores[len(t.stores)-1] = nil
+			t.stores = t.stores[:len(t.stores)-1]
+		} else {
+			ns = make([]byte, size)
+		}
 		n := copy(ns, q)
+		t.putStore(*store)
 		*store = ns
 		return append(ns[:n], p...)
 	}
 	n := copy(*store, q)
 	return append((*store)[:n], p...)
+}
+
+// minStore is the smallest queue store; maxFreeStores bounds the free
+// list, so a burst of short connections reuses memory instead of
+// allocating (and zeroing) two stores each.
+const (
+	minStore      = 64 << 10
+	maxFreeStores = 64
+)
+
+// putStore returns a store nothing refers to any more.
+func (t *Table) putStore(s []byte) {
+	if len(s) == minStore && len(t.stores) < maxFreeStores {
+		t.stores = append(t.stores, s)
+	}
+}
+
+// releaseSend gives back the send queue's memory once nothing can be
+// sent or retransmitted any more.
+func (c *Conn) releaseSend() {
+	c.t.putStore(c.sndStore)
+	c.sndBuf, c.sndStore, c.txq = nil, nil, nil
+}
+
+// releaseRecv gives back the receive queue's memory once it is empty
+// and nothing more will arrive.
+func (c *Conn) releaseRecv() {
+	if len(c.rcvBuf) == 0 {
+		c.t.putStore(c.rcvStore)
+		c.rcvBuf, c.rcvStore, c.ooo = nil, nil, nil
+	}
 }

@@ -44,7 +44,7 @@ func (c *Conn) cwndBytes() uint32 { return c.snd.Cwnd * uint32(c.mss) }
 func (c *Conn) syncSender() {
 	s := &c.snd
 	s.MSS = c.mss
-	s.InFlight = (c.sndNxt - c.sndUna + uint32(c.mss) - 1) / uint32(c.mss)
+	s.InFlight = c.pipeSegs()
 	s.SRTT, s.MinRTT = c.srtt, c.minRTT
 	s.Now = c.t.exec.Now()
 	s.SndNxt, s.SndUna = c.sndNxt, c.sndUna
@@ -57,40 +57,82 @@ func (c *Conn) syncSender() {
 // recovery; rtt < 0 is "no sample".
 func (c *Conn) caAcked(newly uint32, rtt time.Duration) {
 	acked := max((newly+uint32(c.mss)/2)/uint32(c.mss), 1)
-	c.snd.Delivered += acked
 	c.syncSender()
 	c.ca.PktsAcked(&c.snd, acked, rtt)
 	c.ca.CongAvoid(&c.snd, c.sndUna, acked)
 	c.cwndLimited = false
+	if c.caState == cc.Open {
+		c.sndBufExpand() // tcp_new_space
+	}
 }
 
-// enterRecovery is fast retransmit's window reduction (tcp_enter_recovery):
-// the algorithm's ssthresh becomes cwnd at once (RFC 6675; Linux spreads
-// the reduction with PRR). Without SACK the caller adds NewReno's
-// inflation.
+// enterRecovery starts fast recovery (tcp_enter_recovery,
+// tcp_init_cwnd_reduction): the algorithm's ssthresh is the target, and
+// PRR (RFC 6937, tcp_cwnd_reduction) walks cwnd down to it over the
+// recovery round instead of cutting at once.
+// A reduction under way for ECN (CWR) continues: the window is not cut
+// twice.
 func (c *Conn) enterRecovery() {
-	c.syncSender()
-	c.priorCwnd = c.snd.Cwnd
-	c.snd.Ssthresh = c.ca.SSThresh(&c.snd)
+	if c.caState != cc.CWR {
+		c.syncSender()
+		c.priorCwnd = c.snd.Cwnd
+		c.snd.Ssthresh = c.ca.SSThresh(&c.snd)
+		c.prrDelivered, c.prrOut = 0, 0
+		c.snd.CwndCnt = 0
+	}
 	c.caState = cc.Recovery
 	c.ca.SetState(&c.snd, cc.Recovery)
-	c.snd.Cwnd = c.snd.Ssthresh
-	c.highRxt = c.sndUna
-	c.snd.CwndCnt = 0
 	c.recover = c.sndMax
 	c.Info.Recoveries++
 }
 
+// pipeSegs is tcp_packets_in_flight in segments.
+func (c *Conn) pipeSegs() uint32 {
+	return (c.pipe() + uint32(c.mss) - 1) / uint32(c.mss)
+}
+
+// cwndReduction is PRR's per-ACK step (tcp_cwnd_reduction): newly is the
+// segments this ACK delivered (ACKed or SACKed), snduna whether it moved
+// snd_una, lost whether it marked anything newly lost.
+func (c *Conn) cwndReduction(newly uint32, snduna, lost bool) {
+	if newly == 0 || c.priorCwnd == 0 {
+		return
+	}
+	pipe := c.pipeSegs()
+	c.prrDelivered += newly
+	var sndcnt int64
+	delta := int64(c.snd.Ssthresh) - int64(pipe)
+	if delta < 0 {
+		sndcnt = int64((uint64(c.snd.Ssthresh)*uint64(c.prrDelivered)+uint64(c.priorCwnd)-1)/uint64(c.priorCwnd)) - int64(c.prrOut)
+	} else {
+		sndcnt = max(int64(c.prrDelivered)-int64(c.prrOut), int64(newly))
+		if snduna && !lost {
+			sndcnt++
+		}
+		sndcnt = min(delta, sndcnt)
+	}
+	if c.prrOut == 0 {
+		sndcnt = max(sndcnt, 1) // the fast retransmit goes out at once
+	}
+	c.snd.Cwnd = uint32(max(int64(pipe)+sndcnt, 1))
+}
+
 // exitRecovery ends a reduction (tcp_end_cwnd_reduction): cwnd = ssthresh.
 func (c *Conn) exitRecovery() {
-	c.snd.Cwnd = max(min(c.snd.Cwnd, c.snd.Ssthresh), 1)
+	if c.snd.Ssthresh < cc.InfiniteSsthresh {
+		c.snd.Cwnd = max(c.snd.Ssthresh, 1)
+	}
 	c.caState = cc.Open
 	c.ca.SetState(&c.snd, cc.Open)
 	c.ca.CwndEvent(&c.snd, cc.EvCompleteCWR)
+	if c.rack.reoPersist > 0 {
+		c.rack.reoPersist--
+	}
 }
 
 // enterLoss is the RTO's reaction (tcp_enter_loss): a new ssthresh unless
-// this timeout only backs off an earlier one, cwnd one segment.
+// this timeout only backs off an earlier one, cwnd one segment, every
+// record not SACKed lost.
 func (c *Conn) enterLoss() {
 	c.syncSender()
 	if c.caState != cc.Loss || c.retries <= 1 {
@@ -102,5 +144,5 @@ func (c *Conn) enterLoss() {
 	c.caState = cc.Loss
 	c.ca.SetState(&c.snd, cc.Loss)
 	c.recover = c.sndMax
-	c.highRxt = c.sndUna
+	c.markAllLost()
 }

@@ -75,6 +75,27 @@ type Conn struct {
 	finRcvd     bool
 	advertised  uint32 // right edge of the window last advertised
 
+	// urgent data (urgent.go)
+	copiedSeq          uint32 // next byte the application reads (copied_seq)
+	urgSeq, sndUp      uint32
+	urgState           urgState
+	urgByte            byte
+	oobInline, urgMode bool
+
+	// ECN (ecn.go)
+	ecnOK, ecnDemandCWR, ecnQueueCWR bool
+
+	// buffer autotuning (autotune.go)
+	rcvLocked, sndLocked bool   // SO_RCVBUF / SO_SNDBUF set (SOCK_*BUF_LOCK)
+	copied               uint64 // bytes the application has read
+	rsSpace              int    // rcvq_space.space
+	rsCopied             uint64 // rcvq_space.seq, as a count of bytes read
+	rsTime               time.Duration
+	rcvRTT               time.Duration // rcv_rtt_est
+	rcvRTTLastEcr        uint32
+	rcvRTTSeq            uint32
+	rcvRTTTime           time.Duration
+
 	// timers and RTT
 	rto, srtt, rttvar time.Duration
 	rtoTimer          *executor.Timer
@@ -107,9 +128,16 @@ type Conn struct {
 
 	// SACK (sack.go)
 	sackOK  bool
-	sacked  []seqRange // scoreboard, sorted, above snd_una
-	highRxt uint32     // retransmissions in this recovery reached here
-	lastOOO uint32     // latest out-of-order arrival, for block order
+	lastOOO uint32   // latest out-of-order arrival, for block order
+	dsack   seqRange // D-SACK block to report in the next ACK (tcp_dsack_set)
+	dsackOn bool
+
+	// RACK-TLP and PRR (rack.go, congestion.go)
+	txq          []txSeg // retransmission queue records, by sequence
+	rack         rack
+	reoTimer     *executor.Timer
+	prrDelivered uint32
+	prrOut       uint32
 
 	// keepalive (keepalive.go)
 	keepalive       bool
@@ -122,9 +150,11 @@ type Conn struct {
 	flow ipv4.FlowKey // route() scratch
 	rt   ipv4.Route
 
-	err      error
-	listener *Listener // for a passive open until accepted
-	NoDelay  bool
+	err       error
+	listener  *Listener     // for a passive open until accepted
+	bound     bool          // the local port was given to connect (counted in Table.bound)
+	twEntered time.Duration // when TIME_WAIT began (+1, 0: not in TIME_WAIT)
+	NoDelay   bool
 	// Callbacks the socket layer sets (on the executor).
 	OnReadable, OnWritable func()
 
@@ -143,6 +173,14 @@ type Info struct {
 	BytesReceived, Retransmits    uint64
 	SegsOut, SegsIn, DupAcksTotal uint64
 	PAWSDrops, TLPs               uint64
+	DSACKs                        uint64 // D-SACK blocks received
+	ReordSeen                     uint64 // reordering events detected (tcpi_reord_seen)
+	RACKLost                      uint64 // bytes RACK marked lost
+	Timeouts                      uint64 // retransmission timeouts on data (TCPTimeouts)
+	ECN                           bool   // ECN negotiated (TCPI_OPT_ECN)
+	CEReceived                    uint64 // data segments that arrived CE-marked
+	CWRReductions                 uint64 // window reductions for ECE (entries into CWR)
+	UrgentMarks, UrgentSkipped    uint64 // urgent pointers taken; urgent bytes stepped over in the stream
 }
 
 type oooSeg struct {
@@ -156,16 +194,17 @@ func seqLT(a, b uint32) bool  { return int32(a-b) < 0 }
 func seqLEQ(a, b uint32) bool { return int32(a-b) <= 0 }
 
 func (t *Table) newConn(k key) *Conn {
-	c := &Conn{t: t, k: k, sndCap: t.Sysctl.WmemDefault, rcvCap: t.Sysctl.RmemDefault, rto: rtoInit, mss: defaultMS}
-	c.rtoTimer = t.exec.NewTimer(c.onRTO)
-	c.ackTimer = t.exec.NewTimer(c.sendAck)
-	c.twTimer = t.exec.NewTimer(c.destroy)
-	c.iss = t.exec.Rand().Uint32()
-	c.tsOff = t.exec.Rand().Uint32()
+	c := &Conn{t: t, k: k, sndCap: t.Sysctl.WmemDefault, rcvCap: winFromSpace(t.Sysctl.RmemDefault), rto: rtoInit, mss: defaultMS}
+	c.rtoTimer = t.newTimer(c.onRTO)
+	c.ackTimer = t.newTimer(c.sendAck)
+	c.twTimer = t.newTimer(c.destroy)
+	c.reoTimer = t.newTimer(c.onReoTimeout)
+	c.rack.reordering = defaultReordering
+	c.iss = t.secureSeq(k)
+	c.tsOff = t.tsOffset(k.la, k.ra)
 	c.quickAcks = 16 // TCP_MAX_QUICKACKS: no delayed ACKs while slow start ramps up
 	c.caInit()
-	for c.rcvShift = 0; c.rcvShift < 14 && c.rcvCap>>c.rcvShift > 65535; c.rcvShift++ {
-	}
+	c.initWScale()
 	return c
 }
 
@@ -182,6 +221,7 @@ func (c *Conn) TCPInfo() Info {
 // bookkeeping overhead, with a floor of SOCK_MIN_SNDBUF.
 func (c *Conn) SetSendBuffer(n int) {
 	c.sndCap = max(2*min(n, 1<<30), 4608)
+	c.sndLocked = true
 	if c.OnWritable != nil {
 		c.OnWritable()
 	}
@@ -192,10 +232,10 @@ func (c *Conn) SetSendBuffer(n int) {
 // the peer may send into it now.
 func (c *Conn) SetRecvBuffer(n int) {
 	want := max(2*min(n, 1<<30), 2304)
+	c.rcvLocked = true
 	if c.state == Closed || c.state == SynSent || c.state == Listen {
 		c.rcvCap = want
-		for c.rcvShift = 0; c.rcvShift < 14 && c.rcvCap>>c.rcvShift > 65535; c.rcvShift++ {
-		}
+		c.initWScale()
 		return
 	}
 	offered := int(c.advertised-c.rcvNxt) + len(c.rcvBuf)
@@ -230,17 +270,28 @@ func (t *Table) Connect(laddr, raddr netip.AddrPort) (*Conn, error) {
 		return nil, syscall.EADDRNOTAVAIL
 	}
 	port := laddr.Port()
+	var tw *Conn
 	if port == 0 {
 		var err error
-		if port, err = t.ephemeral(); err != nil {
+		if port, tw, err = t.connectPort(src, raddr.Addr(), raddr.Port()); err != nil {
 			return nil, err
 		}
 	}
 	k := key{la: src, ra: raddr.Addr(), lp: port, rp: raddr.Port()}
-	if t.conns[k] != nil {
-		return nil, syscall.EADDRINUSE
+	if o := t.conns[k]; o != nil && tw == nil {
+		if laddr.Port() == 0 || o.state != TimeWait || !t.twUnique(o, false) {
+			return nil, syscall.EADDRINUSE
+		}
+		tw = o
 	}
 	c := t.newConn(k)
+	if tw != nil {
+		c.takeOver(tw)
+	}
+	if laddr.Port() != 0 {
+		c.bound = true
+		t.bound[port]++
+	}
 	c.setMSS()
 	t.conns[k] = c
 	t.hold(port)
@@ -282,7 +333,7 @@ func (c *Conn) Send(p []byte) (int, error) {
 	if n <= 0 {
 		return 0, nil
 	}
-	c.sndBuf = queueAppend(&c.sndStore, c.sndBuf, p[:n])
+	c.sndBuf = c.t.queueAppend(&c.sndStore, c.sndBuf, p[:n])
 	c.Info.BytesSent += uint64(n)
 	c.output()
 	return n, nil
@@ -296,12 +347,20 @@ func (c *Conn) Writable() bool {
 // Recv copies received bytes into p. eof reports the peer's FIN once the
 // data before it is read.
 func (c *Conn) Recv(p []byte) (n int, eof bool, err error) {
+	lim := c.urgLimit(len(p)) // may step over the urgent byte
 	if len(c.rcvBuf) > 0 {
 		before := c.window()
-		n = copy(p, c.rcvBuf)
+		n = copy(p[:lim], c.rcvBuf)
 		c.rcvBuf = c.rcvBuf[n:]
+		c.copied += uint64(n)
+		c.copiedSeq += uint32(n)
+		c.urgPassed()
+		c.rcvSpaceAdjust()
 		if len(c.rcvBuf) == 0 {
 			c.rcvBuf = nil
+			if c.finRcvd || c.state == Closed {
+				c.releaseRecv()
+			}
 		}
 		// Window update when reading opened it by at least an MSS or
 		// half the buffer (__tcp_cleanup_rbuf).
@@ -364,21 +423,35 @@ func (c *Conn) destroy() {
 	if c.state == Closed && c.t.conns[c.k] != c {
 		return
 	}
+	if c.state != TimeWait {
+		c.twEntered = 0
+	}
 	c.state = Closed
 	c.rtoTimer.Stop()
 	c.ackTimer.Stop()
 	c.twTimer.Stop()
+	c.reoTimer.Stop()
 	if c.kaTimer != nil {
 		c.kaTimer.Stop()
 	}
 	if c.t.conns[c.k] == c {
 		delete(c.t.conns, c.k)
 		c.t.release(c.k.lp)
+		if c.bound {
+			if c.t.bound[c.k.lp]--; c.t.bound[c.k.lp] <= 0 {
+				delete(c.t.bound, c.k.lp)
+			}
+		}
+		if c.twEntered != 0 {
+			c.t.tw--
+		}
 	}
 	if c.listener != nil {
 		c.listener.synq--
 		c.listener = nil
 	}
+	c.releaseSend()
+	c.releaseRecv()
 	c.wake()
 }
 

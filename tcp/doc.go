@@ -19,20 +19,56 @@
 //     out-of-order data), Nagle and TCP_NODELAY.
 //   - Loss recovery: RTO per RFC 6298 with Linux's bounds (1 s initial,
 //     200 ms floor on the variance term, 120 s cap), backoff, Karn,
-//     tcp_retries2 → ETIMEDOUT, tcp_syn_retries; SACK scoreboard and
-//     RFC 6675 pipe/NextSeg recovery (NewReno without SACK); tail loss
-//     probes (RFC 8985 7).
+//     tcp_retries2 → ETIMEDOUT, tcp_syn_retries. Loss detection is
+//     RACK-TLP (RFC 8985, tcp_recovery = 1; rack.go): every transmission
+//     is a record with its send time (the retransmission queue); a record
+//     is lost when one sent after it was delivered and an RTT plus the
+//     reordering window has passed — zero until reordering is seen (so
+//     the first recovery starts as the three-dupACK rule would), then
+//     min_rtt/4, widened a step per D-SACK round up to SRTT — with the
+//     RACK reordering timer for records not yet due, and tail loss probes
+//     (tlp.go). Receivers send D-SACKs (RFC 2883) for duplicates. Lost
+//     records are retransmitted within cwnd, lost retransmissions are
+//     detected again; an RTO marks every unSACKed record lost. Without
+//     SACK, NewReno (RFC 6582). Window reductions use PRR (RFC 6937,
+//     tcp_cwnd_reduction), ending at ssthresh.
 //   - Congestion control through tcp/cc (cubic by default, reno), IW 10.
+//   - ECN (RFC 3168, ecn.go): tcp_ecn 2 by default — accepted when the
+//     peer's SYN asks, not asked for; 1 asks. ECT(0) on new data, ECE
+//     echoed until CWR, one reduction per window (CWR state with PRR);
+//     a retransmitted SYN drops the request (tcp_ecn_fallback).
 //   - GSO: segments up to 64 KiB with GSOSize = MSS and CsumPartial when
 //     the device takes them; GRO super-packets accepted on receive.
+//   - Buffers (autotune.go): tcp_rmem/tcp_wmem defaults (131072 and
+//     16384 to start, 6 MiB and 4 MiB at most); receive-buffer autotuning
+//     by dynamic right-sizing (tcp_moderate_rcvbuf, with the receiver's
+//     RTT from timestamps or per window), the send buffer following twice
+//     cwnd; SO_RCVBUF/SO_SNDBUF lock them. The window scale is chosen for
+//     tcp_rmem[2]. Queue stores are recycled through a small per-table
+//     free list.
+//   - Ports and TIME_WAIT (portsel.go): ephemeral ports as
+//     __inet_hash_connect picks them (keyed hash of the destination plus
+//     a perturbation, low parity first, shared between destinations);
+//     TIME_WAIT reuse for outgoing connections as tcp_twsk_unique
+//     (tcp_tw_reuse 2: loopback only; timestamps required; after
+//     tcp_tw_reuse_delay, 1 s), SYNs that end a TIME_WAIT on the server
+//     side (TCP_TW_SYN), tcp_max_tw_buckets; ISNs and timestamp offsets
+//     keyed as secure_tcp_seq / secure_tcp_ts_off.
+//   - Urgent data (urgent.go): the pointer is parsed BSD-style, and
+//     without SO_OOBINLINE (Linux's default) the urgent byte leaves the
+//     stream — reads stop at the mark, skip the byte, RecvOOB returns it
+//     once; SendOOB sends one. A flood of URG segments only moves the
+//     single mark.
 //   - SYN cookies when a listener's SYN queue overflows, keepalive,
 //     zero-window probes, PMTU from ICMP frag-needed, SO_SNDBUF/SO_RCVBUF,
 //     a TCP_INFO-like Info.
 //
-// Not yet (deviations from Linux): RACK time-based loss detection (the
-// dupthresh/SACK rule and TLP stand in), PRR (cwnd drops to ssthresh at
-// once), F-RTO and undo, D-SACK, ECN, urgent data (the URG flag is
-// ignored and the byte stays in line, as with SO_OOBINLINE), receive
-// buffer autotuning (the window is tcp_rmem's default), TIME_WAIT reuse
-// for outgoing connections, SO_LINGER with a timeout, pacing.
+// Not yet (deviations from Linux): F-RTO and undo of spurious reductions
+// (a D-SACK widens RACK's window but does not restore cwnd), the TLP
+// loss-repair reduction (tlp_high_seq), SACK reneging, rcv_ssthresh
+// (the whole free window is advertised at once), buffers counted in
+// payload rather than truesize (the window is half the buffer figure, as
+// at Linux's default scaling ratio), 256 rather than 65536 port
+// perturbation slots, ECN with SYN cookies, AccECN, SO_LINGER with a
+// timeout, pacing.
 package tcp

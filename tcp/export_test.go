@@ -5,3 +5,6 @@ func (c *Conn) SndNxt() uint32 { return c.sndNxt }
 
 // RcvNxt exposes rcv_nxt.
 func (c *Conn) RcvNxt() uint32 { return c.rcvNxt }
+
+// TimerFires counts connection timer callbacks run.
+func (t *Table) TimerFires() uint64 { return t.fires }

@@ -114,6 +114,12 @@ func (w *world) connect(port uint16) (cli, srv *tcp.Conn, l *tcp.Listener) {
 // sha256 of what arrives; it returns the virtual time it took.
 func (w *world) transfer(src, dst *tcp.Conn, n int, limit time.Duration) time.Duration {
 	w.t.Helper()
+	return w.transferWatch(src, dst, n, limit, nil)
+}
+
+// transferWatch is transfer calling watch every simulated millisecond.
+func (w *world) transferWatch(src, dst *tcp.Conn, n int, limit time.Duration, watch func()) time.Duration {
+	w.t.Helper()
 	start := w.st.Sim.Now()
 	rng := rand.New(rand.NewPCG(1, 2))
 	chunk := make([]byte, 64<<10)
@@ -165,7 +171,13 @@ func (w *world) transfer(src, dst *tcp.Conn, n int, limit time.Duration) time.Du
 			got += k
 		}
 	}
-	if !w.run(limit, func() bool { pump(); return eof }) {
+	if !w.run(limit, func() bool {
+		pump()
+		if watch != nil {
+			watch()
+		}
+		return eof
+	}) {
 		w.t.Fatalf("transfer stalled: sent %d got %d of %d; src %v %+v dst %v", sent, got, n, src.State(), src.Info, dst.State())
 	}
 	if got != n || string(hs.Sum(nil)) != string(hd.Sum(nil)) {

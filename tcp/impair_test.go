@@ -37,3 +37,24 @@ func TestImpairedTransfers(t *testing.T) {
 		})
 	}
 }
+
+// TestImpairedTransfersNoSACK repeats the lossy cases with SACK off on the
+// receiver: NewReno recovery (RFC 6582) with PRR, as Linux without SACK.
+func TestImpairedTransfersNoSACK(t *testing.T) {
+	size := 16 << 20
+	if testing.Short() {
+		size = 2 << 20
+	}
+	for i, cfg := range []sched.NetemConfig{
+		{Loss: 0.01, Delay: time.Millisecond},
+		{Loss: 0.05, Delay: time.Millisecond},
+		{Reorder: 0.1, Delay: 2 * time.Millisecond},
+	} {
+		w := newWorld(t, uint64(70+i), 1500)
+		w.b.TCP.Sysctl.SACK = false
+		w.netem(cfg)
+		cli, srv, _ := w.connect(80)
+		d := w.transfer(cli, srv, size, 2*time.Hour)
+		t.Logf("%+v: %d MiB in %v virtual; %+v", cfg, size>>20, d, cli.Info)
+	}
+}

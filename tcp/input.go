@@ -31,7 +31,11 @@ func (t *Table) Receive(b *skb.Buf, src, dst netip.Addr, dev *netdev.Device) {
 		return
 	}
 	t.Stats.InSegs++
+	t.rxCE = b.L3 >= 0 && len(b.From(b.L3)) > 1 && b.From(b.L3)[1]&ecnCE == ecnCE
 	if c := t.conns[key{la: dst, ra: src, lp: seg.DstPort(), rp: seg.SrcPort()}]; c != nil {
+		if c.state == TimeWait && t.twSyn(c, seg, src, dst) {
+			return
+		}
 		c.segment(seg)
 		return
 	}
@@ -48,7 +52,7 @@ func (t *Table) Receive(b *skb.Buf, src, dst netip.Addr, dev *netdev.Device) {
 				t.Stats.InErrs++
 				return
 			}
-			l.synRcvd(src, dst, seg, &o)
+			l.synRcvd(src, dst, seg, &o, 0)
 			return
 		}
 	}
@@ -85,6 +89,13 @@ func (c *Conn) segment(seg header.TCP) {
 	}
 	if !c.acceptable(seq, segLen) {
 		if f&header.TCPFlagRST == 0 && (segLen > 0 || !c.oowRateLimited()) {
+			if len(payload) > 0 && seqLT(seq, c.rcvNxt) {
+				end := seq + uint32(len(payload))
+				if seqLT(c.rcvNxt, end) {
+					end = c.rcvNxt
+				}
+				c.dsackSet(seq, end) // tcp_send_dupack
+			}
 			c.sendAck()
 		}
 		return
@@ -129,9 +140,23 @@ func (c *Conn) segment(seg header.TCP) {
 	if c.state == Closed {
 		return
 	}
+	if f&header.TCPFlagURG != 0 || c.urgState == urgNotYet {
+		switch c.state {
+		case Established, FinWait1, FinWait2:
+			c.urg(seg)
+		}
+	}
 	if len(payload) > 0 || f&header.TCPFlagFIN != 0 {
 		switch c.state {
 		case Established, FinWait1, FinWait2:
+			if len(payload) > 0 {
+				c.ecnRcvData(f, c.t.rxCE)
+				if c.tsOK {
+					c.rcvRTTMeasureTS(&o, len(payload))
+				} else {
+					c.rcvRTTMeasure()
+				}
+			}
 			c.data(seq, payload, f&header.TCPFlagFIN != 0)
 		case TimeWait:
 			if f&header.TCPFlagFIN != 0 {
@@ -187,6 +212,7 @@ func (c *Conn) synSent(seg header.TCP) {
 	c.irs = seg.Seq()
 	c.rcvNxt = c.irs + 1
 	c.peerOptions(&o)
+	c.ecnRcvSyn(f)
 	if f&header.TCPFlagACK == 0 {
 		// Simultaneous open: answer with SYN-ACK from SYN-RECV.
 		c.state = SynRecv
@@ -195,7 +221,7 @@ func (c *Conn) synSent(seg header.TCP) {
 		return
 	}
 	c.sndUna = ack
-	c.sndWnd = uint32(seg.Window()) << c.sndShift
+	c.sndWnd = uint32(seg.Window()) // a SYN's window is never scaled (RFC 7323 2.2)
 	c.sndWl1, c.sndWl2 = seg.Seq(), ack
 	if c.retries == 0 {
 		c.rttSample(c.t.exec.Now() - c.rttStart) // the SYN was not retransmitted
@@ -203,6 +229,7 @@ func (c *Conn) synSent(seg header.TCP) {
 	c.retries = 0
 	c.rtoTimer.Stop()
 	c.state = Established
+	c.initBufferSpace()
 	c.sendAck()
 	c.wake()
 	c.output()
@@ -212,6 +239,7 @@ func (c *Conn) synSent(seg header.TCP) {
 // listener's accept queue.
 func (c *Conn) establishPassive(seg header.TCP) {
 	c.state = Established
+	defer c.initBufferSpace()
 	c.sndUna = c.iss + 1
 	c.sndWnd = uint32(seg.Window()) << c.sndShift
 	c.sndWl1, c.sndWl2 = seg.Seq(), seg.Ack()
@@ -250,13 +278,14 @@ func (c *Conn) ackRcvd(seg header.TCP, o *header.TCPOptions) bool {
 		}
 	}
 	win := uint32(seg.Window()) << c.sndShift
-	sackNews := false
+	deliveredBefore := c.snd.Delivered
+	var newlySacked, newlyAcked uint32
 	if c.sackOK && o.NumSACK > 0 {
-		before := c.sackedBytes()
-		c.sackUpdate(o)
-		sackNews = c.sackedBytes() != before
+		newlySacked = c.sackUpdate(o)
 	}
-	if seqLT(c.sndUna, ack) {
+	advanced := seqLT(c.sndUna, ack)
+	rtt := time.Duration(-1)
+	if advanced {
 		newly := ack - c.sndUna
 		data := min(int(newly), len(c.sndBuf))
 		c.sndBuf = c.sndBuf[data:]
@@ -264,9 +293,8 @@ func (c *Conn) ackRcvd(seg header.TCP, o *header.TCPOptions) bool {
 			c.sndBuf = nil
 		}
 		c.Info.BytesAcked += uint64(data)
+		newlyAcked = c.txAcked(ack)
 		c.sndUna = ack
-		c.sackTrim()
-		rtt := time.Duration(-1)
 		if c.rttTiming && seqLEQ(c.rttSeq, ack) {
 			rtt = c.t.exec.Now() - c.rttStart
 			c.rttTiming = false
@@ -277,57 +305,67 @@ func (c *Conn) ackRcvd(seg header.TCP, o *header.TCPOptions) bool {
 			c.rttSample(rtt)
 		}
 		c.retries = 0
-		switch {
-		case c.caState == cc.Recovery && seqLT(ack, c.recover) && c.sackOK:
-			c.sackRecover()
-		case c.caState == cc.Recovery && seqLT(ack, c.recover):
-			// NewReno partial ACK: the next hole, at once; deflate by
-			// what was acked, add back one (RFC 6582 3.2 step 3).
-			c.retransmitHead()
-			acked := newly / uint32(c.mss)
-			c.snd.Cwnd = max(c.snd.Cwnd-min(c.snd.Cwnd, acked)+1, 1)
-		case c.caState == cc.Recovery:
-			c.exitRecovery()
-		case c.caState == cc.Loss && seqLT(ack, c.recover):
-			c.caAcked(newly, rtt) // slow start again after the RTO
-		default:
-			if c.caState == cc.Loss {
-				c.caState = cc.Open
-				c.ca.SetState(&c.snd, cc.Open)
-			}
-			c.caAcked(newly, rtt)
-		}
-		c.dupAcks = 0
 		c.tlpOut = false // the probe, or data after it, got through
-		if c.sndUna == c.sndNxt {
-			c.rtoTimer.Stop()
-		} else {
-			c.armRTO()
+		if c.urgMode && !seqLT(ack, c.sndUp) {
+			c.urgMode = false
 		}
-		if c.caState == cc.Open && c.lostHead() {
-			c.enterRecovery()
-			c.sackRecover()
-		}
-		if c.OnWritable != nil {
-			c.OnWritable()
+		if !c.sackOK {
+			c.dupAcks = 0
 		}
 	} else if ack == c.sndUna && len(seg.Payload()) == 0 && win == c.sndWnd && c.sndNxt != c.sndUna &&
 		seg.Flags()&(header.TCPFlagSYN|header.TCPFlagFIN) == 0 {
 		c.dupAcks++
 		c.Info.DupAcksTotal++
-		switch {
-		case c.sackOK && c.caState == cc.Open && (c.dupAcks >= 3 || c.lostHead()):
-			c.enterRecovery()
-			c.sackRecover()
-		case c.sackOK && c.caState == cc.Recovery && sackNews:
-			c.sackRecover()
-		case c.sackOK:
-		case c.dupAcks == 3 && c.caState == cc.Open:
-			c.enterRecovery()
-			c.snd.Cwnd += 3 // NewReno inflation by the three duplicates
-			c.retransmitHead()
-		case c.dupAcks > 3 && c.caState == cc.Recovery:
-			c.snd.Cwnd++
+	}
+	mss := uint32(c.mss)
+	newlySegs := (newlyAcked + newlySacked + mss - 1) / mss
+	if !c.sackOK && !advanced && c.dupAcks > 0 && ack == c.sndUna && c.sndNxt != c.sndUna {
+		newlySegs++ // a duplicate ACK delivered a segment
+	}
+	c.snd.Delivered += newlySegs
+	var lost uint32
+	if c.sackOK {
+		c.updateReoWnd(deliveredBefore)
+		lost = c.rackMarkLost()
+		c.Info.RACKLost += uint64(lost)
+	} else if c.caState == cc.Open && c.dupAcks >= defaultReordering || c.caState == cc.Recovery && advanced && seqLT(ack, c.recover) {
+		c.markHeadLost() // NewReno (tcp_newreno_mark_lost)
+		lost = 1
+	}
+	// The state machine (tcp_fastretrans_alert).
+	switch {
+	case c.caState == cc.Recovery && !seqLT(c.sndUna, c.recover):
+		c.exitRecovery()
+	case c.caState == cc.CWR && seqLT(c.recover, c.sndUna):
+		// Held until something above high_seq is acknowledged, so the
+		// CWR flag has reached the receiver.
+		c.exitRecovery()
+	case c.caState == cc.Loss && !seqLT(c.sndUna, c.recover):
+		c.caState = cc.Open
+		c.ca.SetState(&c.snd, cc.Open)
+	}
+	if c.caState <= cc.CWR && c.hasLost() {
+		c.enterRecovery()
+	}
+	c.ecnEcho(seg.Flags())
+	// Window growth or reduction (tcp_cong_control).
+	if c.caState == cc.Recovery || c.caState == cc.CWR {
+		c.cwndReduction(newlySegs, advanced, lost > 0)
+	} else if advanced {
+		c.caAcked(newlyAcked+newlySacked, rtt)
+	}
+	if c.caState == cc.Recovery || c.caState == cc.Loss {
+		c.xmitRetransmitQueue()
+	}
+	if advanced {
+		if c.sndUna == c.sndNxt {
+			c.rtoTimer.Stop()
+			c.reoTimer.Stop()
+		} else {
+			c.armRTO()
+		}
+		if c.OnWritable != nil {
+			c.OnWritable()
 		}
 	}
 	if seqLT(c.sndWl1, seq) || c.sndWl1 == seq && seqLEQ(c.sndWl2, ack) {
@@ -357,6 +395,9 @@ func (c *Conn) ackRcvd(seg header.TCP, o *header.TCPOptions) bool {
 func (c *Conn) data(seq uint32, p []byte, fin bool) {
 	if seqLT(seq, c.rcvNxt) {
 		trim := c.rcvNxt - seq
+		if len(p) > 0 {
+			c.dsackSet(seq, seq+min(trim, uint32(len(p))))
+		}
 		if int(trim) > len(p) {
 			if fin && seq+uint32(len(p)) == c.rcvNxt-1 {
 				return // FIN retransmitted after we took it
@@ -376,7 +417,7 @@ func (c *Conn) data(seq uint32, p []byte, fin bool) {
 	if room := int(c.window()); len(p) > room {
 		p, fin = p[:room], false
 	}
-	c.rcvBuf = queueAppend(&c.rcvStore, c.rcvBuf, p)
+	c.rcvBuf = c.t.queueAppend(&c.rcvStore, c.rcvBuf, p)
 	c.rcvNxt += uint32(len(p))
 	c.Info.BytesReceived += uint64(len(p))
 	hadOOO := len(c.ooo) > 0
@@ -384,7 +425,7 @@ func (c *Conn) data(seq uint32, p []byte, fin bool) {
 		s := c.ooo[0]
 		c.ooo = c.ooo[1:]
 		if d := c.rcvNxt - s.seq; int(d) < len(s.data) {
-			c.rcvBuf = queueAppend(&c.rcvStore, c.rcvBuf, s.data[d:])
+			c.rcvBuf = c.t.queueAppend(&c.rcvStore, c.rcvBuf, s.data[d:])
 			c.rcvNxt += uint32(len(s.data)) - d
 			c.Info.BytesReceived += uint64(len(s.data)) - uint64(d)
 			fin = s.fin
@@ -454,11 +495,24 @@ func (c *Conn) finReceived() {
 	}
 }
 
+// enterTimeWait is tcp_time_wait: the connection lingers 60 s to absorb
+// the peer's retransmitted FIN and old duplicates, holding its 4-tuple,
+// unless tcp_max_tw_buckets are in use already (then it just closes). The
+// send side's memory goes at once: everything was acknowledged.
 func (c *Conn) enterTimeWait() {
+	if c.t.tw >= c.t.Sysctl.MaxTwBuckets {
+		c.t.Stats.TWOverflow++
+		c.destroy()
+		return
+	}
 	c.state = TimeWait
+	c.t.tw++
+	c.twEntered = c.t.exec.Now() + 1
 	c.rtoTimer.Stop()
 	c.ackTimer.Stop()
+	c.reoTimer.Stop()
 	c.twTimer.Reset(c.t.Sysctl.FinTimeout)
+	c.releaseSend()
 	c.wake()
 }
 
@@ -518,4 +572,35 @@ func (c *Conn) challengeAck() {
 	t.challengeCount++
 	t.Stats.ChallengeACKs++
 	c.sendAck()
+}
+
+// twSyn is tcp_timewait_state_process's TCP_TW_SYN: a new SYN for the
+// 4-tuple of a TIME_WAIT connection, beyond its sequence space or with a
+// newer timestamp, ends the TIME_WAIT and opens a connection through the
+// listener, with an ISN above the old incarnation's. It reports whether it
+// took the segment.
+func (t *Table) twSyn(c *Conn, seg header.TCP, src, dst netip.Addr) bool {
+	if seg.Flags()&(header.TCPFlagSYN|header.TCPFlagACK|header.TCPFlagRST) != header.TCPFlagSYN {
+		return false
+	}
+	var o header.TCPOptions
+	if seg.ParseOptions(&o) != nil {
+		return false
+	}
+	newer := o.HasTimestamps && c.tsOK && c.tsRecentSet && int32(c.tsRecent-o.TSVal) < 0
+	paws := o.HasTimestamps && c.tsOK && c.tsRecentSet && int32(o.TSVal-c.tsRecent) < 0
+	if paws || !seqLT(c.rcvNxt, seg.Seq()) && !newer {
+		return false
+	}
+	l := t.lookupListener(dst, seg.DstPort())
+	if l == nil || l.closed {
+		return false
+	}
+	isn := c.sndNxt + 65535 + 2
+	if isn == 0 {
+		isn = 1
+	}
+	c.destroy()
+	l.synRcvd(src, dst, seg, &o, isn)
+	return true
 }

@@ -22,7 +22,7 @@ func (c *Conn) SetKeepAlive(on bool) {
 		return
 	}
 	if c.kaTimer == nil {
-		c.kaTimer = c.t.exec.NewTimer(c.onKeepalive)
+		c.kaTimer = c.t.newTimer(c.onKeepalive)
 	}
 	c.kaTimer.Reset(c.keepIdle())
 }

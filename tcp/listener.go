@@ -115,7 +115,8 @@ func (l *Listener) Close() {
 }
 
 // synRcvd handles a SYN for the listener (tcp_conn_request).
-func (l *Listener) synRcvd(src, dst netip.Addr, seg header.TCP, opts *header.TCPOptions) {
+// isn, when not zero, is the ISN a TIME_WAIT connection handed on.
+func (l *Listener) synRcvd(src, dst netip.Addr, seg header.TCP, opts *header.TCPOptions, isn uint32) {
 	t := l.t
 	if len(l.acceptq) >= l.backlog {
 		t.Stats.ListenOverflows++
@@ -133,6 +134,9 @@ func (l *Listener) synRcvd(src, dst netip.Addr, seg header.TCP, opts *header.TCP
 	k := key{la: dst, ra: src, lp: l.port, rp: seg.SrcPort()}
 	c := t.newConn(k)
 	c.listener = l
+	if isn != 0 {
+		c.iss = isn
+	}
 	l.synq++
 	c.state = SynRecv
 	c.irs = seg.Seq()
@@ -140,6 +144,7 @@ func (l *Listener) synRcvd(src, dst netip.Addr, seg header.TCP, opts *header.TCP
 	c.sndUna, c.sndNxt, c.sndMax = c.iss, c.iss+1, c.iss+1
 	c.setMSS()
 	c.peerOptions(opts)
+	c.ecnRcvSyn(seg.Flags())
 	c.sndWnd = uint32(seg.Window()) // not scaled in a SYN
 	c.sndWl1, c.sndWl2 = seg.Seq(), c.iss
 	t.conns[k] = c

@@ -38,9 +38,9 @@ func (c *Conn) setMSS() {
 // xmit builds and sends one segment.
 func (c *Conn) xmit(rt *ipv4.Route, seq uint32, flags header.TCPFlags, payload []byte, opts *header.TCPOptions) {
 	var sk header.TCPOptions
-	if opts == nil && flags&header.TCPFlagRST == 0 && (c.tsOK || c.sackOK && len(c.ooo) > 0) {
+	if opts == nil && flags&header.TCPFlagRST == 0 && (c.tsOK || c.sackOK && (len(c.ooo) > 0 || c.dsackOn)) {
 		c.addTS(&sk)
-		if c.sackOK && len(c.ooo) > 0 && flags&header.TCPFlagACK != 0 {
+		if c.sackOK && (len(c.ooo) > 0 || c.dsackOn) && flags&header.TCPFlagACK != 0 {
 			c.sackBlocks(&sk)
 		}
 		opts = &sk
@@ -49,6 +49,7 @@ func (c *Conn) xmit(rt *ipv4.Route, seq uint32, flags header.TCPFlags, payload [
 	if opts != nil {
 		olen = (opts.EncodedLen() + 3) &^ 3
 	}
+	tos := c.ecnSend(&flags, len(payload) > 0 && !seqLT(seq, c.sndNxt))
 	hl := 20 + olen
 	b := c.t.pool.Get(skb.DefaultHeadroom, hl+len(payload))
 	if b == nil {
@@ -80,6 +81,7 @@ func (c *Conn) xmit(rt *ipv4.Route, seq uint32, flags header.TCPFlags, payload [
 	if opts != nil {
 		opts.Encode(h[20:])
 	}
+	c.urgOut(tcp, seq)
 	if len(payload) > c.mss {
 		b.GSOSize, b.GSOType = uint16(c.mss), skb.GSOTCPv4
 	}
@@ -98,7 +100,7 @@ func (c *Conn) xmit(rt *ipv4.Route, seq uint32, flags header.TCPFlags, payload [
 		c.unacked = 0
 		c.ackTimer.Stop()
 	}
-	c.t.ip.Output(b, c.k.la, c.k.ra, 6, rt, ipv4.SendOpts{DF: true})
+	c.t.ip.Output(b, c.k.la, c.k.ra, 6, rt, ipv4.SendOpts{DF: true, TOS: tos})
 }
 
 // sendSyn sends SYN (or SYN-ACK) with MSS and window-scale options.
@@ -121,7 +123,7 @@ func (c *Conn) sendSyn(ack bool) {
 	} else if ack {
 		c.addTS(&opts)
 	}
-	flags := header.TCPFlagSYN
+	flags := header.TCPFlagSYN | c.ecnSynFlags(ack)
 	if ack {
 		flags |= header.TCPFlagACK
 	}
@@ -162,20 +164,25 @@ func (c *Conn) output() {
 		return
 	}
 	for {
-		c.skipSACKed()
 		off := int(c.sndNxt - c.sndUna)
-		inflight := uint32(off)
-		if c.caState == cc.Recovery {
-			inflight = c.pipe()
-		}
+		inflight := c.pipe()
 		if c.finSent {
 			return
 		}
 		avail := len(c.sndBuf) - off
-		wnd := min(c.cwndBytes(), c.sndWnd)
+		// Two limits (tcp_write_xmit): the congestion window against the
+		// pipe (packets in flight: lost and SACKed ones excluded), and
+		// the peer's receive window against everything outstanding in
+		// sequence space (tcp_snd_wnd_test) — segments marked lost are
+		// still in the receiver's window until they are acknowledged.
+		outstanding := int64(c.sndNxt - c.sndUna)
+		rwndLeft := max(int64(c.sndWnd)-outstanding, 0)
+		cwnd := c.cwndBytes()
+		wnd := min(cwnd, uint32(min(rwndLeft+int64(inflight), 1<<31)))
 		if avail <= 0 {
 			if c.finQueued && !c.finSent {
 				c.xmit(rt, c.sndNxt, header.TCPFlagFIN|header.TCPFlagACK, nil, nil)
+				c.recordSent(c.sndNxt, c.sndNxt+1, true)
 				c.finSeq, c.finEver = c.sndNxt, true
 				c.sndNxt++
 				c.finSent = true
@@ -186,6 +193,9 @@ func (c *Conn) output() {
 			}
 			return
 		}
+		if c.hasLost() {
+			return // retransmissions go first (tcp_xmit_retransmit_queue)
+		}
 		if inflight >= wnd {
 			c.cwndLimited = inflight >= c.cwndBytes()
 			if c.sndWnd == 0 && inflight == 0 {
@@ -194,6 +204,9 @@ func (c *Conn) output() {
 			return
 		}
 		n := min(c.gsoMax(rt), avail, int(wnd-inflight))
+		if c.urgMode {
+			n = min(n, c.mss) // urgent segments are not offloaded
+		}
 		if n > c.mss && n < avail {
 			n -= n % c.mss // whole segments, except at the end of the data
 		}
@@ -211,6 +224,10 @@ func (c *Conn) output() {
 			c.rttTiming, c.rttSeq, c.rttStart = true, c.sndNxt+uint32(n), c.t.exec.Now()
 		}
 		c.xmit(rt, c.sndNxt, flags, c.sndBuf[off:off+n], nil)
+		c.recordSent(c.sndNxt, c.sndNxt+uint32(n), false)
+		if c.caState == cc.Recovery || c.caState == cc.CWR {
+			c.prrOut += (uint32(n) + uint32(c.mss) - 1) / uint32(c.mss)
+		}
 		c.sndNxt += uint32(n)
 		c.maxInflight = (c.sndNxt - c.sndUna + uint32(c.mss) - 1) / uint32(c.mss)
 		if seqLT(c.sndMax, c.sndNxt) {
@@ -241,23 +258,17 @@ func (c *Conn) gsoMax(rt *ipv4.Route) int {
 	return segs * c.mss
 }
 
-// retransmitHead resends the first unacknowledged segment.
+// retransmitHead resends the first unacknowledged segment (after a
+// PMTU reduction, or an RTO).
 func (c *Conn) retransmitHead() {
-	rt, ok := c.route()
-	if !ok {
-		return
+	c.markHeadLost()
+	if len(c.txq) > 0 {
+		c.txq[0].lost = true
 	}
-	c.t.Stats.RetransSegs++
-	c.Info.Retransmits++
-	n := min(c.mss, len(c.sndBuf))
-	if n == 0 {
-		if c.finSent {
-			c.xmit(rt, c.sndUna, header.TCPFlagFIN|header.TCPFlagACK, nil, nil)
-		}
-		return
-	}
-	c.rttTiming = false // Karn
-	c.xmit(rt, c.sndUna, header.TCPFlagACK, c.sndBuf[:n], nil)
+	cwnd := c.snd.Cwnd
+	c.snd.Cwnd = max(cwnd, c.pipeSegs()+1)
+	c.xmitRetransmitQueue()
+	c.snd.Cwnd = cwnd
 }
 
 // replyRst answers a segment that belongs to no connection (tcp_v4_send_reset).

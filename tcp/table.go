@@ -18,8 +18,11 @@ type Sysctl struct {
 	Retries2        int           // tcp_retries2 (15)
 	FinTimeout      time.Duration // TIME_WAIT length (60 s, TCP_TIMEWAIT_LEN)
 	MaxSynBacklog   int           // tcp_max_syn_backlog
-	RmemDefault     int           // receive buffer
-	WmemDefault     int           // send buffer
+	RmemDefault     int           // tcp_rmem[1]: initial receive buffer (131072; the window is half)
+	WmemDefault     int           // tcp_wmem[1]: initial send buffer (16384)
+	RmemMax         int           // tcp_rmem[2]: autotuning's receive limit (6 MiB)
+	WmemMax         int           // tcp_wmem[2]: send buffer growth limit (4 MiB)
+	ModerateRcvbuf  bool          // tcp_moderate_rcvbuf (1)
 	MaxConnections  int           // bound on the connection table
 	SACK            bool          // tcp_sack (1)
 	Timestamps      bool          // tcp_timestamps (1)
@@ -27,14 +30,20 @@ type Sysctl struct {
 	KeepaliveIntvl  time.Duration // tcp_keepalive_intvl (75 s)
 	KeepaliveProbes int           // tcp_keepalive_probes (9)
 	Syncookies      bool          // tcp_syncookies (1: when the SYN queue overflows)
+	ECN             int           // tcp_ecn (2: accept ECN when the peer asks, do not ask)
+	TwReuse         int           // tcp_tw_reuse (2: reuse TIME_WAIT for outgoing loopback connections; 1: all; 0: never)
+	TwReuseDelay    time.Duration // tcp_tw_reuse_delay (1 s)
+	MaxTwBuckets    int           // tcp_max_tw_buckets: beyond it a closing connection skips TIME_WAIT
 	// CongestionControl is tcp_congestion_control ("cubic").
 	CongestionControl string
 }
 
 func defaultSysctl() Sysctl {
 	return Sysctl{SynRetries: 6, SynackRetries: 5, Retries2: 15, FinTimeout: 60 * time.Second,
-		MaxSynBacklog: 256, RmemDefault: 4 << 20, WmemDefault: 4 << 20, MaxConnections: 65536,
+		MaxSynBacklog: 256, RmemDefault: 131072, WmemDefault: 16384,
+		RmemMax: 6 << 20, WmemMax: 4 << 20, ModerateRcvbuf: true, MaxConnections: 65536,
 		CongestionControl: "cubic", SACK: true, Timestamps: true, Syncookies: true,
+		ECN: 2, TwReuse: defaultTwReuse, TwReuseDelay: defaultTwReuseDelay, MaxTwBuckets: defaultMaxTw,
 		KeepaliveTime: 7200 * time.Second, KeepaliveIntvl: 75 * time.Second, KeepaliveProbes: 9}
 }
 
@@ -45,6 +54,7 @@ type Stats struct {
 	InCsumErrors, ListenOverflows                        uint64
 	SyncookiesSent, SyncookiesRecv, SyncookiesFailed     uint64
 	ChallengeACKs                                        uint64
+	TWRecycled, TWOverflow                               uint64 // TIME_WAIT taken over by a connect; skipped at tcp_max_tw_buckets
 }
 
 type key struct {
@@ -60,7 +70,14 @@ type Table struct {
 	conns     map[key]*Conn
 	listeners map[uint16][]*Listener
 	ports     map[uint16]int // local ports in use, by count
+	bound     map[uint16]int // ports bound explicitly by connect (bind before connect)
 	nextEp    uint16
+	perturb   [perturbSize]uint32 // __inet_hash_connect's table_perturb
+	portKey   uint64
+	tw        int      // connections in TIME_WAIT
+	rxCE      bool     // the segment being received arrived CE-marked
+	fires     uint64   // connection timers run (tests check none is left armed)
+	stores    [][]byte // free queue stores (buffer.go)
 	cookieKey [2]uint64
 	// challenge ACK budget (tcp_challenge_ack_limit)
 	challengeSec   time.Duration
@@ -72,9 +89,10 @@ type Table struct {
 // New creates the TCP layer of a namespace and registers protocol 6.
 func New(l *ipv4.Layer) *Table {
 	t := &Table{ip: l, exec: l.Exec(), pool: l.Pool(), conns: map[key]*Conn{}, listeners: map[uint16][]*Listener{},
-		ports: map[uint16]int{}, Sysctl: defaultSysctl()}
+		ports: map[uint16]int{}, bound: map[uint16]int{}, Sysctl: defaultSysctl()}
 	t.nextEp = uint16(t.exec.Rand().Uint32())
 	t.cookieKey = [2]uint64{t.exec.Rand().Uint64(), t.exec.Rand().Uint64()}
+	t.portKey = t.exec.Rand().Uint64()
 	l.Register(6, t)
 	return t
 }
@@ -140,3 +158,21 @@ func (t *Table) Error(typ, code uint8, info uint32, inner []byte) {
 var _ ipv4.ProtoHandler = (*Table)(nil)
 
 func (t *Table) devOf(rt *ipv4.Route) *netdev.Device { return rt.Dev }
+
+// NumConns is the number of connections in the table, TIME_WAIT included.
+func (t *Table) NumConns() int { return len(t.conns) }
+
+// NumTimeWait is the number of connections in TIME_WAIT.
+func (t *Table) NumTimeWait() int { return t.tw }
+
+// NumPorts is the number of local ports held by connections.
+func (t *Table) NumPorts() int { return len(t.ports) }
+
+// newTimer makes a connection timer; every TCP timer goes through it, so
+// a test can tell whether any still fires after the connections are gone.
+func (t *Table) newTimer(f func()) *executor.Timer {
+	return t.exec.NewTimer(func() {
+		t.fires++
+		f()
+	})
+}

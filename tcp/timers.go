@@ -95,16 +95,13 @@ func (c *Conn) onRTO() {
 		if inflight == 0 {
 			return
 		}
-		// Loss: back to one segment, go back N (RFC 5681 3.1).
+		// Loss: back to one segment, every record not SACKed lost,
+		// retransmitted from the head as the window opens (tcp_enter_loss).
+		c.Info.Timeouts++
 		c.enterLoss()
 		c.dupAcks = 0
-		c.retransmitHead()
-		c.sndNxt = c.sndUna + uint32(min(c.mss, len(c.sndBuf)))
-		if len(c.sndBuf) == 0 && c.finSent {
-			c.sndNxt = c.sndUna + 1
-		} else if c.finSent {
-			c.finSent = false
-		}
+		c.reoTimer.Stop()
+		c.xmitRetransmitQueue()
 	}
 	c.rto = min(c.rto*2, rtoMax)
 	c.armRTO()

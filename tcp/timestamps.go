@@ -11,6 +11,10 @@ import (
 // TSecr, the peer's latest TSval worth echoing. They give an RTT sample
 // per ACK and protect against wrapped sequence numbers (PAWS).
 
+// pawsWindow is TCP_PAWS_WINDOW: a TSval one tick older than TS.Recent
+// still passes (tcp_paws_check).
+const pawsWindow = 1
+
 // tsNow is the TSval clock (tcp_time_stamp_ms + ts_offset).
 func (c *Conn) tsNow() uint32 {
 	return uint32(c.t.exec.Now()/time.Millisecond) + c.tsOff
@@ -22,11 +26,11 @@ func (c *Conn) tsCheck(o *header.TCPOptions, seq uint32, rst bool) bool {
 	if !c.tsOK || !o.HasTimestamps {
 		return true
 	}
-	if c.tsRecentSet && int32(o.TSVal-c.tsRecent) < 0 && !rst {
+	if c.tsRecentSet && int32(c.tsRecent-o.TSVal) > pawsWindow && !rst {
 		c.Info.PAWSDrops++
 		return false
 	}
-	if seqLEQ(seq, c.rcvNxt) { // SEG.SEQ <= Last.ACK.sent
+	if seqLEQ(seq, c.rcvNxt) && (!c.tsRecentSet || int32(o.TSVal-c.tsRecent) >= 0) { // SEG.SEQ <= Last.ACK.sent
 		c.tsRecent, c.tsRecentSet = o.TSVal, true
 	}
 	return true

@@ -18,7 +18,7 @@ import (
 // tlpEligible says whether the next timer should be a probe.
 func (c *Conn) tlpEligible() bool {
 	return c.sackOK && c.caState == cc.Open && !c.tlpOut && c.srtt > 0 && c.sndNxt != c.sndUna &&
-		(c.state == Established || c.state == CloseWait)
+		c.state != SynSent && c.state != SynRecv
 }
 
 // pto is the probe timeout: 2·SRTT, plus room for a delayed ACK when
@@ -33,7 +33,8 @@ func (c *Conn) pto() time.Duration {
 	return min(d, c.rto)
 }
 
-// sendTLP sends the probe (tcp_send_loss_probe).
+// sendTLP sends the probe (tcp_send_loss_probe): new data if the
+// windows allow, else the last MSS of the highest record not SACKed.
 func (c *Conn) sendTLP() {
 	rt, ok := c.route()
 	if !ok {
@@ -44,6 +45,7 @@ func (c *Conn) sendTLP() {
 	if avail := len(c.sndBuf) - off; avail > 0 && !c.finSent && c.sndNxt-c.sndUna+uint32(c.mss) <= c.sndWnd {
 		n := min(c.mss, avail)
 		c.xmit(rt, c.sndNxt, header.TCPFlagACK, c.sndBuf[off:off+n], nil)
+		c.recordSent(c.sndNxt, c.sndNxt+uint32(n), false)
 		c.sndNxt += uint32(n)
 		if seqLT(c.sndMax, c.sndNxt) {
 			c.sndMax = c.sndNxt
@@ -51,13 +53,33 @@ func (c *Conn) sendTLP() {
 		c.Info.TLPs++
 		return
 	}
-	n := min(c.mss, off, len(c.sndBuf))
-	if n <= 0 {
+	// The highest record not SACKed; data before a lone FIN, whose
+	// probe would draw an ACK without SACK information.
+	i := len(c.txq) - 1
+	for i >= 0 && (c.txq[i].sacked || c.txq[i].fin && i > 0) {
+		i--
+	}
+	if i < 0 {
 		return
 	}
+	if s := c.txq[i]; !s.fin && s.end-s.start > uint32(c.mss) {
+		if j := c.split(s.end-uint32(c.mss), false); j < len(c.txq) && c.txq[j].end == s.end {
+			i = j
+		}
+	}
+	s := &c.txq[i]
 	c.t.Stats.RetransSegs++
 	c.Info.Retransmits++
 	c.Info.TLPs++
 	c.rttTiming = false
-	c.xmit(rt, c.sndUna+uint32(min(off, len(c.sndBuf))-n), header.TCPFlagACK, c.sndBuf[min(off, len(c.sndBuf))-n:min(off, len(c.sndBuf))], nil)
+	if s.fin {
+		c.xmit(rt, s.start, header.TCPFlagFIN|header.TCPFlagACK, nil, nil)
+	} else {
+		o := int(s.start - c.sndUna)
+		if o < 0 || o+int(s.end-s.start) > len(c.sndBuf) {
+			return
+		}
+		c.xmit(rt, s.start, header.TCPFlagACK, c.sndBuf[o:o+int(s.end-s.start)], nil)
+	}
+	s.retrans, s.everRetrans, s.sent = true, true, c.t.exec.Now()
 }

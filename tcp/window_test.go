@@ -1,0 +1,47 @@
+package tcp_test
+
+import (
+	"testing"
+	"time"
+)
+
+// TestSenderRespectsReceiveWindow: a receiver that does not read takes
+// exactly what it advertised; the sender never sends past the window (a
+// SYN-ACK's window is unscaled, RFC 7323 2.2), so on a clean link nothing
+// is dropped and nothing is retransmitted, at any MTU.
+func TestSenderRespectsReceiveWindow(t *testing.T) {
+	for _, mtu := range []int{1500, 65000} {
+		w := newWorld(t, 3, mtu)
+		cli, srv, _ := w.connect(7000)
+		data := make([]byte, 4<<20)
+		sent := 0
+		w.run(2*time.Second, func() bool {
+			n, _ := cli.Send(data[sent:])
+			sent += n
+			return false
+		})
+		if got := srv.Info.BytesReceived; got == 0 || got > 1<<20 {
+			t.Fatalf("mtu %d: a receiver that never read took %d bytes", mtu, got)
+		}
+		if r := cli.Info.Retransmits; r != 0 {
+			t.Fatalf("mtu %d: %d retransmissions on a clean link into a full window", mtu, r)
+		}
+		// Now read everything: the rest flows, still without loss.
+		buf := make([]byte, 1<<20)
+		read := 0
+		if !w.run(20*time.Second, func() bool {
+			if n, _, _ := srv.Recv(buf); n > 0 {
+				read += n
+			}
+			if n, _ := cli.Send(data[sent:]); n > 0 {
+				sent += n
+			}
+			return read == len(data)
+		}) {
+			t.Fatalf("mtu %d: read %d of %d", mtu, read, len(data))
+		}
+		if r := cli.Info.Retransmits; r != 0 {
+			t.Fatalf("mtu %d: %d retransmissions on a clean link", mtu, r)
+		}
+	}
+}
