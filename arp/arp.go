@@ -90,7 +90,7 @@ type Addrs interface {
 type Stats struct {
 	InFrames       uint64 // frames given to the handler
 	InMalformed    uint64 // too short, bad lengths, types or opcode
-	InOwnSender    uint64 // sender hardware address is ours
+	InOwnSender    uint64 // our own request or reply reflected back (our MAC and address)
 	InBadSender    uint64 // multicast or broadcast sender hardware address
 	InBadTarget    uint64 // request for a multicast or loopback target
 	InIgnored      uint64 // NOARP device or gratuitous dropped by conf

@@ -208,7 +208,7 @@ func TestMalformedFramesCounted(t *testing.T) {
 		mut(14+5, 16),   // plen
 		mut(14+7, 3),    // opcode 3 (RARP)
 		mut(14+8, 0x01), // multicast sender
-		arpFrame(pool, bcastMAC, mac(2), 1, mac(2), "10.0.0.9", [6]byte{}, "10.0.0.2"), // our own MAC
+		arpFrame(pool, bcastMAC, mac(2), 1, mac(2), "10.0.0.2", [6]byte{}, "10.0.0.1"), // our own request reflected
 		arpFrame(pool, bcastMAC, mac(1), 1, mac(1), "10.0.0.1", [6]byte{}, "224.0.0.1"),
 		arpFrame(pool, bcastMAC, mac(1), 1, mac(1), "10.0.0.1", [6]byte{}, "127.0.0.1"),
 	)

@@ -59,5 +59,10 @@ func (a *ARP) devEvent(ev netdev.Event, dev *netdev.Device) {
 		}
 	case netdev.EventDown, netdev.EventUnregister:
 		delete(a.pendingNotify, idx)
+	case netdev.EventNotifyPeers:
+		// inetdev_send_gratuitous_arp: regardless of arp_notify.
+		if dev.IsRunning() {
+			a.announce(dev)
+		}
 	}
 }

@@ -62,9 +62,11 @@ func (a *ARP) input(dev *netdev.Device, b *skb.Buf) {
 		return
 	}
 	switch {
-	case f.sha == dev.Addr():
+	case f.sha == dev.Addr() && a.addrs.AddrType(dev, f.sip) == RTNLocal:
 		// Our own frame reflected back (a hub, a bridge loop): never
-		// learn ourselves as a neighbour.
+		// learn ourselves as a neighbour. Only our own sender address
+		// makes it ours: ipvlan l2 slaves in other namespaces share the
+		// device's MAC and must resolve each other.
 		a.Stats.InOwnSender++
 		return
 	case f.sha[0]&1 != 0:

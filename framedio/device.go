@@ -6,6 +6,8 @@ import (
 	"sync/atomic"
 	"syscall"
 
+	"github.com/usnet/usnet/offload"
+
 	"github.com/usnet/usnet/executor"
 	"github.com/usnet/usnet/netdev"
 	"github.com/usnet/usnet/skb"
@@ -101,6 +103,7 @@ func NewDeviceConfig(t *netdev.Table, name string, port Port, c DeviceConfig) (*
 		}
 		dr.dev = d
 		dr.napi = netdev.NewNAPI(d)
+		dr.napi.GRO = &offload.GRO{Framing: offload.Ethernet}
 		if c.Backlog > 0 {
 			dr.napi.Limit = c.Backlog
 		}

@@ -158,6 +158,21 @@ func (s *session) parseLinkArgs(args []string, l *rtmsg.Link, dev *string, creat
 				return nil, nil, invarg("Device does not exist\n", v)
 			}
 			l.Master = uint32(i)
+		case a == "link" && create:
+			// The lower device of a vlan, macvlan, ipvlan … (IFLA_LINK).
+			v, err := next()
+			if err != nil {
+				return nil, nil, err
+			}
+			i, err := s.ifindex(v)
+			if err != nil {
+				return nil, nil, err
+			}
+			if i == 0 {
+				return nil, nil, nodev(v)
+			}
+			l.Link = uint32(i)
+			l.Attrs.Set(unix.IFLA_LINK)
 		case a == "nomaster":
 			l.Master = 0
 			l.Attrs.Set(unix.IFLA_MASTER)

@@ -46,10 +46,10 @@ type Features struct {
 	GSOMaxSize int
 	// GSOMaxSegs bounds the number of MTU-sized segments in one.
 	GSOMaxSegs int
-	// GRO: the device's NAPI poll coalesces the TCP segments of each
-	// received batch into super-packets (NETIF_F_GRO) before the stack
-	// sees them. Host backends set it; in-process links carry GSO
-	// super-packets unsplit and need none.
+	// GRO: the device coalesces the TCP segments of received batches
+	// into super-packets (NETIF_F_GRO; its driver sets NAPI.GRO). Host
+	// backends have it; in-process links carry GSO super-packets unsplit
+	// and need none.
 	GRO bool
 }
 

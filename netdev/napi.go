@@ -4,9 +4,15 @@ import (
 	"sync"
 
 	"github.com/usnet/usnet/executor"
-	"github.com/usnet/usnet/offload"
 	"github.com/usnet/usnet/skb"
 )
+
+// Coalescer merges the frames of a received batch (GRO: package offload's
+// GRO implements it). Receive moves every frame of in to out and leaves in
+// empty.
+type Coalescer interface {
+	Receive(in, out *skb.Batch)
+}
 
 // NAPIWeight is the receive budget of one poll (NAPI_POLL_WEIGHT).
 const NAPIWeight = 64
@@ -22,8 +28,10 @@ type NAPI struct {
 	dev   *Device
 	timer *executor.Timer
 	batch *skb.Batch
-	// gro and merged: receive coalescing when the device has GRO.
-	gro    offload.GRO
+	// GRO, when set by the driver, coalesces each poll's batch before the
+	// stack sees it (napi_gro_receive); the device should then have the
+	// GRO feature. merged is its output batch.
+	GRO    Coalescer
 	merged *skb.Batch
 
 	mu   sync.Mutex
@@ -95,10 +103,10 @@ func (n *NAPI) poll() {
 	more := n.n > 0
 	n.mu.Unlock()
 	if n.batch.Len() > 0 {
-		if n.dev.features.GRO && n.dev.Type() == ARPHRDEther {
+		if n.GRO != nil {
 			// napi_gro_receive: a poll's batch is the GRO window.
 			in := n.batch.Len()
-			n.gro.Receive(n.batch, n.merged)
+			n.GRO.Receive(n.batch, n.merged)
 			// Drivers count frames before GRO: count the merged ones.
 			n.dev.Stats.RxPackets += uint64(in - n.merged.Len())
 			n.dev.Receive(n.merged)

@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/usnet/usnet/offload"
+
 	"github.com/usnet/usnet/header"
 	"github.com/usnet/usnet/netdev"
 	"github.com/usnet/usnet/skb"
@@ -71,6 +73,9 @@ func TestNAPICoalescesWithGRO(t *testing.T) {
 				Flags: netdev.FlagBroadcast, Features: netdev.Features{GRO: gro}}, nicDriver{}, 0)
 			if err == nil {
 				napi = netdev.NewNAPI(d)
+				if gro {
+					napi.GRO = &offload.GRO{}
+				}
 				err = d.Up()
 			}
 		})

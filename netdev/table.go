@@ -26,9 +26,13 @@ const (
 	EventGoingDown
 	EventDown
 	EventUnregister
+	// EventNotifyPeers asks the protocols to announce the device's
+	// addresses to its link (NETDEV_NOTIFY_PEERS: gratuitous ARP after a
+	// bond failover or a migration).
+	EventNotifyPeers
 )
 
-var eventNames = [...]string{"REGISTER", "UP", "CHANGE", "CHANGEMTU", "CHANGEADDR", "CHANGENAME", "CHANGEUPPER", "GOING_DOWN", "DOWN", "UNREGISTER"}
+var eventNames = [...]string{"REGISTER", "UP", "CHANGE", "CHANGEMTU", "CHANGEADDR", "CHANGENAME", "CHANGEUPPER", "GOING_DOWN", "DOWN", "UNREGISTER", "NOTIFY_PEERS"}
 
 func (e Event) String() string { return eventNames[e] }
 

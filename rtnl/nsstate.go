@@ -41,6 +41,8 @@ type nsState struct {
 	pendingUp *netdev.Device            // being opened by a request: NEWLINK goes first
 	upSent    *netdev.Device
 	addrStamp map[*ipv4.IfAddr]uint32 // IFA_CACHEINFO cstamp
+	// bridgeSubscribed: the namespace's bridges report FDB changes.
+	bridgeSubscribed bool
 }
 
 func newNSState(srv *Server, ns *stack.Namespace) *nsState {
@@ -85,6 +87,7 @@ func (st *nsState) subscribe() {
 		n.Neigh.Subscribe(st.neighEvent)
 	}
 	st.subscribeFIB()
+	st.bridgeSubscribe()
 }
 
 // stamp is the current time in hundredths of a second (IFA_CACHEINFO).

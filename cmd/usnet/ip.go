@@ -41,3 +41,17 @@ func (daemonNamespaces) List() ([]iproute.NetnsEntry, error) {
 }
 func (daemonNamespaces) Add(name string) error    { return daemon.NetnsAdd(daemon.DefaultPath(), name) }
 func (daemonNamespaces) Delete(name string) error { return daemon.NetnsDel(daemon.DefaultPath(), name) }
+
+// cmdBridge is `usnet bridge`: iproute2's bridge(8) (fdb, vlan, link)
+// against the daemon's namespaces, or with --kernel against the kernel's.
+func cmdBridge(args []string) error {
+	opt := iproute.Options{Dial: dialDaemonIP, Netns: daemonNamespaces{}}
+	if len(args) > 0 && args[0] == "--kernel" {
+		args = args[1:]
+		opt = iproute.Options{}
+	}
+	if code := iproute.RunBridge(args, opt); code != 0 {
+		os.Exit(code)
+	}
+	return nil
+}

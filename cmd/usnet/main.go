@@ -12,6 +12,7 @@ var commands = map[string]func(args []string) error{
 	"run":     cmdRun,
 	"daemon":  cmdDaemon,
 	"ip":      cmdIP,
+	"bridge":  cmdBridge,
 	"ping":    cmdPing,
 	"nc":      cmdNC,
 	"http":    cmdHTTP,
@@ -27,6 +28,8 @@ commands:
   run [--seed N] [--out DIR]   run the embedded default scenario on virtual time
   daemon [--socket PATH]       host namespaces and serve rtnetlink and sockets
   ip [-n NS] [-j] OBJECT ...   iproute2's ip against the daemon (--kernel: the kernel)
+  bridge [-n NS] [-j] fdb|vlan|link ...
+                               iproute2's bridge against the daemon (--kernel: the kernel)
   ping [-n NS] [-c N] DEST     ICMP echo from a daemon namespace
   nc [-n NS] [-l] [-u] [HOST] PORT
                                netcat through a daemon namespace
