@@ -51,7 +51,7 @@ func newAddr(c *call) error {
 	for _, o := range l4.Addrs(d.Ifindex()) {
 		if o.Local == local && o.Prefix.Bits() == int(a.PrefixLen) {
 			if c.h.Flags&unix.NLM_F_EXCL != 0 || c.h.Flags&unix.NLM_F_REPLACE == 0 {
-				return syscall.EEXIST
+				return errMsg(syscall.EEXIST, "ipv4: Address already assigned")
 			}
 			// A replace renews what usnet keeps (nothing expires here)
 			// and is reported again, as the kernel does.

@@ -130,6 +130,9 @@ func fillLink(e *netlink.AttributeEncoder, l4 *ipv4.Layer, d *netdev.Device, cha
 		q = "noop"
 	}
 	e.String(unix.IFLA_QDISC, q)
+	if a := d.Alias(); a != "" {
+		e.String(unix.IFLA_IFALIAS, a) // nla_put_ifalias
+	}
 	af := e.BeginNest(unix.IFLA_AF_SPEC)
 	if !ls.dellink && l4 != nil {
 		in := e.BeginNest(unix.AF_INET)
