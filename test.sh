@@ -37,6 +37,8 @@ for m in tests/gvisor tests/nlinterop; do
 done
 echo "== go test -race (concurrent code)"
 go test -race -count=1 ./executor/... ./skb/... ./drivers/... ./netns/... ./netdev/... ./neigh/... ./arp/... ./framedio/... ./socket/... ./sockproxy/... ./daemon/... ./rtnl/... ./client/...
+echo "== comparison suite's own tests"
+(cd bench && go test -count=1 ./...)
 echo "== comparison benchmarks, smoke mode (checks the suite runs, not speed)"
 smoke_log=$(mktemp)
 if ! (cd bench && go run ./cmd/bench -smoke) >"$smoke_log" 2>&1; then

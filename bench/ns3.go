@@ -84,20 +84,37 @@ func ns3Dumbbell(pairs int) Runner {
 		}
 		pairs := Pick(env, pairs, 2)
 		sim := Pick(env, 10.0, 0.5)
-		out, err := run(bin, fmt.Sprintf("--pairs=%d", pairs), fmt.Sprintf("--time=%g", sim))
-		if err != nil {
-			return nil, "", err
-		}
-		var r struct {
+		type result struct {
 			Sim  float64 `json:"sim_seconds"`
 			Wall float64 `json:"wall_seconds"`
 			RX   float64 `json:"rx_bytes"`
 		}
-		if err := json.Unmarshal([]byte(out), &r); err != nil {
-			return nil, "", fmt.Errorf("dumbbell output %q: %v", out, err)
+		var r result
+		runs := Pick(env, dumbbellRuns, 1)
+		for range runs {
+			out, err := run(bin, fmt.Sprintf("--pairs=%d", pairs), fmt.Sprintf("--time=%g", sim))
+			if err != nil {
+				return nil, "", err
+			}
+			var x result
+			if err := json.Unmarshal([]byte(out), &x); err != nil {
+				return nil, "", fmt.Errorf("dumbbell output %q: %v", out, err)
+			}
+			if r.Wall == 0 || x.Wall < r.Wall {
+				r = x
+			}
 		}
 		return Figures{"wall": r.Wall, "speed": r.Sim / r.Wall},
-			fmt.Sprintf("ns-3 3.x (Debian libns3-dev), %d pairs, %gs simulated, bottleneck goodput %.1f Mb/s, wall = Simulator::Run only",
-				pairs, sim, r.RX*8/r.Sim/1e6), nil
+			fmt.Sprintf("ns-3 %s (Debian libns3-dev), %d pairs, %gs simulated, bottleneck goodput %.1f Mb/s, wall = Simulator::Run only, best of %d identical runs",
+				ns3Version(), pairs, sim, r.RX*8/r.Sim/1e6, runs), nil
 	}
+}
+
+// ns3Version is the installed libns3-dev's version, or "3.x".
+func ns3Version() string {
+	v, err := run("pkg-config", "--modversion", "ns3-core")
+	if err != nil || strings.TrimSpace(v) == "" {
+		return "3.x"
+	}
+	return strings.TrimSpace(v)
 }

@@ -295,6 +295,11 @@ func (tl *TCPListener) Accept() (net.Conn, error) {
 	}
 	var tc *TCPConn
 	tl.exec.Do(func() { tc = newTCPConn(tl.exec, c) })
+	if tc == nil {
+		// The namespace went away between the accept and the wrapping
+		// (its executor no longer runs anything).
+		return nil, opError("accept", "tcp", nil, tl.addr, "", net.ErrClosed)
+	}
 	return tc, nil
 }
 

@@ -2,7 +2,7 @@
 // (gVisor netstack, the Linux kernel in network namespaces, ns-3) and
 // prints one table with usnet/peer ratios. Run it from the bench module:
 //
-//	go run ./cmd/bench [-smoke] [-only REGEXP] [-json out.json] [-out table.txt]
+//	go run ./cmd/bench [-smoke] [-only REGEXP] [-json out.json] [-out table.txt] [-svg mtu.svg]
 package main
 
 import (
@@ -27,6 +27,7 @@ func main() {
 	only := flag.String("only", "", "run only scenarios whose name matches this regexp")
 	jsonOut := flag.String("json", "", "also write the report as JSON to this file")
 	out := flag.String("out", "", "also write the table to this file")
+	svg := flag.String("svg", "", "also draw TCP bulk throughput by MTU for every stack as SVG to this file")
 	flag.Parse()
 	var re *regexp.Regexp
 	if *only != "" {
@@ -76,6 +77,15 @@ func main() {
 			fatal(err)
 		}
 	}
+	if *svg != "" {
+		title := fmt.Sprintf("TCP bulk, one stream over veth: %s run %s, %d cores", mode, start.Format("2006-01-02"), runtime.NumCPU())
+		if *smoke {
+			title = "TCP bulk by MTU (smoke run: figures mean nothing)"
+		}
+		if err := writeSVG(*svg, rep, title); err != nil {
+			fatal(err)
+		}
+	}
 	for _, r := range rep.Rows {
 		for _, c := range r.Cells {
 			if c.Status == "error" {
@@ -103,6 +113,14 @@ func moduleDir() (string, error) {
 		}
 		d = p
 	}
+}
+
+func writeSVG(path string, rep *bench.Report, title string) error {
+	var b bytes.Buffer
+	if err := rep.WriteMTUSVG(&b, title); err != nil {
+		return err
+	}
+	return os.WriteFile(path, b.Bytes(), 0o644)
 }
 
 func fatal(err error) {
