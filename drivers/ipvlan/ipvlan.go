@@ -31,11 +31,9 @@ package ipvlan
 
 import (
 	"fmt"
-	"sync"
 	"sync/atomic"
 	"syscall"
 
-	"github.com/usnet/usnet/executor"
 	"github.com/usnet/usnet/netdev"
 	"github.com/usnet/usnet/skb"
 )
@@ -49,9 +47,6 @@ const (
 	FlagPrivate uint16 = 0x01
 	FlagVEPA    uint16 = 0x02
 )
-
-// txBacklog bounds a slave's frames waiting for the lower's executor.
-const txBacklog = netdev.DefaultBacklog
 
 // Config describes a slave to create, as `ip link add link LOWER name
 // NAME type ipvlan mode MODE [bridge|private|vepa]`.
@@ -70,7 +65,7 @@ type Dev struct {
 	port  *port
 	napi  *netdev.NAPI
 	rxOne *skb.Batch
-	txq   xq                           // frames for the lower's executor
+	txq   netdev.XmitQueue             // frames for the lower's executor
 	up    atomic.Bool                  // administratively up (read by the port)
 	home  atomic.Pointer[netdev.Table] // the namespace the slave is in
 }
@@ -137,7 +132,7 @@ func New(c Config) (*netdev.Device, error) {
 		}
 	}
 	v.port = p
-	v.txq.init(t.Net().Exec(), v.flushTx)
+	v.txq.Init(t.Net().Exec(), v.flushTx)
 	p.slaves = append(p.slaves, v)
 	p.setMode(c.Mode, c.Flags)
 	v.setCarrier(lower.Carrier() && lower.IsUp())
@@ -184,7 +179,7 @@ func (v *Dev) Uninit(*netdev.Device) {
 	p := v.port
 	v.lower.Table().Net().Exec().Post(func() {
 		p.remove(v)
-		v.txq.purge()
+		v.txq.Purge()
 	})
 }
 
@@ -216,7 +211,7 @@ func (v *Dev) setCarrier(on bool) { v.onHome(func() { v.dev.SetCarrier(on) }) }
 
 // Xmit queues the frames for the lower's executor (any namespace).
 func (v *Dev) Xmit(d *netdev.Device, bt *skb.Batch) {
-	if n := v.txq.put(bt); n > 0 {
+	if n := v.txq.Put(bt); n > 0 {
 		d.Stats.TxDropped += uint64(n)
 	}
 }
@@ -227,71 +222,4 @@ func (v *Dev) receive(b *skb.Buf) {
 	if n := v.napi.Enqueue(v.rxOne); n > 0 {
 		v.lower.Stats.RxDropped += uint64(n) // the lower's executor counts
 	}
-}
-
-// xq is a bounded queue of frames from any goroutine to one executor,
-// drained by a kicked timer (the transmit twin of a NAPI).
-type xq struct {
-	ex    executor.Executor
-	timer *executor.Timer
-	fn    func(*skb.Batch)
-	bt    *skb.Batch
-
-	mu   sync.Mutex
-	ring []*skb.Buf
-}
-
-func (q *xq) init(ex executor.Executor, fn func(*skb.Batch)) {
-	q.ex, q.fn, q.bt = ex, fn, skb.NewBatch(netdev.NAPIWeight)
-	q.timer = ex.NewTimer(q.run)
-}
-
-// put queues the Bufs of bt, leaving it empty; it returns how many were
-// dropped for lack of room.
-func (q *xq) put(bt *skb.Batch) (dropped int) {
-	q.mu.Lock()
-	wasEmpty := len(q.ring) == 0
-	for _, b := range bt.Bufs() {
-		if len(q.ring) >= txBacklog {
-			b.Free()
-			dropped++
-			continue
-		}
-		q.ring = append(q.ring, b)
-	}
-	kick := wasEmpty && len(q.ring) > 0
-	q.mu.Unlock()
-	bt.Reset()
-	if kick {
-		q.ex.Kick(q.timer)
-	}
-	return dropped
-}
-
-func (q *xq) run() {
-	q.mu.Lock()
-	k := min(len(q.ring), netdev.NAPIWeight)
-	for _, b := range q.ring[:k] {
-		q.bt.Add(b)
-	}
-	n := copy(q.ring, q.ring[k:])
-	clear(q.ring[n:])
-	q.ring = q.ring[:n]
-	q.mu.Unlock()
-	if q.bt.Len() > 0 {
-		q.fn(q.bt) // takes every Buf
-	}
-	if n > 0 {
-		q.ex.Kick(q.timer)
-	}
-}
-
-func (q *xq) purge() {
-	q.mu.Lock()
-	for _, b := range q.ring {
-		b.Free()
-	}
-	q.ring = nil
-	q.mu.Unlock()
-	q.timer.Stop()
 }

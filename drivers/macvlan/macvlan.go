@@ -107,7 +107,7 @@ type Dev struct {
 	ts *tapState
 
 	napi  *netdev.NAPI
-	txq   xq                           // frames from another namespace's executor
+	txq   netdev.XmitQueue             // frames from another namespace's executor
 	up    atomic.Bool                  // administratively up
 	home  atomic.Pointer[netdev.Table] // the namespace the macvlan is in
 	modeA atomic.Uint32                // mirrors of mode, flags, bcQueueLen
@@ -183,7 +183,7 @@ func New(c Config) (*netdev.Device, error) {
 	v.dev = d
 	v.home.Store(t)
 	v.napi = netdev.NewNAPI(d)
-	v.txq.init(t.Net().Exec(), v.xmitOnLower)
+	v.txq.Init(t.Net().Exec(), v.xmitOnLower)
 	d.SetLink(lower.Ifindex(), nil)
 	if p == nil {
 		if p = portOf(lower, true); p == nil {
@@ -412,7 +412,7 @@ func (v *Dev) Uninit(*netdev.Device) {
 	p := v.port
 	v.onLower(func() {
 		p.remove(v)
-		v.txq.purge()
+		v.txq.Purge()
 	})
 }
 

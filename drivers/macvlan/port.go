@@ -194,7 +194,7 @@ func (v *Dev) Xmit(d *netdev.Device, bt *skb.Batch) {
 		v.xmitOnLower(bt)
 		return
 	}
-	if n := v.txq.put(bt); n > 0 {
+	if n := v.txq.Put(bt); n > 0 {
 		d.Stats.TxDropped += uint64(n)
 	}
 }

@@ -85,7 +85,7 @@ type Dev struct {
 	napi     *netdev.NAPI
 	rxOne    *skb.Batch // lower's executor
 	tx       *skb.Batch // vlan's executor
-	txq      xq
+	txq      netdev.XmitQueue
 	home     atomic.Pointer[netdev.Table]
 	unlinked bool
 }
@@ -158,7 +158,7 @@ func New(c Config) (*netdev.Device, error) {
 	v.dev = d
 	v.home.Store(t)
 	v.napi = netdev.NewNAPI(d)
-	v.txq.init(t.Net().Exec(), lower.Xmit)
+	v.txq.Init(t.Net().Exec(), lower.Xmit)
 	d.SetLink(lower.Ifindex(), nil)
 	if g == nil {
 		if g = groupOf(lower, true); g == nil {
@@ -275,7 +275,7 @@ func (v *Dev) Uninit(*netdev.Device) {
 			v.unlinked = true
 			v.grp.remove(v)
 		}
-		v.txq.purge()
+		v.txq.Purge()
 	})
 }
 
@@ -298,7 +298,7 @@ func (v *Dev) Xmit(d *netdev.Device, bt *skb.Batch) {
 	bt.Reset()
 	if v.local() {
 		v.lower.Xmit(v.tx)
-	} else if n := v.txq.put(v.tx); n > 0 {
+	} else if n := v.txq.Put(v.tx); n > 0 {
 		d.Stats.TxDropped += uint64(n)
 	}
 }
