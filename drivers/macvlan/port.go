@@ -1,7 +1,6 @@
 package macvlan
 
 import (
-	"sync"
 	"sync/atomic"
 	"syscall"
 
@@ -235,34 +234,25 @@ type tableState struct {
 	ports map[*netdev.Device]*port
 }
 
-var (
-	tablesMu sync.Mutex // guards tables; configuration only
-	tables   = map[*netdev.Table]*tableState{}
-)
+// tableKey keys a namespace's state of this kind (netns.Net.Generic).
+type tableKey struct{}
 
 func lookupTable(t *netdev.Table) *tableState {
-	tablesMu.Lock()
-	defer tablesMu.Unlock()
-	return tables[t]
+	ts, _ := t.Net().Generic(tableKey{}).(*tableState)
+	return ts
 }
 
 // portOf returns the port of lower; with create, it makes one and
 // installs the receive hook (nil if the lower has another hook).
 func portOf(lower *netdev.Device, create bool) *port {
 	t := lower.Table()
-	tablesMu.Lock()
-	ts := tables[t]
+	ts := lookupTable(t)
 	if ts == nil && create {
+		// Configuration runs on the namespace's executor: no race here.
 		ts = &tableState{ports: map[*netdev.Device]*port{}}
-		tables[t] = ts
+		t.Net().SetGeneric(tableKey{}, ts)
 		t.Subscribe(ts.event)
-		t.Net().OnExit(func() {
-			tablesMu.Lock()
-			delete(tables, t)
-			tablesMu.Unlock()
-		})
 	}
-	tablesMu.Unlock()
 	if ts == nil {
 		return nil
 	}

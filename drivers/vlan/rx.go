@@ -2,7 +2,6 @@ package vlan
 
 import (
 	"encoding/binary"
-	"sync"
 
 	"github.com/usnet/usnet/netdev"
 	"github.com/usnet/usnet/skb"
@@ -86,34 +85,25 @@ type tableState struct {
 	groups map[*netdev.Device]*group
 }
 
-var (
-	tablesMu sync.Mutex // guards tables; taken on configuration only
-	tables   = map[*netdev.Table]*tableState{}
-)
+// tableKey keys a namespace's state of this kind (netns.Net.Generic).
+type tableKey struct{}
 
 func lookupTable(t *netdev.Table) *tableState {
-	tablesMu.Lock()
-	defer tablesMu.Unlock()
-	return tables[t]
+	ts, _ := t.Net().Generic(tableKey{}).(*tableState)
+	return ts
 }
 
 // groupOf returns the vlan group of lower; with create, it makes one and
 // installs the receive hook (nil if the lower device has another hook).
 func groupOf(lower *netdev.Device, create bool) *group {
 	t := lower.Table()
-	tablesMu.Lock()
-	ts := tables[t]
+	ts := lookupTable(t)
 	if ts == nil && create {
+		// Configuration runs on the namespace's executor: no race here.
 		ts = &tableState{groups: map[*netdev.Device]*group{}}
-		tables[t] = ts
+		t.Net().SetGeneric(tableKey{}, ts)
 		t.Subscribe(ts.event)
-		t.Net().OnExit(func() {
-			tablesMu.Lock()
-			delete(tables, t)
-			tablesMu.Unlock()
-		})
 	}
-	tablesMu.Unlock()
 	if ts == nil {
 		return nil
 	}
