@@ -89,7 +89,11 @@ func (d *Device) qdiscRun() {
 		d.hardXmit(bt)
 	}
 	if at, ok := q.Next(); ok && q.Len() > 0 {
-		d.watchdog.timer.ResetAt(at)
+		// qdisc_watchdog_schedule_range: leave an armed watchdog alone
+		// when its expiry does not change.
+		if t := d.watchdog.timer; !t.Pending() || t.When() != max(at, now) {
+			t.ResetAt(at)
+		}
 	}
 }
 
