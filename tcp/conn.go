@@ -349,7 +349,6 @@ func (c *Conn) Writable() bool {
 func (c *Conn) Recv(p []byte) (n int, eof bool, err error) {
 	lim := c.urgLimit(len(p)) // may step over the urgent byte
 	if len(c.rcvBuf) > 0 {
-		before := c.window()
 		n = copy(p[:lim], c.rcvBuf)
 		c.rcvBuf = c.rcvBuf[n:]
 		c.copied += uint64(n)
@@ -362,10 +361,17 @@ func (c *Conn) Recv(p []byte) (n int, eof bool, err error) {
 				c.releaseRecv()
 			}
 		}
-		// Window update when reading opened it by at least an MSS or
-		// half the buffer (__tcp_cleanup_rbuf).
-		if after := c.window(); after-before >= uint32(max(c.mss, c.rcvCap/2)) || before < uint32(c.mss) && after >= uint32(c.mss) {
-			c.sendAck()
+		// Window update (__tcp_cleanup_rbuf): when the window the peer
+		// still sees has shrunk to at most half the buffer and reading has
+		// at least doubled it. What matters is the advertised window that
+		// is left, not how much this read freed: a sender facing a nearly
+		// closed window must hear that it opened.
+		if c.state == Established || c.state == FinWait1 || c.state == FinWait2 {
+			left := max(int64(int32(c.advertised-c.rcvNxt)), 0)
+			after := int64(c.window())
+			if 2*left <= int64(c.rcvCap) && after >= 2*left && after >= int64(min(c.mss, c.rcvCap/2)) {
+				c.sendAck()
+			}
 		}
 		return n, false, nil
 	}

@@ -45,3 +45,36 @@ func TestSenderRespectsReceiveWindow(t *testing.T) {
 		}
 	}
 }
+
+// TestWindowUpdateOnSmallReads: a receiver that drains its buffer in small
+// reads must tell a sender facing a nearly closed window that it opened
+// (__tcp_cleanup_rbuf compares the window the peer still sees, not what
+// one read freed); otherwise the sender waits for a delayed ACK or a probe
+// at every window. 32 MiB at MTU 9000 over a loss-free link must take
+// well under a virtual second.
+func TestWindowUpdateOnSmallReads(t *testing.T) {
+	w := newWorld(t, 5, 9000)
+	cli, srv, _ := w.connect(7001)
+	data := make([]byte, 32<<20)
+	buf := make([]byte, 16<<10)
+	sent, read := 0, 0
+	start := w.st.Sim.Now()
+	if !w.run(30*time.Second, func() bool {
+		if n, _ := cli.Send(data[sent:]); n > 0 {
+			sent += n
+		}
+		for {
+			n, _, _ := srv.Recv(buf)
+			if n == 0 {
+				break
+			}
+			read += n
+		}
+		return read == len(data)
+	}) {
+		t.Fatalf("read %d of %d", read, len(data))
+	}
+	if took := w.st.Sim.Now() - start; took > time.Second {
+		t.Fatalf("32 MiB took %v of virtual time: the sender stalled on the receive window", took)
+	}
+}
