@@ -324,11 +324,23 @@ func serveTest(c net.Conn, l net.Listener) (PerfReport, error) {
 	if p.Reverse {
 		wg.Wait() // the senders stop at once (their writes expired)
 	} else {
-		// The receivers keep reading until the streams close at the end
-		// of the test: a client still blocked writing must not stall
-		// before it reads EXCHANGE_RESULTS. Bytes still in flight get a
-		// moment to arrive before the count is taken.
+		// The receivers keep reading until the streams close: a client
+		// still blocked writing must not stall before it reads
+		// EXCHANGE_RESULTS. Bytes still in flight get a moment to arrive
+		// before the count is taken.
 		time.Sleep(100 * time.Millisecond)
+	}
+	// iperf3's server closes the data streams on TEST_END, and its
+	// client relies on it: at TEST_END the client turns its data sockets
+	// blocking and, in reverse mode, drains them with reads of a whole
+	// block. Its reads during the test need not have ended on a block
+	// boundary, so without the EOF it can wait forever for the rest of a
+	// block, and never send its results.
+	for _, s := range streams {
+		s.Close()
+	}
+	if !p.Reverse {
+		wg.Wait()
 	}
 	if err := writeState(c, stExchangeResults); err != nil {
 		return rep, err
