@@ -227,3 +227,67 @@ func TestMalformedFramesCounted(t *testing.T) {
 		t.Fatalf("IEEE802 request not answered: %+v", b.arp.Stats)
 	}
 }
+
+// TestProxyNeighbourEntry: `ip neigh add proxy ADDR dev DEV` makes ARP
+// answer for ADDR on DEV without proxy_arp (arp_process's pneigh_lookup),
+// with forwarding on and a route to ADDR out of another device only.
+func TestProxyNeighbourEntry(t *testing.T) {
+	w := newWorld(t, "a", "r")
+	da, dr := w.link(t, "a", "eth0", 1, "r", "eth0", 0xfe)
+	a, r := w.h["a"], w.h["r"]
+	a.addrs.add(da, "10.0.0.1/16")
+	r.addrs.add(dr, "10.0.0.254/24")
+	d, _ := dummy.New(r.ns.Dev, "dummy0")
+	d.Up()
+	r.addrs.add(d, "10.0.1.254/24")
+	w.up(da, dr)
+	a.capture()
+	tbl := r.arp.Neigh()
+	proxy := func(dev *netdev.Device, ip string) {
+		t.Helper()
+		err := tbl.Add(neigh.AddRequest{Dev: dev, Addr: netip.MustParseAddr(ip), State: neigh.StatePermanent, Flags: neigh.FlagProxy})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	proxy(dr, "10.0.1.5")
+	if got := requestTo(t, w, a, r, "10.0.0.1", "10.0.1.5"); len(got) != 0 {
+		t.Fatalf("proxy entry answered without forwarding: %+v", got)
+	}
+	r.addrs.conf[dr] = arp.Conf{Forwarding: true}
+	got := requestTo(t, w, a, r, "10.0.0.1", "10.0.1.5")
+	if len(got) != 1 || got[0].op != 2 || got[0].sha != mac(0xfe) || got[0].sip.String() != "10.0.1.5" ||
+		got[0].tip.String() != "10.0.0.1" || got[0].tha != mac(1) || r.arp.Stats.ProxyReplies != 1 {
+		t.Fatalf("proxy entry replies %+v", got)
+	}
+	// The asker is learned, as neigh_event_ns does.
+	if n := tbl.Lookup(dr.Ifindex(), netip.MustParseAddr("10.0.0.1")); n == nil || n.State != neigh.StateStale {
+		t.Fatalf("asker not learned: %+v", n)
+	}
+	// Only the proxied address.
+	if got := requestTo(t, w, a, r, "10.0.0.1", "10.0.1.6"); len(got) != 0 {
+		t.Fatalf("answered an address without an entry: %+v", got)
+	}
+	// An entry whose route leaves by the asking device is not answered.
+	proxy(dr, "10.0.0.77")
+	if got := requestTo(t, w, a, r, "10.0.0.1", "10.0.0.77"); len(got) != 0 {
+		t.Fatalf("proxied the same link: %+v", got)
+	}
+	// An entry for another device does not answer on this one; a
+	// wildcard entry (no device) answers on every device.
+	proxy(d, "10.0.1.6")
+	if got := requestTo(t, w, a, r, "10.0.0.1", "10.0.1.6"); len(got) != 0 {
+		t.Fatalf("entry of another device answered: %+v", got)
+	}
+	proxy(nil, "10.0.1.7")
+	if got := requestTo(t, w, a, r, "10.0.0.1", "10.0.1.7"); len(got) != 1 {
+		t.Fatalf("wildcard entry: %+v", got)
+	}
+	// Deleted: silent again.
+	if err := tbl.DeleteProxy(dr, netip.MustParseAddr("10.0.1.5")); err != nil {
+		t.Fatal(err)
+	}
+	if got := requestTo(t, w, a, r, "10.0.0.1", "10.0.1.5"); len(got) != 0 {
+		t.Fatalf("deleted entry answered: %+v", got)
+	}
+}

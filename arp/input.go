@@ -119,10 +119,14 @@ func (a *ARP) process(dev *netdev.Device, b *skb.Buf, f *frame) {
 				}
 				return
 			}
-			if conf.Forwarding && typ == RTNUnicast && out != dev && conf.ProxyARP {
-				// arp_fwd_proxy with medium_id 0. Linux may delay
-				// replies to broadcast requests by proxy_delay;
-				// usnet answers at once (proxy_delay 0).
+			if conf.Forwarding && typ == RTNUnicast && out != dev &&
+				(conf.ProxyARP || a.tbl.LookupProxy(dev, f.tip) != nil) {
+				// arp_fwd_proxy with medium_id 0, or a proxy
+				// neighbour entry for tip on dev (`ip neigh add
+				// proxy`), which needs no proxy_arp but still
+				// forwarding and a route out of another device.
+				// Linux may delay replies to broadcast requests by
+				// proxy_delay; usnet answers at once (proxy_delay 0).
 				a.tbl.EventNS(dev, f.sip, sha)
 				if a.send(opReply, dev, f.sip, f.tip, &sha, &sha) {
 					a.Stats.ProxyReplies++

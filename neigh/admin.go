@@ -22,28 +22,37 @@ func (t *Table) notify(ev Event, e *Entry) {
 
 // AddRequest is an RTM_NEWNEIGH request (`ip neigh add/replace/change`).
 type AddRequest struct {
-	Dev    *netdev.Device
+	Dev    *netdev.Device // nil only for a proxy entry on every device
 	Addr   netip.Addr
 	LLAddr *[6]byte // NDA_LLADDR, nil when absent
 	State  State    // ndm_state
-	Flags  Flags    // ndm_flags: NTF_ROUTER, NTF_USE, NTF_EXT_LEARNED
+	// Flags are ndm_flags: NTF_ROUTER, NTF_USE, NTF_EXT_LEARNED;
+	// NTF_PROXY makes the request one for the proxy table.
+	Flags    Flags
+	Protocol uint8 // NDA_PROTOCOL, 0 when absent (kept for proxy entries)
 	// NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE.
 	Create, Excl, Replace bool
 }
 
 // Add is neigh_add. `ip neigh add` sends Create|Excl, `replace`
-// Create|Replace, `change` Replace. Errors: EINVAL (no device, proxy
-// entries, which usnet does not keep), ENOENT (absent without Create),
-// EEXIST (present with Excl), ENOBUFS (table full), and those of
-// UpdateEntry.
+// Create|Replace, `change` Replace. With FlagProxy it creates or updates
+// a proxy entry whatever the NLM_F flags, as Linux does (Dev may be nil:
+// every device). Errors: EINVAL (no device), ENODEV (a device of another
+// table), ENOENT (absent without Create), EEXIST (present with Excl),
+// ENOBUFS (table full), and those of UpdateEntry.
+//
+// NTF_ROUTER and NTF_EXT_LEARNED are applied as given on a new entry and
+// with Replace; a plain update of an existing entry keeps NTF_ROUTER
+// (NEIGH_UPDATE_F_OVERRIDE_ISROUTER is cleared) but sets or clears
+// NTF_EXT_LEARNED, as administrative updates do in Linux.
 func (t *Table) Add(r AddRequest) error {
+	if r.Flags&FlagProxy != 0 {
+		return t.addProxy(r)
+	}
 	if r.Dev == nil || t.devs.ByIndex(r.Dev.Ifindex()) != r.Dev {
 		return fmt.Errorf("neigh: device not specified: %w", syscall.EINVAL)
 	}
-	if r.Flags&FlagProxy != 0 {
-		return fmt.Errorf("neigh: proxy entries are not supported: %w", syscall.EINVAL)
-	}
-	flags := UpdateAdmin | UpdateOverride
+	flags := UpdateAdmin | UpdateOverride | UpdateOverrideIsRouter
 	e := t.entries[key{r.Dev.Ifindex(), r.Addr}]
 	if e == nil {
 		if !r.Create {
@@ -63,13 +72,20 @@ func (t *Table) Add(r AddRequest) error {
 			flags &^= UpdateOverride | UpdateOverrideIsRouter
 		}
 	}
+	if r.Flags&FlagExtLearned != 0 {
+		flags |= UpdateExtLearned
+	}
 	if r.Flags&FlagRouter != 0 {
 		flags |= UpdateIsRouter
 	}
 	if r.Flags&FlagUse != 0 {
 		// NEIGH_UPDATE_F_USE: no state change, just use the entry as
 		// output would (start or refresh resolution).
-		e.State &^= StatePermanent
+		t.updateExtLearned(e, flags)
+		if e.State&StatePermanent != 0 {
+			e.State &^= StatePermanent
+			t.updateGC(e)
+		}
 		e.Used = t.exec.Now()
 		if !e.State.Connected() && e.State&(StateDelay|StateProbe) == 0 {
 			t.eventSend(e, nil)

@@ -25,5 +25,12 @@
 // administrative down or unregister flushes everything (neigh_ifdown), so
 // a cached header never outlives the MAC it was built from.
 //
+// Beside the entries, a table keeps proxy entries (Linux's pneigh table,
+// `ip neigh add proxy ADDR dev DEV`): addresses the namespace answers
+// solicitations for on behalf of other hosts (package arp asks
+// LookupProxy). They have no state machine, are bounded by MaxProxy, are
+// flushed with their device like the entries (permanent ones survive
+// carrier loss) and, as in Linux, are not announced to subscribers.
+//
 // Everything runs on the namespace executor; times are executor times.
 package neigh

@@ -48,6 +48,11 @@ type Table struct {
 	GCThresh1, GCThresh2, GCThresh3 int
 	GCInterval                      time.Duration
 
+	// proxies are the proxy entries (the pneigh table), keyed by
+	// device index (0: every device) and address; at most MaxProxy.
+	proxies  map[key]*Proxy
+	MaxProxy int
+
 	noarp     map[int]bool // last seen FlagNoARP of each device
 	notifiers []Notifier
 	Stats     Stats
@@ -58,9 +63,10 @@ type Table struct {
 func NewTable(dt *netdev.Table, ops Ops) *Table {
 	t := &Table{
 		devs: dt, exec: dt.Net().Exec(), ops: ops, etherType: ops.EtherType(),
-		entries:   map[key]*Entry{},
-		perDev:    map[int]*parms{},
-		noarp:     map[int]bool{},
+		entries: map[key]*Entry{},
+		perDev:  map[int]*parms{},
+		noarp:   map[int]bool{},
+		proxies: map[key]*Proxy{}, MaxProxy: DefaultMaxProxy,
 		GCThresh1: DefaultGCThresh1, GCThresh2: DefaultGCThresh2, GCThresh3: DefaultGCThresh3,
 		GCInterval: 30 * time.Second,
 	}
@@ -290,12 +296,15 @@ func (t *Table) devEvent(ev netdev.Event, d *netdev.Device) {
 			t.FlushDev(d, false)
 		}
 		if !d.Carrier() && t.parms(idx).EvictNoCarrier {
-			t.FlushDev(d, true)
+			t.FlushDev(d, true) // neigh_carrier_down
+			t.flushProxy(d, true)
 		}
 	case netdev.EventDown:
-		t.FlushDev(d, false)
+		t.FlushDev(d, false) // neigh_ifdown
+		t.flushProxy(d, false)
 	case netdev.EventUnregister:
 		t.FlushDev(d, false)
+		t.flushProxy(d, false)
 		delete(t.perDev, idx)
 		delete(t.noarp, idx)
 	}
@@ -317,5 +326,6 @@ func (t *Table) destroy() {
 	for t.head != nil {
 		t.remove(t.head)
 	}
+	t.flushProxy(nil, false)
 	t.gcTimer.Stop()
 }

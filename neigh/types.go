@@ -82,6 +82,9 @@ const (
 	UpdateWeakOverride UpdateFlags = 1 << 1
 	// UpdateOverrideIsRouter: the IsRouter flag may change.
 	UpdateOverrideIsRouter UpdateFlags = 1 << 2
+	// UpdateExtLearned: with UpdateAdmin, the entry's NTF_EXT_LEARNED
+	// flag becomes this bit's value (neigh_update_ext_learned).
+	UpdateExtLearned UpdateFlags = 1 << 29
 	// UpdateIsRouter: the new IsRouter value (with OverrideIsRouter).
 	UpdateIsRouter UpdateFlags = 1 << 30
 	// UpdateAdmin: the change comes from the administrator: NOARP and

@@ -192,12 +192,16 @@ func (t *Table) UpdateEntry(e *Entry, lladdr *[6]byte, new State, flags UpdateFl
 	if flags&UpdateAdmin == 0 && old&(StateNoARP|StatePermanent) != 0 {
 		return fmt.Errorf("neigh: %v is %v: %w", e.Addr, old, syscall.EPERM)
 	}
-	notify := false
+	extChanged := t.updateExtLearned(e, flags)
+	notify := extChanged
 	now := t.exec.Now()
 	if !new.Valid() {
 		e.timer.Stop()
 		e.State = new
-		notify = old.Valid()
+		if (old^new)&StatePermanent != 0 {
+			t.updateGC(e)
+		}
+		notify = notify || old.Valid()
 		if old&(StateIncomplete|StateProbe) != 0 && new&StateFailed != 0 {
 			t.invalidate(e)
 			notify = true
@@ -214,6 +218,9 @@ func (t *Table) UpdateEntry(e *Entry, lladdr *[6]byte, new State, flags UpdateFl
 	case old.Valid():
 		ll = e.LLAddr
 	default:
+		if extChanged {
+			t.notify(EventNew, e)
+		}
 		return fmt.Errorf("neigh: no link-layer address for %v: %w", e.Addr, syscall.EINVAL)
 	}
 	changed := !old.Valid() || ll != e.LLAddr
@@ -228,7 +235,7 @@ func (t *Table) UpdateEntry(e *Entry, lladdr *[6]byte, new State, flags UpdateFl
 				ll, changed = e.LLAddr, false
 				new = StateStale
 			} else {
-				t.finishUpdate(e, updateRouter, flags, false)
+				t.finishUpdate(e, updateRouter, flags, extChanged)
 				return nil
 			}
 		} else if !changed && new == StateStale && flags&UpdateAdmin == 0 {
@@ -251,6 +258,9 @@ func (t *Table) UpdateEntry(e *Entry, lladdr *[6]byte, new State, flags UpdateFl
 			e.timer.Reset(d)
 		}
 		e.State = new
+		if (old^new)&StatePermanent != 0 {
+			t.updateGC(e)
+		}
 		notify = true
 	}
 	if changed {
@@ -307,5 +317,33 @@ func (t *Table) flushQueue(e *Entry) {
 	e.purge()
 	if bt.Len() > 0 {
 		e.Dev.Xmit(bt)
+	}
+}
+
+// updateExtLearned is neigh_update_ext_learned: an administrative update
+// sets or clears NTF_EXT_LEARNED as UpdateExtLearned says. It reports
+// whether the flag changed.
+func (t *Table) updateExtLearned(e *Entry, flags UpdateFlags) bool {
+	if flags&UpdateAdmin == 0 || (flags&UpdateExtLearned != 0) == (e.Flags&FlagExtLearned != 0) {
+		return false
+	}
+	e.Flags ^= FlagExtLearned
+	t.updateGC(e)
+	return true
+}
+
+// updateGC is neigh_update_gc_list: PERMANENT and externally learned
+// entries are not counted against the gc thresholds, so an entry that
+// becomes or stops being one moves out of or into the count.
+func (t *Table) updateGC(e *Entry) {
+	exempt := e.State&StatePermanent != 0 || e.Flags&FlagExtLearned != 0
+	if e.dead || exempt == e.gcExempt {
+		return
+	}
+	e.gcExempt = exempt
+	if exempt {
+		t.gcEntries--
+	} else {
+		t.gcEntries++
 	}
 }

@@ -57,14 +57,24 @@ func newNeigh(c *call) error {
 		return err
 	}
 	r := neigh.AddRequest{Dev: d, Addr: n.Dst, State: neigh.State(n.State), Flags: neigh.Flags(n.Flags),
-		Create: c.h.Flags&unix.NLM_F_CREATE != 0, Excl: c.h.Flags&unix.NLM_F_EXCL != 0,
+		Protocol: n.Protocol, Create: c.h.Flags&unix.NLM_F_CREATE != 0, Excl: c.h.Flags&unix.NLM_F_EXCL != 0,
 		Replace: c.h.Flags&unix.NLM_F_REPLACE != 0}
 	if n.Attrs.Has(unix.NDA_LLADDR) {
-		if len(n.LLAddr) < 6 {
+		if d != nil && len(n.LLAddr) < 6 {
 			return errMsg(syscall.EINVAL, "Invalid link address")
 		}
-		ll := [6]byte(n.LLAddr[:6])
-		r.LLAddr = &ll
+		if len(n.LLAddr) >= 6 {
+			ll := [6]byte(n.LLAddr[:6])
+			r.LLAddr = &ll
+		}
+	}
+	if n.Flags&unix.NTF_PROXY != 0 {
+		// pneigh_create: no device means every device, the NLM_F
+		// flags do not matter, and no notification is sent.
+		return c.st.ns.Neigh.Add(r)
+	}
+	if d == nil {
+		return errMsg(syscall.EINVAL, "Device not specified")
 	}
 	return c.st.ns.Neigh.Add(r)
 }
@@ -82,6 +92,9 @@ func delNeigh(c *call) error {
 	if err != nil {
 		return err
 	}
+	if n.Flags&unix.NTF_PROXY != 0 {
+		return c.st.ns.Neigh.DeleteProxy(d, n.Dst) // pneigh_delete: exact device, no notification
+	}
 	if d == nil {
 		return syscall.EINVAL
 	}
@@ -97,15 +110,28 @@ func getNeigh(c *call) error {
 	if n.Family != unix.AF_INET || c.st.ns.Neigh == nil {
 		return syscall.EAFNOSUPPORT
 	}
+	if c.s.strict && n.Flags&^unix.NTF_PROXY != 0 {
+		return errMsg(syscall.EINVAL, "Invalid flags in header for neighbor get request")
+	}
+	var d *netdev.Device
+	if n.Index != 0 {
+		if d = c.st.ns.Dev.ByIndex(int(n.Index)); d == nil {
+			return errMsg(syscall.ENODEV, "Unknown device ifindex")
+		}
+	}
 	if !n.Dst.IsValid() {
 		return errMsg(syscall.EINVAL, "Network address not specified")
 	}
-	if n.Index == 0 {
-		return errMsg(syscall.EINVAL, "No device specified")
+	if n.Flags&unix.NTF_PROXY != 0 {
+		p := c.st.ns.Neigh.LookupProxy(d, n.Dst)
+		if p == nil {
+			return errMsg(syscall.ENOENT, "Proxy neighbour entry not found")
+		}
+		c.reply(unix.RTM_NEWNEIGH, func(e *netlink.AttributeEncoder) { fillProxy(e, p) })
+		return nil
 	}
-	d := c.st.ns.Dev.ByIndex(int(n.Index))
 	if d == nil {
-		return errMsg(syscall.ENODEV, "Unknown device ifindex")
+		return errMsg(syscall.EINVAL, "No device specified")
 	}
 	ent := c.st.ns.Neigh.Lookup(d.Ifindex(), n.Dst)
 	if ent == nil {
@@ -115,10 +141,25 @@ func getNeigh(c *call) error {
 	return nil
 }
 
-// dumpNeigh is neigh_dump_info with its ifindex and master filters.
+// fillProxy appends a proxy entry's ndmsg (pneigh_fill_info): state
+// NONE, the entry's flags with NTF_PROXY, no link-layer address, probes
+// or cacheinfo.
+func fillProxy(e *netlink.AttributeEncoder, p *neigh.Proxy) {
+	rn := rtmsg.Neigh{
+		Family: unix.AF_INET, Index: int32(p.Ifindex()), Flags: uint8(p.Flags | neigh.FlagProxy),
+		Type: unix.RTN_UNICAST, Dst: p.Addr, Protocol: p.Protocol,
+	}
+	rn.Encode(e)
+}
+
+// dumpNeigh is neigh_dump_info with its ifindex and master filters:
+// the proxy table when ndm_flags is exactly NTF_PROXY
+// (pneigh_dump_table), the neighbour entries otherwise.
 func dumpNeigh(c *call) error {
 	var index, master int
+	proxy := false
 	if len(c.data()) >= unix.SizeofNdMsg {
+		proxy = c.data()[10] == unix.NTF_PROXY
 		n, err := decodeNeigh(c)
 		if err != nil {
 			if c.s.strict {
@@ -126,16 +167,19 @@ func dumpNeigh(c *call) error {
 			}
 		} else {
 			if c.s.strict {
-				if n.State != 0 || n.Flags&^unix.NTF_PROXY != 0 || n.Type != 0 {
+				if n.State != 0 || n.Type != 0 {
 					return errMsg(syscall.EINVAL, "Invalid values in header for neighbor dump request")
+				}
+				if n.Flags&^unix.NTF_PROXY != 0 {
+					return errMsg(syscall.EINVAL, "Invalid flags in header for neighbor dump request")
 				}
 				index = int(n.Index)
 			}
+			if n.Attrs.Has(unix.NDA_IFINDEX) {
+				index = int(n.IfIndex)
+			}
 			if n.Attrs.Has(unix.NDA_MASTER) {
 				master = int(n.Master)
-			}
-			if n.Flags&unix.NTF_PROXY != 0 {
-				return c.emptyDump() // usnet keeps no proxy entries
 			}
 		}
 	} else if c.s.strict {
@@ -148,14 +192,25 @@ func dumpNeigh(c *call) error {
 	if (f != unix.AF_UNSPEC && f != unix.AF_INET) || c.st.ns.Neigh == nil {
 		return c.emptyDump()
 	}
+	filtered := func(d *netdev.Device) bool { // neigh_ifindex_filtered, neigh_master_filtered
+		if index != 0 && (d == nil || d.Ifindex() != index) {
+			return true
+		}
+		return master != 0 && (d == nil || d.Master() == nil || d.Master().Ifindex() != master)
+	}
+	if proxy {
+		for _, p := range c.st.ns.Neigh.DumpProxy() {
+			if !filtered(p.Dev) {
+				c.dumpMsg(unix.RTM_NEWNEIGH, func(e *netlink.AttributeEncoder) { fillProxy(e, p) })
+			}
+		}
+		c.finishDump()
+		return nil
+	}
 	for _, ent := range c.st.ns.Neigh.Dump() {
-		if index != 0 && ent.Dev.Ifindex() != index {
-			continue
+		if !filtered(ent.Dev) {
+			c.dumpMsg(unix.RTM_NEWNEIGH, func(e *netlink.AttributeEncoder) { c.st.fillNeigh(e, ent) })
 		}
-		if master != 0 && (ent.Dev.Master() == nil || ent.Dev.Master().Ifindex() != master) {
-			continue
-		}
-		c.dumpMsg(unix.RTM_NEWNEIGH, func(e *netlink.AttributeEncoder) { c.st.fillNeigh(e, ent) })
 	}
 	c.finishDump()
 	return nil

@@ -29,6 +29,10 @@ type Neigh struct {
 	Probes    uint32 // NDA_PROBES
 	VLAN      uint16 // NDA_VLAN (bridge FDB)
 	Master    uint32 // NDA_MASTER
+	// Protocol is NDA_PROTOCOL: who installed the entry (RTPROT_*).
+	Protocol uint8
+	// IfIndex is NDA_IFINDEX, the device filter of a dump request.
+	IfIndex uint32
 
 	Attrs   AttrSet
 	Unknown []RawAttr
@@ -61,6 +65,10 @@ func (n *Neigh) UnmarshalBinary(b []byte) error {
 			n.VLAN, err = getU16(&d)
 		case unix.NDA_MASTER:
 			n.Master, err = getU32(&d)
+		case NDAProtocol:
+			n.Protocol, err = getU8(&d)
+		case unix.NDA_IFINDEX:
+			n.IfIndex, err = getU32(&d)
 		default:
 			n.Unknown = append(n.Unknown, raw(&d))
 			continue
@@ -73,7 +81,13 @@ func (n *Neigh) UnmarshalBinary(b []byte) error {
 	return d.Err()
 }
 
-// Encode appends the ndmsg and attributes in neigh_fill_info order (probes before cacheinfo).
+// NDAProtocol is NDA_PROTOCOL (include/uapi/linux/neighbour.h), which
+// golang.org/x/sys/unix does not define.
+const NDAProtocol = 12
+
+// Encode appends the ndmsg and attributes in neigh_fill_info order
+// (probes before cacheinfo, then the protocol); a proxy entry
+// (pneigh_fill_info) has only the destination and the protocol.
 func (n *Neigh) Encode(e *netlink.AttributeEncoder) {
 	var h [unix.SizeofNdMsg]byte
 	ne := binary.NativeEndian
@@ -94,8 +108,10 @@ func (n *Neigh) Encode(e *netlink.AttributeEncoder) {
 		ne.PutUint32(p[12:], c.RefCnt)
 		e.PutBytes(unix.NDA_CACHEINFO, p[:])
 	}
+	putU8(e, s, NDAProtocol, n.Protocol)
 	putU16(e, s, unix.NDA_VLAN, n.VLAN)
 	putU32(e, s, unix.NDA_MASTER, n.Master)
+	putU32(e, s, unix.NDA_IFINDEX, n.IfIndex)
 	encodeUnknown(e, n.Unknown)
 }
 
