@@ -2,11 +2,13 @@ package iproute
 
 import (
 	"encoding/binary"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 
+	"github.com/usnet/usnet/netlink"
 	"github.com/usnet/usnet/netlink/rtmsg"
 	"golang.org/x/sys/unix"
 )
@@ -113,6 +115,37 @@ func (s *session) parseLinkArgs(args []string, l *rtmsg.Link, dev *string, creat
 			}
 			l.TxQLen = uint32(n)
 			l.Attrs.Set(unix.IFLA_TXQLEN)
+		case a == "numtxqueues" || a == "numrxqueues":
+			v, err := next()
+			if err != nil {
+				return nil, nil, err
+			}
+			n, ok := parseU(v, 32)
+			if !ok {
+				return nil, nil, invarg(fmt.Sprintf("Invalid \"%s\" value\n", a), v)
+			}
+			if a == "numtxqueues" {
+				l.NumTxQueues = uint32(n)
+				l.Attrs.Set(unix.IFLA_NUM_TX_QUEUES)
+			} else {
+				l.NumRxQueues = uint32(n)
+				l.Attrs.Set(unix.IFLA_NUM_RX_QUEUES)
+			}
+		case matches(a, "addrgenmode"):
+			v, err := next()
+			if err != nil {
+				return nil, nil, err
+			}
+			m, ok := map[string]uint8{"eui64": 0, "none": 1, "stable_secret": 2, "random": 3}[v]
+			if !ok {
+				return nil, nil, invarg("Invalid address generation mode\n", v)
+			}
+			// IFLA_AF_SPEC { AF_INET6 { IFLA_INET6_ADDR_GEN_MODE } }.
+			ae := netlink.NewAttributeEncoder(nil)
+			n6 := ae.BeginNest(unix.AF_INET6)
+			ae.Uint8(unix.IFLA_INET6_ADDR_GEN_MODE, m)
+			ae.EndNest(n6)
+			l.AFSpec = ae.Bytes()
 		case a == "alias":
 			v, err := next()
 			if err != nil {

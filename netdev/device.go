@@ -64,7 +64,12 @@ type Config struct {
 	Type       uint16 // ARPHRD_* link type
 	Flags      Flags  // initial non-admin flags (BROADCAST, MULTICAST, LOOPBACK, NOARP)
 	TxQueueLen int
-	Features   Features
+	// NumTxQueues and NumRxQueues are the queue counts the device reports
+	// (IFLA_NUM_TX/RX_QUEUES); 0 means 1. usnet's devices are not
+	// multiqueue: the counts are what Linux would have allocated (veth:
+	// one per CPU), kept for rtnetlink and fixed at creation.
+	NumTxQueues, NumRxQueues int
+	Features                 Features
 	// ManagesCarrier: the driver reports carrier (veth, host backends).
 	// When false, the device is UNKNOWN while up, as loopback and dummy.
 	ManagesCarrier bool
@@ -95,6 +100,7 @@ type Device struct {
 	managesCarrier      bool
 	carrierChanges      uint32
 	txQueueLen          int
+	numTxQ, numRxQ      int
 	linkMode            uint8
 	features            Features
 	promisc             int // promiscuity counter (bridge, capture)
@@ -163,6 +169,26 @@ func (d *Device) OperState() OperState { return d.oper }
 // Carrier reports the carrier; CarrierChanges counts its transitions.
 func (d *Device) Carrier() bool          { return d.carrier }
 func (d *Device) CarrierChanges() uint32 { return d.carrierChanges }
+
+// NumTxQueues returns the number of transmit queues (IFLA_NUM_TX_QUEUES).
+func (d *Device) NumTxQueues() int { return d.numTxQ }
+
+// NumRxQueues returns the number of receive queues (IFLA_NUM_RX_QUEUES).
+func (d *Device) NumRxQueues() int { return d.numRxQ }
+
+// SetNumQueues sets the queue counts while the device is being created
+// (rtnl_create_link with IFLA_NUM_TX_QUEUES/IFLA_NUM_RX_QUEUES). EINVAL
+// outside 1..MaxQueues, as Linux answers.
+func (d *Device) SetNumQueues(tx, rx int) error {
+	if tx < 1 || tx > MaxQueues || rx < 1 || rx > MaxQueues {
+		return fmt.Errorf("netdev: %d/%d queues: %w", tx, rx, syscall.EINVAL)
+	}
+	d.numTxQ, d.numRxQ = tx, rx
+	return nil
+}
+
+// MaxQueues is the largest queue count Linux accepts at creation.
+const MaxQueues = 4096
 
 // TxQueueLen returns txqueuelen.
 func (d *Device) TxQueueLen() int { return d.txQueueLen }
@@ -336,6 +362,16 @@ func (d *Device) SetFlags(f Flags, mask Flags) error {
 		d.table.notify(EventChange, d)
 	}
 	return nil
+}
+
+// StateChange is netdev_state_change: a setting protocols and listeners
+// care about changed outside the device core (an IFLA_AF_SPEC setting,
+// for one), so EventChange is raised, which rtnl announces with
+// RTM_NEWLINK. As in Linux, nothing is raised while the device is down.
+func (d *Device) StateChange() {
+	if d.IsUp() {
+		d.table.notify(EventChange, d)
+	}
 }
 
 // SetTxQueueLen sets txqueuelen.

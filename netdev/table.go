@@ -181,6 +181,7 @@ func (t *Table) Register(c Config, drv Driver, ifindex int) (*Device, error) {
 		flags: c.Flags &^ (FlagUp | FlagRunning | FlagLowerUp), oper: OperDown,
 		managesCarrier: c.ManagesCarrier, carrier: !c.ManagesCarrier,
 		txQueueLen: c.TxQueueLen, features: c.Features,
+		numTxQ: max(c.NumTxQueues, 1), numRxQ: max(c.NumRxQueues, 1),
 		xmitBatch: skb.NewBatch(64),
 	}
 	d.watchdog.init(d)

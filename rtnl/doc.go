@@ -35,15 +35,21 @@
 // (addresses, routes, rules): the requester then gets its copy by unicast
 // and not a second one through the group.
 //
-// Routes and rules (route.go, rule.go) are written against package fib
-// and built with the rtnlfib build tag until that package is part of the
-// tree; without it they answer EOPNOTSUPP (nofib.go).
+// Routes and rules (route.go, rule.go) are written against package fib.
 //
 // Known differences from Linux 6.18:
 //
-//   - Link messages carry no IPv6 data (no AF_INET6 in IFLA_AF_SPEC, no
-//     IPv6 netconf or neighbours): usnet has no IPv6 yet. IFLA_NUM_TX/RX_QUEUES
-//     are 1, IFLA_CARRIER_UP/DOWN_COUNT are derived from the change count.
+//   - usnet has no IPv6 yet: every device is as a Linux device with
+//     disable_ipv6=1. Its AF_INET6 part of IFLA_AF_SPEC carries only the
+//     flags and the address generation mode (package addrconf; settable
+//     with IFLA_INET6_ADDR_GEN_MODE, but an IPv6 token is refused with
+//     EOPNOTSUPP), not the devconf array, statistics or token; there is
+//     no IPv6 netconf and there are no IPv6 neighbours. An AF_INET part
+//     in a request (IFLA_INET_CONF) is accepted and not applied.
+//   - IFLA_NUM_TX/RX_QUEUES are the counts Linux would allocate (veth:
+//     one per CPU; bond: 16; others 1, or what the creating request
+//     asked), but the data path has no per-queue state.
+//     IFLA_CARRIER_UP/DOWN_COUNT are derived from the change count.
 //   - When a veth end comes up after its peer, the kernel's first
 //     RTM_NEWLINK already shows IFF_LOWER_UP; usnet's carrier follows
 //     one event later, so the next RTM_NEWLINK shows it.

@@ -330,6 +330,24 @@ func (c *call) createVeth(dst *stack.Namespace, l *rtmsg.Link) error {
 // configure applies the settable attributes of a new device (what
 // rtnl_create_link and rtnl_configure_link do). Executor only.
 func (st *nsState) configure(d *netdev.Device, l *rtmsg.Link, flags bool) error {
+	if l.Attrs.Has(unix.IFLA_NUM_TX_QUEUES) || l.Attrs.Has(unix.IFLA_NUM_RX_QUEUES) {
+		tx, rx := d.NumTxQueues(), d.NumRxQueues()
+		if l.Attrs.Has(unix.IFLA_NUM_TX_QUEUES) {
+			tx = int(l.NumTxQueues)
+		}
+		if l.Attrs.Has(unix.IFLA_NUM_RX_QUEUES) {
+			rx = int(l.NumRxQueues)
+		}
+		if tx < 1 || tx > netdev.MaxQueues {
+			return errMsg(syscall.EINVAL, "Invalid number of transmit queues")
+		}
+		if rx < 1 || rx > netdev.MaxQueues {
+			return errMsg(syscall.EINVAL, "Invalid number of receive queues")
+		}
+		if err := d.SetNumQueues(tx, rx); err != nil {
+			return err
+		}
+	}
 	if l.Attrs.Has(unix.IFLA_TXQLEN) {
 		if err := d.SetTxQueueLen(int(l.TxQLen)); err != nil {
 			return err
@@ -420,6 +438,13 @@ func (st *nsState) applyLink(d *netdev.Device, l *rtmsg.Link, ns *stack.Namespac
 	if ns.Dev.ByIndex(d.Ifindex()) != d {
 		return syscall.ENODEV
 	}
+	af, err := parseLinkAF(l.AFSpec) // validate_linkmsg
+	if err == nil {
+		err = af.validate()
+	}
+	if err != nil {
+		return err
+	}
 	if l.Attrs.Has(unix.IFLA_ADDRESS) {
 		if len(l.Address) < 6 {
 			return errMsg(syscall.EINVAL, "")
@@ -481,7 +506,7 @@ func (st *nsState) applyLink(d *netdev.Device, l *rtmsg.Link, ns *stack.Namespac
 	if l.Attrs.Has(unix.IFLA_OPERSTATE) && l.OperState > uint8(netdev.OperUp) {
 		return syscall.EINVAL
 	}
-	return nil
+	return af.apply(d)
 }
 
 // delLink is rtnl_dellink: the device and, for a veth, its peer.

@@ -3,6 +3,8 @@ package rtnl
 import (
 	"encoding/binary"
 
+	"github.com/usnet/usnet/addrconf"
+
 	"github.com/usnet/usnet/ipv4"
 	"github.com/usnet/usnet/netdev"
 	"github.com/usnet/usnet/netlink"
@@ -68,7 +70,7 @@ func fillLink(e *netlink.AttributeEncoder, l4 *ipv4.Layer, d *netdev.Device, cha
 	e.Uint32(unix.IFLA_GROUP, d.Group())
 	e.Uint32(unix.IFLA_PROMISCUITY, uint32(d.Promiscuity()))
 	e.Uint32(unix.IFLA_ALLMULTI, 0)
-	e.Uint32(unix.IFLA_NUM_TX_QUEUES, 1)
+	e.Uint32(unix.IFLA_NUM_TX_QUEUES, uint32(d.NumTxQueues()))
 	f := d.Features()
 	gsoSegs, gsoSize := uint32(f.GSOMaxSegs), uint32(f.GSOMaxSize)
 	if gsoSegs == 0 {
@@ -85,7 +87,7 @@ func fillLink(e *netlink.AttributeEncoder, l4 *ipv4.Layer, d *netdev.Device, cha
 	e.Uint32(unix.IFLA_TSO_MAX_SIZE, 524280)
 	e.Uint32(unix.IFLA_TSO_MAX_SEGS, 65535)
 	e.Uint32(iflaMaxPacingOffloadHorizon, 0)
-	e.Uint32(unix.IFLA_NUM_RX_QUEUES, 1)
+	e.Uint32(unix.IFLA_NUM_RX_QUEUES, uint32(d.NumRxQueues()))
 	if m := d.Master(); m != nil {
 		e.Uint32(unix.IFLA_MASTER, uint32(m.Ifindex()))
 	}
@@ -139,11 +141,27 @@ func fillLink(e *netlink.AttributeEncoder, l4 *ipv4.Layer, d *netdev.Device, cha
 		fillInetConf(e, l4.Effective(d.Ifindex()), loop)
 		e.EndNest(in)
 	}
+	if !ls.dellink {
+		in6 := e.BeginNest(unix.AF_INET6)
+		fillInet6(e, d)
+		e.EndNest(in6)
+	}
 	e.EndNest(af)
 	var ifmap [32]byte
 	e.PutBytes(unix.IFLA_MAP, ifmap[:])
 	e.Flag(unix.IFLA_DEVLINK_PORT)
 	e.Flag(unix.IFLA_DPLL_PIN)
+}
+
+// fillInet6 is inet6_fill_ifla6_attrs for a device whose IPv6 is
+// disabled (usnet has no IPv6 layer, package addrconf): the flags (none:
+// no router advertisement seen) and the address generation mode, which
+// is what iproute2 and network daemons read. Linux also sends the
+// devconf array, cache info, statistics and the token; usnet has no
+// IPv6 state to fill them from and leaves them out.
+func fillInet6(e *netlink.AttributeEncoder, d *netdev.Device) {
+	e.Uint32(unix.IFLA_INET6_FLAGS, 0)
+	e.Uint8(unix.IFLA_INET6_ADDR_GEN_MODE, uint8(addrconf.For(d.Table()).AddrGenMode(d)))
 }
 
 func b2u8(b bool) uint8 {

@@ -97,6 +97,10 @@ func (s *Slave) SetQueueID(id uint16) { s.queueID = id }
 // SetPrio sets the slave priority (IFLA_BOND_SLAVE_PRIO).
 func (s *Slave) SetPrio(p int32) { s.prio = p }
 
+// DefaultTxQueues is the bonding module's tx_queues default
+// (BOND_DEFAULT_TX_QUEUES): the queue count a new bond reports.
+const DefaultTxQueues = 16
+
 // New creates a bond named name (a %d template is allowed) with the given
 // options, as `ip link add NAME type bond ...`: a random MAC until the
 // first slave lends its own, no carrier until a slave's link is up.
@@ -113,6 +117,9 @@ func New(t *netdev.Table, name string, p Params) (*netdev.Device, error) {
 		// The kernel's bond keeps ether_setup's txqueuelen but has no
 		// qdisc (IFF_NO_QUEUE): noqueue, qlen 1000.
 		TxQueueLen: 1000, ManagesCarrier: true,
+		// bond_get_num_tx_queues: the tx_queues module parameter
+		// (default 16), for receive queues as well.
+		NumTxQueues: DefaultTxQueues, NumRxQueues: DefaultTxQueues,
 		Features: netdev.Features{RxCsumTrusted: true, TxCsum: true, GSOMaxSize: 65536, GSOMaxSegs: 65535},
 	}, b, 0)
 	if err != nil {

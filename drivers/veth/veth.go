@@ -6,7 +6,9 @@
 package veth
 
 import (
+	"cmp"
 	"fmt"
+	"runtime"
 	"sync/atomic"
 	"syscall"
 
@@ -23,7 +25,15 @@ type End struct {
 	// Addr, if non-zero, is the MAC; otherwise a random one.
 	Addr [6]byte
 	MTU  int // 0: 1500
+	// TxQueues and RxQueues are the reported queue counts; 0 means
+	// DefaultQueues.
+	TxQueues, RxQueues int
 }
+
+// DefaultQueues is veth_get_num_queues: one queue per possible CPU,
+// at most netdev.MaxQueues. The count is only reported (the data path
+// has no per-CPU queues), so it follows the machine as Linux's does.
+func DefaultQueues() int { return min(runtime.NumCPU(), netdev.MaxQueues) }
 
 // end is the driver state of one device of the pair. peer and up are read
 // by the other end's executor, so they are atomics; everything else is
@@ -77,6 +87,7 @@ func register(c End, e *end) (*netdev.Device, error) {
 		Addr: c.Addr, Broadcast: netdev.BroadcastMAC,
 		Type: netdev.ARPHRDEther, Flags: netdev.FlagBroadcast | netdev.FlagMulticast,
 		TxQueueLen: 1000, ManagesCarrier: true,
+		NumTxQueues: cmp.Or(c.TxQueues, DefaultQueues()), NumRxQueues: cmp.Or(c.RxQueues, DefaultQueues()),
 		Features: netdev.Features{RxCsumTrusted: true, TxCsum: true, GSOMaxSize: 65536, GSOMaxSegs: 65535},
 	}, e, c.Ifindex)
 	if err != nil {

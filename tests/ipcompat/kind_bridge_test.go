@@ -29,9 +29,8 @@ var KindBridge = Suite{"kind-bridge-script.txt", "kind-bridge-iproute2.txt"}
 //     bridge filters VLANs and reports them as a kernel with that option;
 //   - a bridge ID holds the bridge's MAC, random unless a port gave it
 //     one of the script's 02:00:00:00:00:xx addresses;
-//   - rtnl's core reports no addrgenmode (usnet has no IPv6), no allmulti
-//     counter, one queue per veth and a fixed tso_max_size (see
-//     rtnl/doc.go); none of it is the bridge's doing.
+//   - rtnl's core reports no allmulti counter and a fixed tso_max_size
+//     (see rtnl/doc.go); none of it is the bridge's doing.
 var bridgeNormalize = []struct {
 	re   *regexp.Regexp
 	with string
@@ -40,10 +39,8 @@ var bridgeNormalize = []struct {
 	{regexp.MustCompile(`(hello_timer|tcn_timer|topology_change_timer|gc_timer|hold_timer|message_age_timer|forward_delay_timer) +[0-9.]+ `), `$1 T `},
 	{regexp.MustCompile(`"vlan_protocol":"[^"]*",|"(vlan_default_pvid|vlan_stats_enabled|vlan_stats_per_port)":[0-9]+,`), ``},
 	{regexp.MustCompile(`vlan_protocol \S+ |(vlan_default_pvid|vlan_stats_enabled|vlan_stats_per_port) [0-9]+ `), ``},
-	{regexp.MustCompile(`addrgenmode eui64 |"inet6_addr_gen_mode":"eui64",`), ``},
 	{regexp.MustCompile(` allmulti [0-9]+ |"allmulti":[0-9]+,`), ``},
 	{regexp.MustCompile(`([0-9a-f]{4})\.(?:MAC|[0-9a-f]{1,2}(?::[0-9a-f]{1,2}){5})`), `$1.ID`},
-	{regexp.MustCompile(`num([tr]x)queues [0-9]+ |"num_([tr]x)_queues":[0-9]+,`), ``},
 	{regexp.MustCompile(`tso_max_size [0-9]+ |"tso_max_size":[0-9]+,`), ``},
 }
 

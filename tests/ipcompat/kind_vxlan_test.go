@@ -9,13 +9,10 @@ import (
 // Regenerate as root: SCRIPT=kind-vxlan-script.txt OUT=kind-vxlan-iproute2.txt bash tests/ipcompat/gen.sh
 var KindVXLAN = Suite{"kind-vxlan-script.txt", "kind-vxlan-iproute2.txt"}
 
-// vxlanCoreKeys normalises two keys that rtnl's core, not the vxlan kind,
-// reports differently: usnet has no IPv6, so no addrgenmode (rtnl/doc.go),
-// and rtnl reports a fixed tso_max_size of 524280 where the kernel's
-// vxlan without a lower device says 65536.
+// vxlanCoreKeys normalises a key that rtnl's core, not the vxlan kind,
+// reports differently: rtnl reports a fixed tso_max_size of 524280 where
+// the kernel's vxlan without a lower device says 65536.
 var vxlanCoreKeys = strings.NewReplacer(
-	`addrgenmode eui64 `, ``,
-	`"inet6_addr_gen_mode":"eui64",`, ``,
 	`tso_max_size 524280 `, `tso_max_size 65536 `,
 	`"tso_max_size":524280,`, `"tso_max_size":65536,`,
 )
