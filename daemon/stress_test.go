@@ -44,8 +44,10 @@ func (c *checkedConn) Recv(buf []byte) (int, error) {
 	}
 	d := c.big[:k]
 	max := 0
-	if h, err := netlink.DecodeHeader(d); err == nil && h.Flags&unix.NLM_F_MULTI != 0 {
-		max = netlink.DefaultDumpSize // a dump datagram, as netlink_dump sizes them
+	if h, err := netlink.DecodeHeader(d); err == nil && h.Flags&unix.NLM_F_MULTI != 0 && netlink.Align(int(h.Len)) < len(d) {
+		// A dump datagram of several messages, as netlink_dump sizes
+		// them (a larger message comes alone).
+		max = netlink.DefaultDumpSize
 	}
 	if err := nlcheck.Datagram(d, max); err != nil {
 		c.report("datagram of %d bytes: %v\n% x", k, err, d[:min(len(d), 256)])

@@ -102,7 +102,7 @@ func (f *framed) dumpChecked(typ uint16, payload []byte) []netlink.Message {
 			f.t.Fatal(err)
 		}
 		d := append([]byte(nil), buf[:n]...)
-		if err := nlcheck.Datagram(d, netlink.DefaultDumpSize); err != nil {
+		if err := nlcheck.Datagram(d, dumpLimit(d)); err != nil {
 			f.t.Fatalf("dump type %d: %v\n% x", typ, err, d)
 		}
 		msgs, _ := netlink.ParseMessages(d)
@@ -116,6 +116,15 @@ func (f *framed) dumpChecked(typ uint16, payload []byte) []netlink.Message {
 			out = append(out, m)
 		}
 	}
+}
+
+// dumpLimit is the size a dump datagram may have: netlink_dump's 32 KiB,
+// unless it carries a single larger message alone.
+func dumpLimit(d []byte) int {
+	if h, err := netlink.DecodeHeader(d); err == nil && netlink.Align(int(h.Len)) >= len(d) {
+		return 0
+	}
+	return netlink.DefaultDumpSize
 }
 
 func (f *framed) index(name string) int32 {
@@ -183,6 +192,13 @@ func buildAllKinds(f *framed) []string {
 	src := rtmsg.MacvlanInfo{Mode: 16, HasMode: true, MACAddrMode: 3, HasMACAddrMode: true,
 		MACAddrs: [][6]byte{{2, 0, 0, 0, 0, 1}, {2, 0, 0, 0, 0, 2}, {2, 0, 0, 0, 0, 3}}, HasMACAddrs: true}
 	cr(kindReq("mvs", "macvlan", f.index("b1"), src.Encode))
+	// A message over the dump size: 3000 source addresses (36 KiB).
+	var many [][6]byte
+	for i := range 3000 {
+		many = append(many, [6]byte{2, 1, 0, 0, byte(i >> 8), byte(i)})
+	}
+	big := rtmsg.MacvlanInfo{Mode: 16, HasMode: true, MACAddrMode: 3, HasMACAddrMode: true, MACAddrs: many, HasMACAddrs: true}
+	cr(kindReq("mvbig", "macvlan", f.index("b1"), big.Encode))
 	cr(kindReq("mvt", "macvtap", f.index("b0"), mv.Encode))
 	iv := rtmsg.IPVlanInfo{Mode: 0, HasMode: true}
 	cr(kindReq("ipv0", "ipvlan", f.index("d1"), iv.Encode))
