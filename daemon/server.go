@@ -227,18 +227,22 @@ func (s *Server) serveNetlink(c *net.UnixConn, ns string, cred rtnl.Cred) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		buf := make([]byte, 64<<10)
+		// Datagrams pass whole: one larger than the buffer (the
+		// NLMSG_ERROR echoing a large request) grows it for the while.
+		buf := make([]byte, 0, 64<<10)
 		for {
-			n, err := sock.Recv(buf)
-			var d []byte
+			if cap(buf) > 1<<20 {
+				buf = make([]byte, 0, 64<<10)
+			}
+			var err error
+			buf, err = sock.RecvAppend(buf[:0])
+			d := buf
 			switch {
 			case errors.Is(err, syscall.ENOBUFS):
 				d = errDatagram(syscall.ENOBUFS)
 			case err != nil:
 				c.Close() // the socket was closed
 				return
-			default:
-				d = buf[:n]
 			}
 			if _, err := c.Write(d); err != nil {
 				sock.Close()

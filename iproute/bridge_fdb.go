@@ -240,6 +240,11 @@ func (s *session) bridgeFDBShow(args []string) error {
 		binary.NativeEndian.PutUint32(ifi[4:], uint32(i))
 	}
 	req.Append(ifi)
+	// Device names come from the link cache, filled now: the dump
+	// callback must not send requests on its own socket.
+	if err := s.loadLinks(); err != nil {
+		return err
+	}
 	if br != "" {
 		i, err := s.ifindex(br)
 		if err != nil {

@@ -387,7 +387,7 @@ func (s *session) loadLinks() error {
 		return err
 	}
 	s.links = map[int32]*rtmsg.Link{}
-	return c.Dump(unix.RTM_GETLINK, ifinfomsg(s.linkFamily), func(h netlink.Header, data []byte) error {
+	err = c.Dump(unix.RTM_GETLINK, ifinfomsg(s.linkFamily), func(h netlink.Header, data []byte) error {
 		var l rtmsg.Link
 		if h.Type != unix.RTM_NEWLINK || l.UnmarshalBinary(data) != nil {
 			return nil
@@ -398,6 +398,10 @@ func (s *session) loadLinks() error {
 		s.links[l.Index] = &l
 		return nil
 	})
+	if errors.Is(err, ErrReentered) {
+		s.links, s.order = nil, nil // not loaded: a later call may
+	}
+	return err
 }
 
 // ifindex resolves a device name; 0 when there is none.

@@ -21,7 +21,17 @@ type Conn struct {
 	seq uint32
 	rx  []byte
 	tx  []byte
+	// walking is set while Dump or Recv hands messages of c.rx to a
+	// callback: a request from the callback would read its replies into
+	// c.rx under the walk (and eat the rest of the dump), so it fails
+	// with ErrReentered instead.
+	walking bool
 }
+
+// ErrReentered: a request was made on a Conn from the callback of its own
+// Dump or Recv. Such a caller must gather what it needs before the dump
+// (as loadLinks) or use another Conn.
+var ErrReentered = errors.New("netlink: request on a socket whose replies are being read")
 
 // NewConn wraps t.
 func NewConn(t Transport) *Conn { return &Conn{t: t, seq: 1000, rx: make([]byte, maxDatagram)} }
@@ -76,6 +86,9 @@ func (c *Conn) send(typ, flags uint16, payload []byte) (uint32, error) {
 // It returns the replies that came before the ACK (NLM_F_ECHO, RTM_GET*
 // without dump) for the caller to decode.
 func (c *Conn) Do(typ, flags uint16, payload []byte) ([]netlink.Message, error) {
+	if c.walking {
+		return nil, ErrReentered
+	}
 	seq, err := c.send(typ, flags|unix.NLM_F_ACK, payload)
 	if err != nil {
 		return nil, err
@@ -125,10 +138,15 @@ func parseErr(h netlink.Header, data []byte) error {
 // until NLMSG_DONE. An error from fn stops the callbacks but the dump is
 // still drained so the socket stays usable.
 func (c *Conn) Dump(typ uint16, payload []byte, fn func(h netlink.Header, data []byte) error) error {
+	if c.walking {
+		return ErrReentered
+	}
 	seq, err := c.send(typ, unix.NLM_F_DUMP, payload)
 	if err != nil {
 		return err
 	}
+	c.walking = true
+	defer func() { c.walking = false }()
 	var ferr error
 	for {
 		n, err := c.t.Recv(c.rx)
@@ -167,6 +185,11 @@ func (c *Conn) Dump(typ uint16, payload []byte, fn func(h netlink.Header, data [
 
 // Recv reads the next datagram's messages (for monitor).
 func (c *Conn) Recv(fn func(h netlink.Header, data []byte) error) error {
+	if c.walking {
+		return ErrReentered
+	}
+	c.walking = true
+	defer func() { c.walking = false }()
 	n, err := c.t.Recv(c.rx)
 	if err != nil {
 		return err

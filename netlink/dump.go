@@ -2,7 +2,6 @@ package netlink
 
 import (
 	"encoding/binary"
-	"errors"
 
 	"golang.org/x/sys/unix"
 )
@@ -11,11 +10,9 @@ import (
 // a dump skb (32 KiB, see netlink_dump's alloc_min_size logic).
 const DefaultDumpSize = 32 << 10
 
-// ErrMessageTooLarge: a single dump message does not fit in a datagram.
-var ErrMessageTooLarge = errors.New("netlink: dump message larger than datagram size")
-
 // DumpWriter packs the replies of a dump into datagrams of at most a given
-// size, never splitting a message, each message flagged NLM_F_MULTI, and
+// size (a larger message alone in its own), never splitting a message,
+// each message flagged NLM_F_MULTI, and
 // ends the dump with NLMSG_DONE placed in the last datagram when it fits,
 // as netlink_dump does. All datagrams live in one reusable buffer.
 //
@@ -79,8 +76,11 @@ func (w *DumpWriter) flags() uint16 {
 func (w *DumpWriter) Encoder() *AttributeEncoder { return &w.enc }
 
 // End closes the message begun at start. When the message does not fit in
-// the open datagram, the datagram is closed before it; a message larger
-// than a whole datagram is dropped and ErrMessageTooLarge returned.
+// the open datagram, the datagram is closed before it. A message larger
+// than a whole datagram travels alone in a datagram of its own size, as
+// the kernel sizes a link dump's skb for its largest message
+// (min_dump_alloc): a macvlan with thousands of source addresses is
+// still listed.
 func (w *DumpWriter) End(start int) error {
 	if err := w.enc.Err(); err != nil {
 		w.enc.b, w.enc.err = w.enc.b[:start], nil
@@ -91,8 +91,12 @@ func (w *DumpWriter) End(start int) error {
 	binary.NativeEndian.PutUint16(w.enc.b[start+6:], w.flags())
 	size := len(w.enc.b) - start
 	if size > w.max() {
-		w.enc.b = w.enc.b[:start]
-		return ErrMessageTooLarge
+		if start > w.dstart {
+			w.ends = append(w.ends, start)
+		}
+		w.ends = append(w.ends, len(w.enc.b))
+		w.dstart = len(w.enc.b)
+		return nil
 	}
 	if len(w.enc.b)-w.dstart > w.max() {
 		w.ends = append(w.ends, start)

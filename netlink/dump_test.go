@@ -2,7 +2,7 @@ package netlink
 
 import (
 	"encoding/binary"
-	"errors"
+	"slices"
 	"testing"
 
 	"golang.org/x/sys/unix"
@@ -67,13 +67,35 @@ func TestDumpWriterDoneAlone(t *testing.T) {
 	}
 }
 
-func TestDumpWriterTooLargeAndEmpty(t *testing.T) {
+// TestDumpWriterLargeMessageAlone: a message larger than the datagram
+// size is not dropped (a device would vanish from `ip link show`) but
+// sent alone, between the datagrams before and after it.
+func TestDumpWriterLargeMessageAlone(t *testing.T) {
 	var w DumpWriter
 	w.MaxSize = 64
 	w.Reset(1, 2)
-	if err := w.Add(unix.RTM_NEWLINK, make([]byte, 100)); !errors.Is(err, ErrMessageTooLarge) {
-		t.Fatal(err)
+	for _, n := range []int{8, 100, 8} {
+		if err := w.Add(unix.RTM_NEWLINK, make([]byte, n)); err != nil {
+			t.Fatal(err)
+		}
 	}
+	w.Finish(0, "")
+	var sizes []int
+	for i := range w.NumDatagrams() {
+		sizes = append(sizes, len(w.Datagram(i)))
+		if _, err := ParseMessages(w.Datagram(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if want := []int{24, 116, 24 + 20}; !slices.Equal(sizes, want) {
+		t.Fatalf("datagrams of %v bytes, want %v", sizes, want)
+	}
+}
+
+func TestDumpWriterEmpty(t *testing.T) {
+	var w DumpWriter
+	w.MaxSize = 64
+	w.Reset(1, 2)
 	w.Finish(0, "")
 	if w.NumDatagrams() != 1 || len(w.Datagram(0)) != 20 {
 		t.Fatalf("empty dump: %d datagrams", w.NumDatagrams())

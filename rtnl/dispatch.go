@@ -254,7 +254,7 @@ func (c *call) dumpMsg(typ uint16, fill func(e *netlink.AttributeEncoder)) {
 	w := &c.s.dump
 	start := w.Begin(typ)
 	fill(w.Encoder())
-	_ = w.End(start) // a message larger than a datagram is skipped
+	_ = w.End(start) // fails only on an attribute over 64 KiB: the message is skipped
 }
 
 // finishDump closes the dump with NLMSG_DONE.

@@ -130,7 +130,19 @@ func (s *Socket) Close() error {
 // datagram longer than buf is truncated (the rest is lost, as recvmsg
 // without MSG_TRUNC). After the queue overflowed, Recv fails once with
 // ENOBUFS, as the kernel reports a netlink overrun.
-func (s *Socket) Recv(buf []byte) (int, error) {
+func (s *Socket) Recv(buf []byte) (int, error) { return s.recv(buf, nil) }
+
+// RecvAppend appends the next datagram to b, whatever its size, and
+// returns the extended slice: for a pump that must pass datagrams on
+// whole (the daemon), as iproute2 sizes its buffer with MSG_PEEK|MSG_TRUNC.
+func (s *Socket) RecvAppend(b []byte) ([]byte, error) {
+	_, err := s.recv(nil, &b)
+	return b, err
+}
+
+// recv dequeues a datagram into buf (truncating) or, with grow, onto
+// *grow.
+func (s *Socket) recv(buf []byte, grow *[]byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for s.qlen == 0 && !s.overrun && !s.closed {
@@ -148,7 +160,13 @@ func (s *Socket) Recv(buf []byte) (int, error) {
 	s.qhead = (s.qhead + 1) % len(s.q)
 	s.qlen--
 	s.qbytes -= len(d)
-	n := copy(buf, d)
+	var n int
+	if grow != nil {
+		*grow = append(*grow, d...)
+		n = len(d)
+	} else {
+		n = copy(buf, d)
+	}
 	if cap(d) <= 64<<10 && len(s.free) < 16 {
 		s.free = append(s.free, d[:0])
 	}

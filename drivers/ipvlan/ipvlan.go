@@ -107,8 +107,14 @@ func New(c Config) (*netdev.Device, error) {
 		return nil, syscall.EINVAL
 	}
 	t := lower.Table()
-	p := portOf(lower, false)
-	v := &Dev{lower: lower, rxOne: skb.NewBatch(1)}
+	// The port comes first: once registered, the slave is reported to
+	// rtnetlink (and unregistered on a failure below), which reads its
+	// mode from the port.
+	p := portOf(lower, true)
+	if p == nil {
+		return nil, fmt.Errorf("ipvlan: %s has another receive handler: %w", lower.Name(), syscall.EBUSY)
+	}
+	v := &Dev{lower: lower, port: p, rxOne: skb.NewBatch(1)}
 	flags := netdev.FlagBroadcast | netdev.FlagMulticast
 	if c.Mode != ModeL2 {
 		flags |= netdev.FlagNoARP
@@ -119,19 +125,13 @@ func New(c Config) (*netdev.Device, error) {
 		Flags: flags, Features: lower.Features(), ManagesCarrier: true,
 	}, v, 0)
 	if err != nil {
+		p.remove(v) // drops a port made for this slave
 		return nil, err
 	}
 	v.dev = d
 	v.home.Store(t)
 	v.napi = netdev.NewNAPI(d)
 	d.SetLink(lower.Ifindex(), nil)
-	if p == nil {
-		if p = portOf(lower, true); p == nil {
-			t.Unregister(d)
-			return nil, fmt.Errorf("ipvlan: %s has another receive handler: %w", lower.Name(), syscall.EBUSY)
-		}
-	}
-	v.port = p
 	v.txq.Init(t.Net().Exec(), v.flushTx)
 	p.slaves = append(p.slaves, v)
 	p.setMode(c.Mode, c.Flags)

@@ -171,6 +171,15 @@ func New(c Config) (*netdev.Device, error) {
 		v.bcQueueLen = *c.BCQueueLen
 	}
 	v.mirror()
+	// The port comes first: once registered, the macvlan is reported to
+	// rtnetlink (and unregistered on a failure), which reads its source
+	// list from the port.
+	if p == nil {
+		if p = portOf(lower, true); p == nil {
+			return nil, fmt.Errorf("macvlan: %s has another receive handler: %w", lower.Name(), syscall.EBUSY)
+		}
+	}
+	v.port = p
 	d, err := t.Register(netdev.Config{
 		Name: c.Name, MTU: mtu, MinMTU: 68, MaxMTU: 0xffff,
 		Addr: addr, Broadcast: netdev.BroadcastMAC, Type: netdev.ARPHRDEther,
@@ -178,6 +187,7 @@ func New(c Config) (*netdev.Device, error) {
 		Features: lower.Features(), ManagesCarrier: true,
 	}, v, 0)
 	if err != nil {
+		p.remove(v) // drops a port made for this macvlan
 		return nil, err
 	}
 	v.dev = d
@@ -185,13 +195,6 @@ func New(c Config) (*netdev.Device, error) {
 	v.napi = netdev.NewNAPI(d)
 	v.txq.Init(t.Net().Exec(), v.xmitOnLower)
 	d.SetLink(lower.Ifindex(), nil)
-	if p == nil {
-		if p = portOf(lower, true); p == nil {
-			t.Unregister(d)
-			return nil, fmt.Errorf("macvlan: %s has another receive handler: %w", lower.Name(), syscall.EBUSY)
-		}
-	}
-	v.port = p
 	p.vlans = append(p.vlans, v)
 	if c.Mode == ModePassthru {
 		p.passthru = true
