@@ -132,16 +132,18 @@ func dumpLinks(c *call) error {
 	return nil
 }
 
-// targetNS resolves IFLA_NET_NS_PID / IFLA_NET_NS_FD / IFLA_TARGET_NETNSID,
-// which usnet reads as namespace ids. nil: no move requested.
+// targetNS resolves IFLA_NET_NS_PID / IFLA_NET_NS_FD (namespace
+// references: netns.Net.ID in usnet) and IFLA_TARGET_NETNSID (an nsid of
+// the requester's namespace), as rtnl_link_get_net_capable does. nil: no
+// move requested.
 func (c *call) targetNS(l *rtmsg.Link) (*stack.Namespace, error) {
-	var id uint32
+	var n *stack.Namespace
 	var errno syscall.Errno
 	switch {
 	case l.Attrs.Has(unix.IFLA_NET_NS_PID):
-		id, errno = l.NetNSPid, syscall.ESRCH
+		n, errno = c.s.srv.nsByRef(l.NetNSPid), syscall.ESRCH
 	case l.Attrs.Has(unix.IFLA_NET_NS_FD):
-		id, errno = l.NetNSFD, syscall.EBADF
+		n, errno = c.s.srv.nsByRef(l.NetNSFD), syscall.EBADF
 	default:
 		for _, u := range l.Unknown {
 			if u.Type&^unix.NLA_F_NESTED == unix.IFLA_TARGET_NETNSID {
@@ -149,16 +151,29 @@ func (c *call) targetNS(l *rtmsg.Link) (*stack.Namespace, error) {
 				if err != nil {
 					return nil, errMsg(syscall.EINVAL, "Invalid target network namespace id")
 				}
-				id, errno = uint32(v), syscall.EINVAL
+				n, errno = c.s.srv.peerOf(c.st.ns.Net.PeerByID(v)), syscall.EINVAL
 				goto found
 			}
 		}
 		return nil, nil
 	}
 found:
-	n := c.s.srv.nsByID(id)
 	if n == nil {
 		return nil, errMsg(errno, "Invalid target network namespace")
+	}
+	return n, nil
+}
+
+// linkNS resolves IFLA_LINK_NETNSID of a new link, an nsid of the
+// destination namespace naming where IFLA_LINK's device lives
+// (rtnl_newlink's link_net). nil: the requester's namespace.
+func (c *call) linkNS(dst *stack.Namespace, l *rtmsg.Link) (*stack.Namespace, error) {
+	if !l.Attrs.Has(unix.IFLA_LINK_NETNSID) {
+		return nil, nil
+	}
+	n := c.s.srv.peerOf(dst.Net.PeerByID(l.LinkNetNSID))
+	if n == nil {
+		return nil, errMsg(syscall.EINVAL, "Unknown network namespace id")
 	}
 	return n, nil
 }
@@ -207,6 +222,9 @@ func newLink(c *call) error {
 		return err
 	} else if n != nil {
 		dst = n
+	}
+	if _, err := c.linkNS(dst, l); err != nil {
+		return err
 	}
 	switch kind {
 	case "dummy":
@@ -400,6 +418,9 @@ func (c *call) setLinkDev(d *netdev.Device, l *rtmsg.Link, byIndexRename bool) e
 		if c.s.srv.state(n) == nil {
 			return syscall.ENODEV
 		}
+		// __dev_change_net_namespace names the new namespace in the old
+		// one (IFLA_NEW_NETNSID of the RTM_DELLINK), allocating its id.
+		c.do(func() { c.st.ns.Net.PeerIDAlloc(n.Net) })
 		if err := netdev.Move(d, n.Dev); err != nil {
 			return err
 		}

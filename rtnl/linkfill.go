@@ -115,7 +115,7 @@ func fillLink(e *netlink.AttributeEncoder, l4 *ipv4.Layer, d *netdev.Device, cha
 	fillLinkInfo(e, d)
 	link, lnet := d.Link()
 	if n, ok := lnet.(*netns.Net); ok && n != nil {
-		e.Int32(unix.IFLA_LINK_NETNSID, int32(n.ID()))
+		e.Int32(unix.IFLA_LINK_NETNSID, d.Table().Net().PeerIDAlloc(n)) // rtnl_fill_link_netnsid
 	}
 	if link != d.Ifindex() && (link != 0 || d.Kind() == "veth") {
 		e.Uint32(unix.IFLA_LINK, uint32(link))

@@ -6,6 +6,7 @@ import (
 	"github.com/usnet/usnet/netdev"
 	"github.com/usnet/usnet/netlink"
 	"github.com/usnet/usnet/netlink/rtmsg"
+	"github.com/usnet/usnet/netns"
 	"golang.org/x/sys/unix"
 )
 
@@ -104,6 +105,13 @@ func (st *nsState) beforeOther() {
 
 func (st *nsState) link(typ uint16, d *netdev.Device, change uint32, ls linkState) {
 	if !st.wants(unix.RTNLGRP_LINK) {
+		// The kernel builds the message without listeners too, and
+		// filling IFLA_LINK_NETNSID gives the peer namespace its id.
+		if _, ln := d.Link(); ln != nil {
+			if n, ok := ln.(*netns.Net); ok && n != nil {
+				d.Table().Net().PeerIDAlloc(n)
+			}
+		}
 		return
 	}
 	e := st.begin()
