@@ -339,6 +339,12 @@ func (s *session) netnsListID(args []string) error {
 		p.b.WriteByte('\n')
 	}
 	if err != nil {
+		// rtnl_dump_filter reports the kernel's error, then netns_list_id
+		// gives up.
+		var ne *NetlinkError
+		if errors.As(err, &ne) {
+			return fail(exitFail, "%s\nDump terminated", ne.Error())
+		}
 		return fail(exitFail, "Dump terminated")
 	}
 	return nil

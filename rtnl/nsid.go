@@ -147,25 +147,17 @@ func dumpNsid(c *call) error {
 	target := self
 	addRef := false
 	if c.s.strict {
-		m, err := decodeNsid(c)
-		if err != nil {
-			return err
-		}
-		for t := uint16(0); t <= unix.NETNSA_CURRENT_NSID; t++ {
-			if !m.Attrs.Has(t) {
-				continue
+		var err error
+		if target, addRef, err = validNsidDump(c); err != nil {
+			// The kernel fails a dump in its first pass: NLMSG_DONE
+			// carries the error, with the message but no offset.
+			errno, ext := toErrno(err)
+			msg := ""
+			if ext != nil {
+				msg = ext.Msg
 			}
-			off := netlink.HeaderLen + findAttr(c.data(), c.hdrLen, t)
-			if t != unix.NETNSA_TARGET_NSID {
-				return errAttr(syscall.EINVAL, "Unsupported attribute in dump request", off)
-			}
-			if target = self.PeerByID(m.TargetNSID); target == nil {
-				return errAttr(syscall.EINVAL, "Invalid target network namespace id", off)
-			}
-			addRef = true
-		}
-		if len(m.Unknown) > 0 {
-			return errMsg(syscall.EINVAL, "Unsupported attribute in dump request")
+			c.s.dump.Finish(-int32(errno), msg)
+			return nil
 		}
 	}
 	for _, p := range target.PeerIDs() {
@@ -179,6 +171,34 @@ func dumpNsid(c *call) error {
 	}
 	c.finishDump()
 	return nil
+}
+
+// validNsidDump is rtnl_valid_dump_net_req: only NETNSA_TARGET_NSID, and
+// it must name a peer.
+func validNsidDump(c *call) (target *netns.Net, addRef bool, err error) {
+	self := c.st.ns.Net
+	target = self
+	m, err := decodeNsid(c)
+	if err != nil {
+		return nil, false, err
+	}
+	for t := uint16(0); t <= unix.NETNSA_CURRENT_NSID; t++ {
+		if !m.Attrs.Has(t) {
+			continue
+		}
+		off := netlink.HeaderLen + findAttr(c.data(), c.hdrLen, t)
+		if t != unix.NETNSA_TARGET_NSID {
+			return nil, false, errAttr(syscall.EINVAL, "Unsupported attribute in dump request", off)
+		}
+		if target = self.PeerByID(m.TargetNSID); target == nil {
+			return nil, false, errAttr(syscall.EINVAL, "Invalid target network namespace id", off)
+		}
+		addRef = true
+	}
+	if len(m.Unknown) > 0 {
+		return nil, false, errMsg(syscall.EINVAL, "Unsupported attribute in dump request")
+	}
+	return target, addRef, nil
 }
 
 // idEvent hears every change of a peer id table (netns.World.SubscribeIDs)

@@ -247,11 +247,34 @@ func TestGetNsid(t *testing.T) {
 	if got := ids(e.dump(unix.RTM_GETNSID, target)); len(got) != 1 || got[0] != [2]int32{9, 2} {
 		t.Errorf("target dump %v, want blue's id 9 for red, here 2", got)
 	}
-	if errno, _ := e.do(unix.RTM_GETNSID, unix.NLM_F_DUMP, nsidReq(rtmsg.Nsid{NSID: 1}, unix.NETNSA_NSID)); errno != -int32(unix.EINVAL) {
-		t.Errorf("strict dump with NETNSA_NSID: %d", errno)
-	}
-	if errno, _ := e.do(unix.RTM_GETNSID, unix.NLM_F_DUMP, nsidReq(rtmsg.Nsid{TargetNSID: 6}, unix.NETNSA_TARGET_NSID)); errno != -int32(unix.EINVAL) {
-		t.Errorf("strict dump with a bad target: %d", errno)
+	// A refused dump ends with NLMSG_DONE carrying the error and the
+	// message, as netlink_dump_done sends it.
+	e.s.SetOption(unix.NETLINK_EXT_ACK, true)
+	for _, c := range []struct {
+		req []byte
+		msg string
+	}{
+		{nsidReq(rtmsg.Nsid{NSID: 1}, unix.NETNSA_NSID), "Unsupported attribute in dump request"},
+		{nsidReq(rtmsg.Nsid{TargetNSID: 6}, unix.NETNSA_TARGET_NSID), "Invalid target network namespace id"},
+	} {
+		if err := e.s.Send(e.msg(unix.RTM_GETNSID, unix.NLM_F_DUMP, c.req)); err != nil {
+			t.Fatal(err)
+		}
+		ds := drain(t, e.s)
+		if len(ds) != 1 {
+			t.Fatalf("%d datagrams", len(ds))
+		}
+		msgs, _ := netlink.ParseMessages(ds[0])
+		if len(msgs) != 1 || msgs[0].Header.Type != unix.NLMSG_DONE || msgs[0].Header.Flags&unix.NLM_F_ACK_TLVS == 0 ||
+			int32(binary.NativeEndian.Uint32(msgs[0].Data)) != -int32(unix.EINVAL) {
+			t.Fatalf("refused dump: %+v", msgs)
+		}
+		d := netlink.NewAttributeDecoder(msgs[0].Data[4:])
+		for d.Next() {
+			if d.Type() == unix.NLMSGERR_ATTR_MSG && d.String() != c.msg {
+				t.Errorf("message %q, want %q", d.String(), c.msg)
+			}
+		}
 	}
 	if errno, _ := e.do(unix.RTM_GETNSID, 0, nsidReq(rtmsg.Nsid{NSID: 2, CurrentNSID: 1}, unix.NETNSA_NSID, unix.NETNSA_CURRENT_NSID)); errno != -int32(unix.EINVAL) {
 		t.Errorf("strict get with NETNSA_CURRENT_NSID: %d", errno)
