@@ -114,10 +114,13 @@ func fillLink(e *netlink.AttributeEncoder, l4 *ipv4.Layer, d *netdev.Device, cha
 	e.EndNest(x)
 	fillLinkInfo(e, d)
 	link, lnet := d.Link()
-	if n, ok := lnet.(*netns.Net); ok && n != nil {
+	n, otherNet := lnet.(*netns.Net)
+	if otherNet = otherNet && n != nil; otherNet {
 		e.Int32(unix.IFLA_LINK_NETNSID, d.Table().Net().PeerIDAlloc(n)) // rtnl_fill_link_netnsid
 	}
-	if link != d.Ifindex() && (link != 0 || d.Kind() == "veth") {
+	// nla_put_iflink: forced with a link-netnsid, where equal ifindexes
+	// in two namespaces mean nothing.
+	if otherNet || link != d.Ifindex() && (link != 0 || d.Kind() == "veth") {
 		e.Uint32(unix.IFLA_LINK, uint32(link))
 	}
 	q := "noop"

@@ -310,3 +310,26 @@ func TestTargetNetnsid(t *testing.T) {
 		t.Fatalf("va names blue %d, want 3", id)
 	}
 }
+
+// Ends of a veth in two namespaces may have the same ifindex: IFLA_LINK
+// is then still reported, as the kernel forces it with a link-netnsid.
+func TestLinkWithNetnsidSameIfindex(t *testing.T) {
+	e := newEnv(t)
+	blue, _ := e.st.Add("blue")
+	p := rtmsg.Link{Name: "vb", NetNSPid: blue.Net.ID()}
+	p.Attrs.Set(unix.IFLA_NET_NS_PID)
+	data, _ := rtmsg.EncodeVethPeer(&p)
+	l := rtmsg.Link{Name: "va", Info: &rtmsg.LinkInfo{Kind: "veth", Data: data}}
+	e.mustDo(unix.RTM_NEWLINK, unix.NLM_F_CREATE|unix.NLM_F_EXCL, enc(&l))
+	for _, m := range e.dump(unix.RTM_GETLINK, make([]byte, unix.SizeofIfInfomsg)) {
+		var r rtmsg.Link
+		if m.Header.Type != unix.RTM_NEWLINK || r.UnmarshalBinary(m.Data) != nil || r.Name != "va" {
+			continue
+		}
+		if r.Index != 2 || !r.Attrs.Has(unix.IFLA_LINK) || r.Link != 2 || !r.Attrs.Has(unix.IFLA_LINK_NETNSID) {
+			t.Fatalf("va: index %d link %d (%v) netnsid %v", r.Index, r.Link, r.Attrs.Has(unix.IFLA_LINK), r.Attrs.Has(unix.IFLA_LINK_NETNSID))
+		}
+		return
+	}
+	t.Fatal("va not dumped")
+}
