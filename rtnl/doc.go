@@ -53,8 +53,8 @@
 //     IFA_CACHEINFO lifetimes; NLM_F_REPLACE of an existing address only
 //     re-announces it.
 //   - NLM_F_ECHO is not honoured for links.
-//   - The RTM_DELLINK of a device moving to another namespace carries no
-//     IFLA_NEW_NETNSID and IFLA_NEW_IFINDEX (the id is allocated, though).
+//   - The RTM_DELLINK of a device moving to another namespace carries
+//     IFLA_NEW_IFINDEX only when the device keeps its ifindex there.
 //   - An over-long fixed-size attribute is EINVAL (rtmsg's strict
 //     decoding); the kernel's legacy rtnetlink parsing accepts some.
 //
@@ -73,7 +73,8 @@
 //     allocated as the kernel allocates them, the lowest free one from 0:
 //     when a link message names a peer namespace (rtnl_fill_link_netnsid,
 //     also for messages nobody listens to), when a device moves (the old
-//     namespace names the new one), or explicitly with RTM_NEWNSID. They
+//     namespace names the new one in the RTM_DELLINK, IFLA_NEW_NETNSID),
+//     or explicitly with RTM_NEWNSID. They
 //     are announced with RTM_NEWNSID on RTNLGRP_NSID (with the requester's
 //     port id and sequence number for an explicit one, NLM_F_ECHO
 //     honoured) and dropped with RTM_DELNSID when the peer namespace is

@@ -420,12 +420,19 @@ func (c *call) setLinkDev(d *netdev.Device, l *rtmsg.Link, byIndexRename bool) e
 		}
 		// __dev_change_net_namespace names the new namespace in the old
 		// one (IFLA_NEW_NETNSID of the RTM_DELLINK), allocating its id.
-		c.do(func() { c.st.ns.Net.PeerIDAlloc(n.Net) })
-		if err := netdev.Move(d, n.Dev); err != nil {
+		to := moveTo{net: n.Net}
+		n.Exec().Do(func() {
+			if n.Dev.ByIndex(d.Ifindex()) == nil {
+				to.ifindex = d.Ifindex()
+			}
+		})
+		c.do(func() { c.st.moving[d] = to })
+		err := netdev.Move(d, n.Dev)
+		c.do(func() { delete(c.st.moving, d) })
+		if err != nil {
 			return err
 		}
 		// The rest applies in the new namespace.
-		var err error
 		n.Exec().Do(func() { err = c.s.srv.state(n).applyLink(d, l, n) })
 		return err
 	}
@@ -535,16 +542,22 @@ func delLink(c *call) error {
 			pst = c.s.srv.state(pns)
 		}
 	}
-	// unregister_netdevice_many: close all, then unregister each.
+	// unregister_netdevice_many: close all, then unregister each. A
+	// veth pair is unlinked first (veth_dellink), so neither end's
+	// RTM_DELLINK names the other.
 	c.do(func() {
 		c.st.deleting[d] = true
 		d.Down()
 		release(d) // rollback_registered: a port leaves its master
+		if peer != nil {
+			d.SetLink(0, nil)
+		}
 	})
 	if pst != nil {
 		pns.Exec().Do(func() {
 			pst.deleting[peer] = true
 			peer.Down()
+			peer.SetLink(0, nil)
 		})
 	}
 	c.do(func() { c.st.ns.Dev.Unregister(d) })

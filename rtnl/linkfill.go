@@ -25,6 +25,11 @@ const (
 type linkState struct {
 	down    bool // report the device as administratively down
 	dellink bool // RTM_DELLINK: no per-family data
+	// A device leaving for another namespace: IFLA_NEW_NETNSID (the
+	// new namespace's nsid here) and IFLA_NEW_IFINDEX (0: not known).
+	moved      bool
+	newNetnsid int32
+	newIfindex int32
 }
 
 // ifFlags is dev_get_flags: RUNNING and LOWER_UP only while up.
@@ -122,6 +127,12 @@ func fillLink(e *netlink.AttributeEncoder, l4 *ipv4.Layer, d *netdev.Device, cha
 	// in two namespaces mean nothing.
 	if otherNet || link != d.Ifindex() && (link != 0 || d.Kind() == "veth") {
 		e.Uint32(unix.IFLA_LINK, uint32(link))
+	}
+	if ls.moved {
+		e.Int32(unix.IFLA_NEW_NETNSID, ls.newNetnsid)
+		if ls.newIfindex != 0 {
+			e.Int32(unix.IFLA_NEW_IFINDEX, ls.newIfindex)
+		}
 	}
 	q := "noop"
 	if d.Qdisc() != nil {

@@ -65,7 +65,15 @@ func (st *nsState) devEvent(ev netdev.Event, d *netdev.Device) {
 		st.link(unix.RTM_NEWLINK, d, 0, linkState{})
 	case netdev.EventUnregister:
 		st.netconf(unix.RTM_DELNETCONF, d)
-		st.link(unix.RTM_DELLINK, d, ^uint32(0), linkState{down: true, dellink: true})
+		ls := linkState{down: true, dellink: true}
+		if to, ok := st.moving[d]; ok {
+			// The old namespace names the new one, allocating its id,
+			// between the unregister notifiers and the RTM_DELLINK.
+			delete(st.moving, d)
+			ls.moved, ls.newIfindex = true, int32(to.ifindex)
+			ls.newNetnsid = st.ns.Net.PeerIDAlloc(to.net)
+		}
+		st.link(unix.RTM_DELLINK, d, ^uint32(0), ls)
 		delete(st.admin, d)
 		delete(st.closing, d)
 		delete(st.deleting, d)

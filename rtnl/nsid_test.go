@@ -333,3 +333,44 @@ func TestLinkWithNetnsidSameIfindex(t *testing.T) {
 	}
 	t.Fatal("va not dumped")
 }
+
+// A device moving away leaves with RTM_NEWNSID (the new namespace's id,
+// allocated then) followed by an RTM_DELLINK carrying IFLA_NEW_NETNSID and
+// IFLA_NEW_IFINDEX, as __dev_change_net_namespace sends them.
+func TestMoveDellinkNewNetnsid(t *testing.T) {
+	e := newEnv(t)
+	blue, _ := e.st.Add("blue")
+	e.mustDo(unix.RTM_NEWLINK, unix.NLM_F_CREATE|unix.NLM_F_EXCL, vethReq("v0", "v1"))
+	mon, _ := e.srv.Open("", Cred{})
+	mon.Join(unix.RTNLGRP_LINK)
+	mon.Join(unix.RTNLGRP_NSID)
+	e.mustDo(unix.RTM_NEWLINK, 0, moveReq("v1", blue))
+	var types []uint16
+	var del *rtmsg.Link
+	for _, d := range drain(t, mon) {
+		msgs, _ := netlink.ParseMessages(d)
+		for _, m := range msgs {
+			types = append(types, m.Header.Type)
+			if m.Header.Type == unix.RTM_DELLINK {
+				del = new(rtmsg.Link)
+				del.UnmarshalBinary(m.Data)
+			}
+		}
+	}
+	if len(types) < 2 || types[0] != unix.RTM_NEWNSID || del == nil {
+		t.Fatalf("notifications %v", types)
+	}
+	var newNsid, newIdx []byte
+	for _, u := range del.Unknown {
+		switch u.Type {
+		case unix.IFLA_NEW_NETNSID:
+			newNsid = u.Data
+		case unix.IFLA_NEW_IFINDEX:
+			newIdx = u.Data
+		}
+	}
+	if len(newNsid) != 4 || int32(binary.NativeEndian.Uint32(newNsid)) != 0 ||
+		len(newIdx) != 4 || int32(binary.NativeEndian.Uint32(newIdx)) != del.Index {
+		t.Fatalf("RTM_DELLINK of v1: new nsid %x new ifindex %x (index %d)", newNsid, newIdx, del.Index)
+	}
+}
