@@ -170,8 +170,12 @@ func Sockets(path, ns string) *sockproxy.Client {
 	})
 }
 
-// NetnsID returns the id of namespace name, which netlink attributes
-// naming a namespace (IFLA_NET_NS_PID, IFLA_TARGET_NETNSID) carry.
+// NetnsID returns the reference of namespace name: the number usnet's
+// rtnetlink reads where Linux wants a process or file descriptor naming
+// a namespace (IFLA_NET_NS_PID/FD, NETNSA_PID/FD). It is the same in
+// every namespace, unlike an nsid (IFLA_LINK_NETNSID,
+// IFLA_TARGET_NETNSID, NETNSA_NSID), which only means something in the
+// namespace that assigned it.
 func NetnsID(path, name string) (uint32, error) {
 	c, p, err := dial(path, VerbNetnsID, name)
 	if err != nil {
@@ -195,9 +199,14 @@ func (n *NetlinkConn) Subscribe(groups ...uint32) error {
 	return nil
 }
 
-// ResolveNetns names a daemon namespace for `ip link set DEV netns NAME`:
-// usnet reads IFLA_NET_NS_PID as a namespace id.
+// ResolveNetns names a daemon namespace for `ip link set DEV netns NAME`
+// and `ip netns set|list-id`: IFLA_NET_NS_PID (or NETNSA_PID) with the
+// namespace's reference (NetnsID).
 func (n *NetlinkConn) ResolveNetns(name string) (uint16, uint32, error) {
 	id, err := NetnsID(n.path, name)
 	return unix.IFLA_NET_NS_PID, id, err
 }
+
+// NetnsNames lists the daemon's named namespaces (what `ip netns` walks
+// instead of /run/netns, and what "link-netns NAME" looks names up in).
+func (n *NetlinkConn) NetnsNames() ([]string, error) { return NetnsList(n.path) }

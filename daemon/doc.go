@@ -35,8 +35,11 @@
 //	port-stats  argument: namespace name. JSON object: device name →
 //	            framed-I/O port counters (drops, flow-control events) of
 //	            its host-backed devices, which rtnetlink has no field for.
-//	netns-id    argument: name. The namespace's id (decimal), which
-//	            netlink attributes naming a namespace carry.
+//	netns-id    argument: name. The namespace's reference (decimal,
+//	            netns.Net.ID), which usnet reads from the attributes
+//	            that carry a process id or file descriptor naming a
+//	            namespace on Linux (IFLA_NET_NS_PID/FD, NETNSA_PID/FD).
+//	            Not an nsid: those are per namespace (RTM_GETNSID).
 //
 // The daemon answers with one datagram: "OK" NUL payload, or
 // "ERR" NUL errno (decimal) NUL message. The payload is the netlink port

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/usnet/usnet/netlink"
@@ -322,61 +321,6 @@ func (s *session) transport() Transport {
 	return c.t
 }
 
-// netnsName maps an nsid of the target namespace to a name under
-// /run/netns, as iproute2 prints "link-netns NAME".
-func (s *session) netnsName(id int32) (string, bool) {
-	t := s.transport()
-	if t == nil {
-		return "", false
-	}
-	if n, ok := t.(NetnsNamer); ok {
-		return n.NetnsName(id)
-	}
-	if s.nsids == nil {
-		s.nsids = map[int32]string{}
-		if names, err := os.ReadDir(NetnsDir); err == nil {
-			for _, e := range names {
-				if nsid, ok := s.queryNsid(filepath.Join(NetnsDir, e.Name())); ok {
-					if _, dup := s.nsids[nsid]; !dup {
-						s.nsids[nsid] = e.Name()
-					}
-				}
-			}
-		}
-	}
-	name, ok := s.nsids[id]
-	return name, ok
-}
-
-// queryNsid asks the target namespace which nsid it gives the namespace
-// file at path (RTM_GETNSID with NETNSA_FD).
-func (s *session) queryNsid(path string) (int32, bool) {
-	f, err := os.Open(path)
-	if err != nil {
-		return 0, false
-	}
-	defer f.Close()
-	e := netlink.NewAttributeEncoder(make([]byte, 0, 16))
-	e.Append([]byte{unix.AF_UNSPEC})
-	e.Uint32(unix.NETNSA_FD, uint32(f.Fd()))
-	msgs, err := s.conn.Do(unix.RTM_GETNSID, 0, e.Bytes())
-	if err != nil {
-		return 0, false
-	}
-	for _, m := range msgs {
-		if m.Header.Type != unix.RTM_NEWNSID || len(m.Data) < 4 {
-			continue
-		}
-		d := netlink.NewAttributeDecoder(m.Data[4:])
-		for d.Next() {
-			if v, err := d.Int32(); d.Type() == unix.NETNSA_NSID && err == nil && v >= 0 {
-				return v, true
-			}
-		}
-	}
-	return 0, false
-}
-
 // loadLinks dumps the links once per command, for names and flags.
 func (s *session) loadLinks() error {
 	if s.links != nil {
@@ -445,49 +389,4 @@ func ifinfomsg(family uint8) []byte {
 	b := make([]byte, unix.SizeofIfInfomsg)
 	b[0] = family
 	return b
-}
-
-func (s *session) cmdNetns(args []string) error {
-	ns := s.opt.Netns
-	if ns == nil {
-		ns = KernelNamespaces{}
-	}
-	if len(args) == 0 || matches(args[0], "list") || args[0] == "show" {
-		list, err := ns.List()
-		if err != nil {
-			return fail(exitFail, "%s", err.Error())
-		}
-		p := s.out
-		p.openArray("")
-		for _, e := range list {
-			p.openObject("")
-			p.str(anyOut, "name", "%s", e.Name)
-			if e.ID >= 0 {
-				p.int(anyOut, "id", " (id: %d)", int64(e.ID))
-			}
-			p.closeObject()
-			p.text("\n")
-		}
-		p.closeArray()
-		if p.json {
-			p.b.WriteByte('\n')
-		}
-		return nil
-	}
-	if len(args) < 2 {
-		return fail(exitUsage, "No netns name specified")
-	}
-	switch {
-	case matches(args[0], "add"):
-		if err := ns.Add(args[1]); err != nil {
-			return fail(exitFail, "%s", err.Error())
-		}
-		return nil
-	case matches(args[0], "delete"):
-		if err := ns.Delete(args[1]); err != nil {
-			return fail(exitFail, "%s", err.Error())
-		}
-		return nil
-	}
-	return fail(exitUsage, "Command \"%s\" is unknown, try \"ip netns help\".", args[0])
 }

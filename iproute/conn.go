@@ -163,7 +163,18 @@ func (c *Conn) Dump(typ uint16, payload []byte, fn func(h netlink.Header, data [
 			case unix.NLMSG_DONE:
 				if len(it.Data()) >= 4 {
 					if en := int32(nativeU32(it.Data())); en < 0 {
-						return &NetlinkError{Errno: syscall.Errno(-en)}
+						// netlink_dump_done: the extended ACK follows
+						// the errno directly.
+						e := &NetlinkError{Errno: syscall.Errno(-en)}
+						if h.Flags&unix.NLM_F_ACK_TLVS != 0 {
+							d := netlink.NewAttributeDecoder(it.Data()[4:])
+							for d.Next() {
+								if d.Type() == unix.NLMSGERR_ATTR_MSG {
+									e.Msg = d.String()
+								}
+							}
+						}
+						return e
 					}
 				}
 				return ferr

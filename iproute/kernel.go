@@ -112,5 +112,15 @@ func (k *KernelTransport) SetRecvTimeout(d time.Duration) error {
 	return unix.SetsockoptTimeval(k.fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv)
 }
 
+// SetOption sets a SOL_NETLINK boolean option (NETLINK_EXT_ACK,
+// NETLINK_GET_STRICT_CHK, ...).
+func (k *KernelTransport) SetOption(opt int, on bool) error {
+	v := 0
+	if on {
+		v = 1
+	}
+	return unix.SetsockoptInt(k.fd, unix.SOL_NETLINK, opt, v)
+}
+
 // Close closes the socket.
 func (k *KernelTransport) Close() error { return unix.Close(k.fd) }

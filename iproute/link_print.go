@@ -1,6 +1,7 @@
 package iproute
 
 import (
+	"encoding/binary"
 	"fmt"
 	"strconv"
 
@@ -142,11 +143,28 @@ func (s *session) printLink(l *rtmsg.Link, doLink, showQueue bool) {
 		}
 		if l.Attrs.Has(unix.IFLA_LINK_NETNSID) {
 			// iproute2 names the namespace in text only.
-			if name, ok := s.netnsName(l.LinkNetNSID); ok && !p.json {
-				p.str(textOnly, "", " link-netns %s", name)
+			id := l.LinkNetNSID
+			if p.json {
+				p.int(jsonOnly, "link_netnsid", "", int64(id))
+			} else if id < 0 {
+				p.text(" link-netnsid unknown")
+			} else if name, ok := s.netnsName(id); ok {
+				p.text(" link-netns %s", name)
 			} else {
-				p.int(anyOut, "link_netnsid", " link-netnsid %d", int64(l.LinkNetNSID))
+				p.text(" link-netnsid %d", id)
 			}
+		}
+		// A device moving away (its RTM_DELLINK): text only.
+		if b, ok := unknownAttr(l.Unknown, unix.IFLA_NEW_NETNSID); ok && len(b) == 4 {
+			id := int32(binary.NativeEndian.Uint32(b))
+			if name, ok := s.netnsName(id); ok {
+				p.text(" new-netns %s", name)
+			} else {
+				p.text(" new-netnsid %d", id)
+			}
+		}
+		if b, ok := unknownAttr(l.Unknown, unix.IFLA_NEW_IFINDEX); ok && len(b) == 4 {
+			p.text(" new-ifindex %d", int32(binary.NativeEndian.Uint32(b)))
 		}
 		if s.details {
 			s.printLinkDetails(l, doLink)

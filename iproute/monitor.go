@@ -22,6 +22,7 @@ const (
 	grpIPv4Netconf = 24
 	grpIPv6Netconf = 25
 	grpIPv6Rule    = 19
+	grpNSID        = 28
 )
 
 // ErrNoSubscribe: the transport cannot deliver notifications.
@@ -33,7 +34,7 @@ func (s *session) cmdMonitor(args []string) error {
 	add := func(g ...uint32) { groups = append(groups, g...) }
 	all := func() {
 		add(grpLink, grpNeigh, grpIPv4Addr, grpIPv6Addr, grpIPv4Route, grpIPv6Route,
-			grpIPv4Rule, grpIPv6Rule, grpIPv4Netconf, grpIPv6Netconf)
+			grpIPv4Rule, grpIPv6Rule, grpIPv4Netconf, grpIPv6Netconf, grpNSID)
 	}
 	for _, a := range args {
 		switch {
@@ -52,6 +53,8 @@ func (s *session) cmdMonitor(args []string) error {
 			add(grpNeigh)
 		case matches(a, "netconf"):
 			add(grpIPv4Netconf, grpIPv6Netconf)
+		case matches(a, "nsid"):
+			add(grpNSID)
 		case a == "label":
 		default:
 			return fail(exitUsage, "Argument \"%s\" is unknown, try \"ip monitor help\".", a)
@@ -211,6 +214,9 @@ func (s *session) FormatNotification(h netlink.Header, data []byte, banner bool)
 		}
 		tag("NETCONF")
 		s.printNetconf(n, h.Type == unix.RTM_DELNETCONF)
+	case unix.RTM_NEWNSID, unix.RTM_DELNSID:
+		tag("NSID")
+		s.printNsid(h, data, s.nsidMap())
 	}
 }
 

@@ -2,7 +2,8 @@
 // World, the set of namespaces one usnet process hosts.
 //
 // A Net is deliberately small: a name, an id, the executor that owns it,
-// the packet-buffer pool, and an ordered list of exit hooks that the layers
+// the packet-buffer pool, the ids it gives its peers (ids.go), and an
+// ordered list of exit hooks that the layers
 // attached to it (devices, IPv4, sockets...) register when they initialise,
 // as pernet_operations do. Deleting a namespace runs those hooks in reverse
 // order on the namespace's executor. The layers keep their per-namespace
@@ -14,6 +15,7 @@ import (
 	"fmt"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"syscall"
 
 	"github.com/usnet/usnet/executor"
@@ -34,6 +36,9 @@ type Net struct {
 
 	exits []func() // run in reverse order at deletion; executor only
 	dead  bool
+
+	ids   peerIDs     // ids this namespace gives its peers (ids.go)
+	dying atomic.Bool // deletion started: no new peer ids
 
 	genMu   sync.Mutex
 	generic map[any]any // per-namespace state of optional modules
@@ -66,7 +71,10 @@ func (n *Net) SetGeneric(key, v any) {
 // Name returns the namespace name.
 func (n *Net) Name() string { return n.name }
 
-// ID returns the namespace's process-unique id (its "inode").
+// ID returns the namespace's process-unique number, the role of its
+// inode on Linux: what usnet accepts where Linux wants a process or a
+// file descriptor naming a namespace. Peer ids (nsids) are another
+// thing, local to each namespace: see PeerID.
 func (n *Net) ID() uint32 { return n.id }
 
 // Exec returns the executor that owns the namespace.
@@ -95,6 +103,10 @@ type World struct {
 	mu     sync.Mutex
 	byName map[string]*Net
 	nextID uint32
+
+	idMu   sync.Mutex
+	idSubs []idSub // subscribers of peer id changes
+	idSeq  uint64
 }
 
 // Config builds a World.
@@ -187,6 +199,18 @@ func (w *World) Get(name string) *Net {
 // Default returns the default namespace.
 func (w *World) Default() *Net { return w.Get(DefaultName) }
 
+// all returns every namespace registered, initialised or not.
+func (w *World) all() []*Net {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	l := make([]*Net, 0, len(w.byName))
+	for _, n := range w.byName {
+		l = append(l, n)
+	}
+	sort.Slice(l, func(i, j int) bool { return l[i].id < l[j].id })
+	return l
+}
+
 // List returns the namespaces sorted by id (creation order).
 func (w *World) List() []*Net {
 	w.mu.Lock()
@@ -216,6 +240,7 @@ func (w *World) Delete(name string) error {
 	}
 	delete(w.byName, name)
 	w.mu.Unlock()
+	w.unhashIDs(n)
 	n.exec.Do(n.runExits)
 	if c, ok := n.exec.(interface{ Close() }); ok {
 		c.Close() // a real-time loop owned by this namespace alone

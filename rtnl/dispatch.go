@@ -73,6 +73,10 @@ func table(typ uint16) *handlers {
 		return &hGetRule
 	case unix.RTM_GETNETCONF:
 		return &hGetNetconf
+	case unix.RTM_NEWNSID:
+		return &hNewNsid
+	case unix.RTM_GETNSID:
+		return &hGetNsid
 	}
 	return nil
 }

@@ -28,9 +28,9 @@
 // Notifications: the server subscribes to the device table, the IPv4
 // address list, the neighbour table and the FIB of every namespace in
 // which a socket is opened, and emits RTM_NEW/DELLINK, NEW/DELADDR,
-// NEW/DELROUTE, NEW/DELRULE, NEW/DELNEIGH and NEW/DELNETCONF on
-// RTNLGRP_LINK, IPV4_IFADDR, IPV4_ROUTE, IPV4_RULE, NEIGH and
-// IPV4_NETCONF with the port id and sequence number rules of the kernel
+// NEW/DELROUTE, NEW/DELRULE, NEW/DELNEIGH, NEW/DELNETCONF and
+// NEW/DELNSID on RTNLGRP_LINK, IPV4_IFADDR, IPV4_ROUTE, IPV4_RULE, NEIGH,
+// IPV4_NETCONF and NSID with the port id and sequence number rules of the kernel
 // (see notify.go). NLM_F_ECHO is honoured where the kernel honours it
 // (addresses, routes, rules): the requester then gets its copy by unicast
 // and not a second one through the group.
@@ -59,11 +59,40 @@
 //     IFA_CACHEINFO lifetimes; NLM_F_REPLACE of an existing address only
 //     re-announces it.
 //   - NLM_F_ECHO is not honoured for links.
+//   - The RTM_DELLINK of a device moving to another namespace carries
+//     IFLA_NEW_IFINDEX only when the device keeps its ifindex there.
 //   - An over-long fixed-size attribute is EINVAL (rtmsg's strict
 //     decoding); the kernel's legacy rtnetlink parsing accepts some.
 //
-// Namespaces in requests: usnet has no processes or file descriptors, so
-// IFLA_NET_NS_PID and IFLA_NET_NS_FD are read as namespace ids
-// (netns.Net.ID), as is IFLA_TARGET_NETNSID; IFLA_LINK_NETNSID reports
-// the peer namespace's id the same way.
+// Namespaces: Linux names a namespace in two ways, and so does usnet.
+//
+//   - A reference, valid in the whole process: IFLA_NET_NS_PID,
+//     IFLA_NET_NS_FD, NETNSA_PID and NETNSA_FD carry a process id or a file
+//     descriptor on Linux. usnet has neither, so all four carry the
+//     namespace's process-wide number netns.Net.ID (the role of its
+//     inode), which the daemon's netns-id verb hands out for a name.
+//     Unknown values fail as the kernel's lookups do (PID: ESRCH, FD:
+//     EBADF).
+//   - An nsid, valid only in the namespace that assigned it
+//     (netns.Net.PeerID): IFLA_LINK_NETNSID, IFLA_TARGET_NETNSID,
+//     NETNSA_NSID, NETNSA_TARGET_NSID and NETNSA_CURRENT_NSID. Ids are
+//     allocated as the kernel allocates them, the lowest free one from 0:
+//     when a link message names a peer namespace (rtnl_fill_link_netnsid,
+//     also for messages nobody listens to), when a device moves (the old
+//     namespace names the new one in the RTM_DELLINK, IFLA_NEW_NETNSID),
+//     or explicitly with RTM_NEWNSID. They
+//     are announced with RTM_NEWNSID on RTNLGRP_NSID (with the requester's
+//     port id and sequence number for an explicit one, NLM_F_ECHO
+//     honoured) and dropped with RTM_DELNSID when the peer namespace is
+//     deleted. RTM_GETNSID answers by reference or by nsid, optionally as
+//     seen from NETNSA_TARGET_NSID, and dumps a table (the target only
+//     with strict checking, as the kernel reads it only then).
+//
+// The link namespace an nsid is relative to is the device's, which in
+// usnet is always the requester's (link requests with
+// IFLA_TARGET_NETNSID move or create devices; listing the links of
+// another namespace that way is not supported). The veth end created in
+// a peer namespace names its peer in its first RTM_NEWLINK, which the
+// kernel's does not (its peer is not yet attached then), so that
+// namespace may allocate its id for the creator earlier than Linux.
 package rtnl

@@ -30,7 +30,8 @@ type linkOps struct {
 	// newLink creates and registers the device in t (newlink): name is
 	// the final name pattern, l the request (IFLA_INFO_DATA in
 	// l.Info.Data, may be nil), lower the device IFLA_LINK names in the
-	// requester's namespace (nil when absent). The generic attributes
+	// requester's namespace or the one IFLA_LINK_NETNSID names (nil when
+	// absent). The generic attributes
 	// (MTU, address, flags …) are applied afterwards by rtnl.
 	newLink func(t *netdev.Table, name string, l *rtmsg.Link, lower *netdev.Device) (*netdev.Device, error)
 	// changeLink applies IFLA_INFO_DATA to an existing device
@@ -108,7 +109,18 @@ func (c *call) createKind(dst *stack.Namespace, l *rtmsg.Link, ops *linkOps) err
 	}
 	var lower *netdev.Device
 	if l.Attrs.Has(unix.IFLA_LINK) {
-		if !c.do(func() { lower = c.st.ns.Dev.ByIndex(int(l.Link)) }) || lower == nil {
+		lns, err := c.linkNS(dst, l)
+		if err != nil {
+			return err
+		}
+		if lns == nil || lns == c.st.ns {
+			if !c.do(func() { lower = c.st.ns.Dev.ByIndex(int(l.Link)) }) {
+				return syscall.ENODEV
+			}
+		} else {
+			lns.Exec().Do(func() { lower = lns.Dev.ByIndex(int(l.Link)) })
+		}
+		if lower == nil {
 			return syscall.ENODEV
 		}
 	}

@@ -132,16 +132,18 @@ func dumpLinks(c *call) error {
 	return nil
 }
 
-// targetNS resolves IFLA_NET_NS_PID / IFLA_NET_NS_FD / IFLA_TARGET_NETNSID,
-// which usnet reads as namespace ids. nil: no move requested.
+// targetNS resolves IFLA_NET_NS_PID / IFLA_NET_NS_FD (namespace
+// references: netns.Net.ID in usnet) and IFLA_TARGET_NETNSID (an nsid of
+// the requester's namespace), as rtnl_link_get_net_capable does. nil: no
+// move requested.
 func (c *call) targetNS(l *rtmsg.Link) (*stack.Namespace, error) {
-	var id uint32
+	var n *stack.Namespace
 	var errno syscall.Errno
 	switch {
 	case l.Attrs.Has(unix.IFLA_NET_NS_PID):
-		id, errno = l.NetNSPid, syscall.ESRCH
+		n, errno = c.s.srv.nsByRef(l.NetNSPid), syscall.ESRCH
 	case l.Attrs.Has(unix.IFLA_NET_NS_FD):
-		id, errno = l.NetNSFD, syscall.EBADF
+		n, errno = c.s.srv.nsByRef(l.NetNSFD), syscall.EBADF
 	default:
 		for _, u := range l.Unknown {
 			if u.Type&^unix.NLA_F_NESTED == unix.IFLA_TARGET_NETNSID {
@@ -149,16 +151,29 @@ func (c *call) targetNS(l *rtmsg.Link) (*stack.Namespace, error) {
 				if err != nil {
 					return nil, errMsg(syscall.EINVAL, "Invalid target network namespace id")
 				}
-				id, errno = uint32(v), syscall.EINVAL
+				n, errno = c.s.srv.peerOf(c.st.ns.Net.PeerByID(v)), syscall.EINVAL
 				goto found
 			}
 		}
 		return nil, nil
 	}
 found:
-	n := c.s.srv.nsByID(id)
 	if n == nil {
 		return nil, errMsg(errno, "Invalid target network namespace")
+	}
+	return n, nil
+}
+
+// linkNS resolves IFLA_LINK_NETNSID of a new link, an nsid of the
+// destination namespace naming where IFLA_LINK's device lives
+// (rtnl_newlink's link_net). nil: the requester's namespace.
+func (c *call) linkNS(dst *stack.Namespace, l *rtmsg.Link) (*stack.Namespace, error) {
+	if !l.Attrs.Has(unix.IFLA_LINK_NETNSID) {
+		return nil, nil
+	}
+	n := c.s.srv.peerOf(dst.Net.PeerByID(l.LinkNetNSID))
+	if n == nil {
+		return nil, errMsg(syscall.EINVAL, "Unknown network namespace id")
 	}
 	return n, nil
 }
@@ -207,6 +222,9 @@ func newLink(c *call) error {
 		return err
 	} else if n != nil {
 		dst = n
+	}
+	if _, err := c.linkNS(dst, l); err != nil {
+		return err
 	}
 	switch kind {
 	case "dummy":
@@ -418,11 +436,21 @@ func (c *call) setLinkDev(d *netdev.Device, l *rtmsg.Link, byIndexRename bool) e
 		if c.s.srv.state(n) == nil {
 			return syscall.ENODEV
 		}
-		if err := netdev.Move(d, n.Dev); err != nil {
+		// __dev_change_net_namespace names the new namespace in the old
+		// one (IFLA_NEW_NETNSID of the RTM_DELLINK), allocating its id.
+		to := moveTo{net: n.Net}
+		n.Exec().Do(func() {
+			if n.Dev.ByIndex(d.Ifindex()) == nil {
+				to.ifindex = d.Ifindex()
+			}
+		})
+		c.do(func() { c.st.moving[d] = to })
+		err := netdev.Move(d, n.Dev)
+		c.do(func() { delete(c.st.moving, d) })
+		if err != nil {
 			return err
 		}
 		// The rest applies in the new namespace.
-		var err error
 		n.Exec().Do(func() { err = c.s.srv.state(n).applyLink(d, l, n) })
 		return err
 	}
@@ -539,16 +567,22 @@ func delLink(c *call) error {
 			pst = c.s.srv.state(pns)
 		}
 	}
-	// unregister_netdevice_many: close all, then unregister each.
+	// unregister_netdevice_many: close all, then unregister each. A
+	// veth pair is unlinked first (veth_dellink), so neither end's
+	// RTM_DELLINK names the other.
 	c.do(func() {
 		c.st.deleting[d] = true
 		d.Down()
 		release(d) // rollback_registered: a port leaves its master
+		if peer != nil {
+			d.SetLink(0, nil)
+		}
 	})
 	if pst != nil {
 		pns.Exec().Do(func() {
 			pst.deleting[peer] = true
 			peer.Down()
+			peer.SetLink(0, nil)
 		})
 	}
 	c.do(func() { c.st.ns.Dev.Unregister(d) })

@@ -27,6 +27,11 @@ const (
 type linkState struct {
 	down    bool // report the device as administratively down
 	dellink bool // RTM_DELLINK: no per-family data
+	// A device leaving for another namespace: IFLA_NEW_NETNSID (the
+	// new namespace's nsid here) and IFLA_NEW_IFINDEX (0: not known).
+	moved      bool
+	newNetnsid int32
+	newIfindex int32
 }
 
 // ifFlags is dev_get_flags: RUNNING and LOWER_UP only while up.
@@ -116,11 +121,20 @@ func fillLink(e *netlink.AttributeEncoder, l4 *ipv4.Layer, d *netdev.Device, cha
 	e.EndNest(x)
 	fillLinkInfo(e, d)
 	link, lnet := d.Link()
-	if n, ok := lnet.(*netns.Net); ok && n != nil {
-		e.Int32(unix.IFLA_LINK_NETNSID, int32(n.ID()))
+	n, otherNet := lnet.(*netns.Net)
+	if otherNet = otherNet && n != nil; otherNet {
+		e.Int32(unix.IFLA_LINK_NETNSID, d.Table().Net().PeerIDAlloc(n)) // rtnl_fill_link_netnsid
 	}
-	if link != d.Ifindex() && (link != 0 || d.Kind() == "veth") {
+	// nla_put_iflink: forced with a link-netnsid, where equal ifindexes
+	// in two namespaces mean nothing.
+	if otherNet || link != d.Ifindex() && (link != 0 || d.Kind() == "veth") {
 		e.Uint32(unix.IFLA_LINK, uint32(link))
+	}
+	if ls.moved {
+		e.Int32(unix.IFLA_NEW_NETNSID, ls.newNetnsid)
+		if ls.newIfindex != 0 {
+			e.Int32(unix.IFLA_NEW_IFINDEX, ls.newIfindex)
+		}
 	}
 	q := "noop"
 	if d.Qdisc() != nil {

@@ -6,6 +6,7 @@ import (
 	"github.com/usnet/usnet/netdev"
 	"github.com/usnet/usnet/netlink"
 	"github.com/usnet/usnet/netlink/rtmsg"
+	"github.com/usnet/usnet/netns"
 	"golang.org/x/sys/unix"
 )
 
@@ -64,7 +65,15 @@ func (st *nsState) devEvent(ev netdev.Event, d *netdev.Device) {
 		st.link(unix.RTM_NEWLINK, d, 0, linkState{})
 	case netdev.EventUnregister:
 		st.netconf(unix.RTM_DELNETCONF, d)
-		st.link(unix.RTM_DELLINK, d, ^uint32(0), linkState{down: true, dellink: true})
+		ls := linkState{down: true, dellink: true}
+		if to, ok := st.moving[d]; ok {
+			// The old namespace names the new one, allocating its id,
+			// between the unregister notifiers and the RTM_DELLINK.
+			delete(st.moving, d)
+			ls.moved, ls.newIfindex = true, int32(to.ifindex)
+			ls.newNetnsid = st.ns.Net.PeerIDAlloc(to.net)
+		}
+		st.link(unix.RTM_DELLINK, d, ^uint32(0), ls)
 		delete(st.admin, d)
 		delete(st.closing, d)
 		delete(st.deleting, d)
@@ -104,6 +113,13 @@ func (st *nsState) beforeOther() {
 
 func (st *nsState) link(typ uint16, d *netdev.Device, change uint32, ls linkState) {
 	if !st.wants(unix.RTNLGRP_LINK) {
+		// The kernel builds the message without listeners too, and
+		// filling IFLA_LINK_NETNSID gives the peer namespace its id.
+		if _, ln := d.Link(); ln != nil {
+			if n, ok := ln.(*netns.Net); ok && n != nil {
+				d.Table().Net().PeerIDAlloc(n)
+			}
+		}
 		return
 	}
 	e := st.begin()

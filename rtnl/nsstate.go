@@ -6,6 +6,7 @@ import (
 	"github.com/usnet/usnet/ipv4"
 	"github.com/usnet/usnet/netdev"
 	"github.com/usnet/usnet/netlink"
+	"github.com/usnet/usnet/netns"
 	"github.com/usnet/usnet/stack"
 	"golang.org/x/sys/unix"
 )
@@ -40,7 +41,8 @@ type nsState struct {
 	deferNew  []*netdev.Device          // their RTM_NEWLINK, sent once configured
 	pendingUp *netdev.Device            // being opened by a request: NEWLINK goes first
 	upSent    *netdev.Device
-	addrStamp map[*ipv4.IfAddr]uint32 // IFA_CACHEINFO cstamp
+	addrStamp map[*ipv4.IfAddr]uint32   // IFA_CACHEINFO cstamp
+	moving    map[*netdev.Device]moveTo // set by a request moving the device away
 	// bridgeSubscribed: the namespace's bridges report FDB changes.
 	bridgeSubscribed bool
 }
@@ -50,7 +52,14 @@ func newNSState(srv *Server, ns *stack.Namespace) *nsState {
 		srv: srv, ns: ns,
 		admin: map[*netdev.Device]uint32{}, closing: map[*netdev.Device]bool{},
 		deleting: map[*netdev.Device]bool{}, addrStamp: map[*ipv4.IfAddr]uint32{},
+		moving: map[*netdev.Device]moveTo{},
 	}
+}
+
+// moveTo is where a device being moved goes (__dev_change_net_namespace).
+type moveTo struct {
+	net     *netns.Net
+	ifindex int // its ifindex there when known (free there now), else 0
 }
 
 func (st *nsState) addSocket(s *Socket) {

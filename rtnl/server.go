@@ -31,9 +31,12 @@ type Server struct {
 	nss      map[*netns.Net]*nsState
 }
 
-// New returns a server for s.
+// New returns a server for s. It hears about the peer id tables of all
+// of s's namespaces from then on (RTM_NEWNSID/DELNSID notifications).
 func New(s *stack.Stack) *Server {
-	return &Server{st: s, ports: map[uint32]*Socket{}, rover: 0xffffefff, nss: map[*netns.Net]*nsState{}}
+	srv := &Server{st: s, ports: map[uint32]*Socket{}, rover: 0xffffefff, nss: map[*netns.Net]*nsState{}}
+	s.World.SubscribeIDs(srv.idEvent)
+	return srv
 }
 
 // Stack returns the stack the server answers for.
@@ -141,8 +144,8 @@ func (srv *Server) state(n *stack.Namespace) *nsState {
 	return st
 }
 
-// nsByID finds a namespace by its id (IFLA_NET_NS_PID/FD,
-// IFLA_TARGET_NETNSID in usnet).
+// nsByID finds a namespace by its process-wide number netns.Net.ID, what
+// usnet reads from IFLA_NET_NS_PID/FD and NETNSA_PID/FD.
 func (srv *Server) nsByID(id uint32) *stack.Namespace {
 	for _, n := range srv.st.List() {
 		if n.Net.ID() == id {

@@ -176,6 +176,10 @@ func (s *Stack) List() []*Namespace {
 	return l
 }
 
+// Of returns the namespace built on n, or nil when n is not (or no
+// longer) one of the stack's.
+func (s *Stack) Of(n *netns.Net) *Namespace { return s.of(n) }
+
 func (s *Stack) of(n *netns.Net) *Namespace {
 	s.mu.Lock()
 	defer s.mu.Unlock()

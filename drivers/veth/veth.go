@@ -152,7 +152,12 @@ func (e *end) Uninit(d *netdev.Device) {
 	}
 	p.peer.Store(nil)
 	pt := p.dev.Table()
-	pt.Net().Exec().Post(func() { pt.Unregister(p.dev) })
+	// The survivor has no peer any more (veth_dellink clears both ends
+	// first): its RTM_DELLINK names no link and no link namespace.
+	pt.Net().Exec().Post(func() {
+		p.dev.SetLink(0, nil)
+		pt.Unregister(p.dev)
+	})
 }
 
 // MovedNetns re-homes the receive poll on the new namespace's executor and

@@ -19,7 +19,7 @@ type Message interface {
 }
 
 // New returns an empty payload value for an rtnetlink message type
-// (RTM_NEWLINK ... RTM_GETNETCONF), or nil for other types.
+// (RTM_NEWLINK ... RTM_GETNETCONF, RTM_NEWNSID ... RTM_GETNSID), or nil for other types.
 func New(msgType uint16) Message {
 	switch msgType {
 	case unix.RTM_NEWLINK, unix.RTM_DELLINK, unix.RTM_GETLINK, unix.RTM_SETLINK:
@@ -34,6 +34,8 @@ func New(msgType uint16) Message {
 		return new(Rule)
 	case unix.RTM_NEWNETCONF, unix.RTM_DELNETCONF, unix.RTM_GETNETCONF:
 		return new(Netconf)
+	case unix.RTM_NEWNSID, unix.RTM_DELNSID, unix.RTM_GETNSID:
+		return new(Nsid)
 	}
 	return nil
 }

@@ -29,7 +29,8 @@ out=testdata/$OUT.tmp
 	echo "# recorded by gen.sh with $(ip -V) on Linux $(uname -r)"
 	while IFS= read -r line; do
 		case "$line" in '' | '#'*) continue ;; '@settle') sleep 1.5; continue ;; esac
-		read -r -a args <<<"${line//@PEER/$PEER}"
+		line2=${line//@PEER/$PEER}
+		read -r -a args <<<"${line2//@SELF/$NS}"
 		set +e
 		stdout=$(ip -n "$NS" "${args[@]}" 2>/tmp/ipc-stderr.$$; echo "rc=$?")
 		set -e

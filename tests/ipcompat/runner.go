@@ -92,7 +92,7 @@ func runSuite(t *testing.T, target Target, suite Suite) []Failure {
 		var stdout, stderr bytes.Buffer
 		args := []string{"-n", ns}
 		for _, a := range want.Args {
-			args = append(args, strings.ReplaceAll(a, "@PEER", peer))
+			args = append(args, strings.ReplaceAll(strings.ReplaceAll(a, "@PEER", peer), "@SELF", ns))
 		}
 		code := iproute.Run(args, iproute.Options{Stdout: &stdout, Stderr: &stderr, Dial: dial})
 		got := Step{Exit: code, Stdout: stdout.String(), Stderr: stderr.String()}

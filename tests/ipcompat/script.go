@@ -91,19 +91,22 @@ var (
 	reAtIf      = regexp.MustCompile(`@if[0-9]+`)
 	reStatsJS   = regexp.MustCompile(`"stats64":\s?\{"rx":\{[^}]*\},"tx":\{[^}]*\}\}`)
 	rePeer      = regexp.MustCompile(`usnet-ipc-peer[-a-z0-9]*`)
+	reSelf      = regexp.MustCompile(`usnet-ipc-(go-)?[0-9]+`)
 	reDigits    = regexp.MustCompile(`[0-9]+`)
 	reStatsTx   = regexp.MustCompile(`(?m)^(    [RT]X:.*\n)( +[0-9 ]+\n)`)
 )
 
 // Normalize removes what legitimately differs between two runs or two
 // implementations: interface indexes, MAC addresses the script did not
-// set itself, and traffic counters.
+// set itself, traffic counters, and the names of the script's two
+// namespaces.
 func Normalize(s string) string {
 	s = reIfindexJS.ReplaceAllStringFunc(s, func(m string) string {
 		return m[:strings.IndexByte(m, ':')+1] + "N"
 	})
 	s = reIfindexTx.ReplaceAllString(s, "N: ")
 	s = rePeer.ReplaceAllString(s, "PEER")
+	s = reSelf.ReplaceAllString(s, "SELF")
 	s = reAtIf.ReplaceAllString(s, "@ifN")
 	s = reMAC.ReplaceAllStringFunc(s, func(m string) string {
 		switch {
