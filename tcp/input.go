@@ -314,8 +314,11 @@ func (c *Conn) ackRcvd(seg header.TCP, o *header.TCPOptions) bool {
 		if c.rttTiming && seqLEQ(c.rttSeq, ack) {
 			rtt = c.t.exec.Now() - c.rttStart
 			c.rttTiming = false
-		} else if c.retries == 0 {
-			rtt = c.tsRTT(o) // Karn: no echo-based sample after a timeout
+		} else {
+			// The echo times the transmission it answers, so unlike
+			// the sequence-based sample it is valid after a timeout
+			// too (tcp_ack_update_rtt), and it ends the RTO's backoff.
+			rtt = c.tsRTT(o)
 		}
 		if rtt >= 0 {
 			c.rttSample(rtt)
