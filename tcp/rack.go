@@ -281,8 +281,9 @@ func (c *Conn) onReoTimeout() {
 		c.reoTimer.Reset(wait + 2*time.Millisecond)
 	}
 	if lost > 0 {
-		if c.caState == cc.Open {
+		if c.caState <= cc.CWR {
 			c.enterRecovery(false)
+			c.cwndReduction(1, false, true) // PRR lets the fast retransmit out
 		}
 		c.xmitRetransmitQueue()
 		c.output()
