@@ -85,7 +85,7 @@ func (c *Conn) anyRetransDone() bool {
 // retransStampCleanup is tcp_retrans_stamp_cleanup: with nothing
 // retransmitted outstanding, the next episode starts its own clock.
 func (c *Conn) retransStampCleanup() {
-	if !c.anyRetransDone() {
+	if c.undo.stampSet && !c.anyRetransDone() {
 		c.undo.stampSet = false
 	}
 }
