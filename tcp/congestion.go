@@ -69,20 +69,28 @@ func (c *Conn) caAcked(newly uint32, rtt time.Duration) {
 // enterRecovery starts fast recovery (tcp_enter_recovery,
 // tcp_init_cwnd_reduction): the algorithm's ssthresh is the target, and
 // PRR (RFC 6937, tcp_cwnd_reduction) walks cwnd down to it over the
-// recovery round instead of cutting at once.
+// recovery round instead of cutting at once. A new undo episode begins
+// (undo.go); ssthresh from before is kept for it unless ECN echoed
+// congestion on this ACK.
 // A reduction under way for ECN (CWR) continues: the window is not cut
-// twice.
-func (c *Conn) enterRecovery() {
-	if c.caState != cc.CWR {
+// twice, and there is nothing to undo.
+func (c *Conn) enterRecovery(ece bool) {
+	c.retransStampCleanup() // the clock starts with this fast retransmit
+	c.undo.priorSsthresh = 0
+	c.initUndo()
+	if c.caState != cc.CWR && c.caState != cc.Recovery {
+		if !ece {
+			c.undo.priorSsthresh = c.currentSsthresh()
+		}
 		c.syncSender()
+		c.recover = c.sndMax
 		c.priorCwnd = c.snd.Cwnd
 		c.snd.Ssthresh = c.ca.SSThresh(&c.snd)
 		c.prrDelivered, c.prrOut = 0, 0
 		c.snd.CwndCnt = 0
+		c.ecnQueueCWR = c.ecnOK
 	}
-	c.caState = cc.Recovery
-	c.ca.SetState(&c.snd, cc.Recovery)
-	c.recover = c.sndMax
+	c.setCAState(cc.Recovery)
 	c.Info.Recoveries++
 }
 
@@ -117,32 +125,34 @@ func (c *Conn) cwndReduction(newly uint32, snduna, lost bool) {
 	c.snd.Cwnd = uint32(max(int64(pipe)+sndcnt, 1))
 }
 
-// exitRecovery ends a reduction (tcp_end_cwnd_reduction): cwnd = ssthresh.
-func (c *Conn) exitRecovery() {
-	if c.snd.Ssthresh < cc.InfiniteSsthresh {
+// endCwndReduction ends a reduction (tcp_end_cwnd_reduction): cwnd =
+// ssthresh, unless the reduction was undone.
+func (c *Conn) endCwndReduction() {
+	if c.snd.Ssthresh < cc.InfiniteSsthresh && (c.caState == cc.CWR || c.undo.markerSet) {
 		c.snd.Cwnd = max(c.snd.Ssthresh, 1)
 	}
-	c.caState = cc.Open
-	c.ca.SetState(&c.snd, cc.Open)
 	c.ca.CwndEvent(&c.snd, cc.EvCompleteCWR)
-	if c.rack.reoPersist > 0 {
-		c.rack.reoPersist--
-	}
 }
 
-// enterLoss is the RTO's reaction (tcp_enter_loss): a new ssthresh unless
-// this timeout only backs off an earlier one, cwnd one segment, every
-// record not SACKed lost.
+// enterLoss is the RTO's reaction (tcp_enter_loss): every record not
+// SACKed lost, cwnd one segment, and a new ssthresh (with a new undo
+// episode) unless this window was reduced already — a timeout inside fast
+// recovery, or one that only backs off an earlier timeout. F-RTO
+// (frto.go) then judges whether the timeout was spurious.
 func (c *Conn) enterLoss() {
+	newRecovery := c.caState < cc.Recovery
+	c.markAllLost()
 	c.syncSender()
-	if c.caState != cc.Loss || c.retries <= 1 {
+	if c.caState <= cc.Disorder || !seqLT(c.sndUna, c.recover) || c.caState == cc.Loss && c.retries <= 1 {
+		c.undo.priorSsthresh = c.currentSsthresh()
 		c.priorCwnd = c.snd.Cwnd
 		c.snd.Ssthresh = c.ca.SSThresh(&c.snd)
 		c.ca.CwndEvent(&c.snd, cc.EvLoss)
+		c.initUndo()
 	}
-	c.snd.Cwnd, c.snd.CwndCnt = 1, 0
-	c.caState = cc.Loss
-	c.ca.SetState(&c.snd, cc.Loss)
-	c.recover = c.sndMax
-	c.markAllLost()
+	c.snd.Cwnd, c.snd.CwndCnt = c.pipeSegs()+1, 0
+	c.setCAState(cc.Loss)
+	c.recover = c.sndNxt
+	c.ecnQueueCWR = c.ecnOK
+	c.undo.frto = c.frtoEnabled(newRecovery)
 }

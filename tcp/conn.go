@@ -139,6 +139,10 @@ type Conn struct {
 	prrDelivered uint32
 	prrOut       uint32
 
+	// undo of spurious reductions, F-RTO (undo.go, frto.go)
+	undo     undoState
+	ackFlags ackFlag // what the ACK being processed showed
+
 	// keepalive (keepalive.go)
 	keepalive       bool
 	kaTimer         *executor.Timer
@@ -177,6 +181,9 @@ type Info struct {
 	ReordSeen                     uint64 // reordering events detected (tcpi_reord_seen)
 	RACKLost                      uint64 // bytes RACK marked lost
 	Timeouts                      uint64 // retransmission timeouts on data (TCPTimeouts)
+	SpuriousRTOs                  uint64 // timeouts F-RTO found spurious (TCPSpuriousRTOs)
+	FullUndo, PartialUndo         uint64 // fast recoveries undone at their end, or on a partial ACK (TCPFullUndo, TCPPartialUndo)
+	DSACKUndo, LossUndo           uint64 // undone because every retransmission was D-SACKed; timeouts undone (TCPDSACKUndo, TCPLossUndo)
 	ECN                           bool   // ECN negotiated (TCPI_OPT_ECN)
 	CEReceived                    uint64 // data segments that arrived CE-marked
 	CWRReductions                 uint64 // window reductions for ECE (entries into CWR)

@@ -31,7 +31,18 @@
 //     records are retransmitted within cwnd, lost retransmissions are
 //     detected again; an RTO marks every unSACKed record lost. Without
 //     SACK, NewReno (RFC 6582). Window reductions use PRR (RFC 6937,
-//     tcp_cwnd_reduction), ending at ssthresh.
+//     tcp_cwnd_reduction), ending at ssthresh. The per-ACK state machine
+//     is tcp_fastretrans_alert's (alert.go).
+//   - Undo of spurious reductions (undo.go): a recovery whose every
+//     retransmission comes back D-SACKed, or whose ACKs echo a timestamp
+//     older than the first retransmission (Eifel, RFC 3522), gets its
+//     cwnd (the algorithm's undo_cwnd) and ssthresh back — at its end,
+//     on a partial ACK, or later; ECN congestion forbids it. F-RTO (RFC
+//     5682, tcp_frto = 2; frto.go) judges timeouts: data never
+//     retransmitted being acknowledged makes the timeout spurious and
+//     stops the go-back-N. TCPSpuriousRTOs, TCPFullUndo, TCPPartialUndo,
+//     TCPDSACKUndo and TCPLossUndo are counted per connection and
+//     namespace.
 //   - Congestion control through tcp/cc (cubic by default, reno), IW 10.
 //   - ECN (RFC 3168, ecn.go): tcp_ecn 2 by default — accepted when the
 //     peer's SYN asks, not asked for; 1 asks. ECT(0) on new data, ECE
@@ -63,9 +74,9 @@
 //     zero-window probes, PMTU from ICMP frag-needed, SO_SNDBUF/SO_RCVBUF,
 //     a TCP_INFO-like Info.
 //
-// Not yet (deviations from Linux): F-RTO and undo of spurious reductions
-// (a D-SACK widens RACK's window but does not restore cwnd), the TLP
-// loss-repair reduction (tlp_high_seq), SACK reneging, rcv_ssthresh
+// Not yet (deviations from Linux): the TLP loss-repair reduction and TLP
+// D-SACKs (tlp_high_seq), the Recovery a lost retransmission starts from
+// Loss (FLAG_LOST_RETRANS), SACK reneging, rcv_ssthresh
 // (the whole free window is advertised at once), buffers counted in
 // payload rather than truesize (the window is half the buffer figure, as
 // at Linux's default scaling ratio), 256 rather than 65536 port

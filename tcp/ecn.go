@@ -97,9 +97,9 @@ func (c *Conn) ecnEcho(f header.TCPFlags) {
 	c.snd.Ssthresh = c.ca.SSThresh(&c.snd)
 	c.prrDelivered, c.prrOut = 0, 0
 	c.snd.CwndCnt = 0
-	c.caState = cc.CWR
-	c.ca.SetState(&c.snd, cc.CWR)
+	c.setCAState(cc.CWR)
 	c.recover = c.sndNxt
+	c.undo.markerSet, c.undo.priorSsthresh = false, 0 // tcp_enter_cwr: nothing to undo
 	c.ecnQueueCWR = true
 	c.Info.CWRReductions++
 }

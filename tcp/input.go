@@ -279,13 +279,24 @@ func (c *Conn) ackRcvd(seg header.TCP, o *header.TCPOptions) bool {
 	}
 	win := uint32(seg.Window()) << c.sndShift
 	deliveredBefore := c.snd.Delivered
+	priorUna := c.sndUna
+	c.ackFlags = 0
+	c.undo.sawTS, c.undo.ecr = c.tsOK && o.HasTimestamps, o.TSEcr
+	if c.ecnOK && seg.Flags()&header.TCPFlagECE != 0 {
+		c.ackFlags |= flagECE
+	}
 	var newlySacked, newlyAcked uint32
 	if c.sackOK && o.NumSACK > 0 {
-		newlySacked = c.sackUpdate(o)
+		newlySacked = c.sackUpdate(o, ack)
+		if newlySacked > 0 {
+			c.ackFlags |= flagDataSacked
+		}
 	}
 	advanced := seqLT(c.sndUna, ack)
 	rtt := time.Duration(-1)
+	dupack := false
 	if advanced {
+		c.ackFlags |= flagSndUnaAdvanced
 		newly := ack - c.sndUna
 		data := min(int(newly), len(c.sndBuf))
 		c.sndBuf = c.sndBuf[data:]
@@ -294,12 +305,20 @@ func (c *Conn) ackRcvd(seg header.TCP, o *header.TCPOptions) bool {
 		}
 		c.Info.BytesAcked += uint64(data)
 		newlyAcked = c.txAcked(ack)
+		if !c.sackOK && c.ackFlags&flagRetransDataAcked != 0 {
+			// Without SACK an ACK over a retransmission cannot show
+			// the originals arrived.
+			c.ackFlags &^= flagOrigSackAcked
+		}
 		c.sndUna = ack
 		if c.rttTiming && seqLEQ(c.rttSeq, ack) {
 			rtt = c.t.exec.Now() - c.rttStart
 			c.rttTiming = false
-		} else if c.retries == 0 {
-			rtt = c.tsRTT(o) // Karn: no echo-based sample after a timeout
+		} else {
+			// The echo times the transmission it answers, so unlike
+			// the sequence-based sample it is valid after a timeout
+			// too (tcp_ack_update_rtt), and it ends the RTO's backoff.
+			rtt = c.tsRTT(o)
 		}
 		if rtt >= 0 {
 			c.rttSample(rtt)
@@ -316,6 +335,7 @@ func (c *Conn) ackRcvd(seg header.TCP, o *header.TCPOptions) bool {
 		seg.Flags()&(header.TCPFlagSYN|header.TCPFlagFIN) == 0 {
 		c.dupAcks++
 		c.Info.DupAcksTotal++
+		dupack = c.ackFlags&flagDSACKing == 0
 	}
 	mss := uint32(c.mss)
 	newlySegs := (newlyAcked + newlySacked + mss - 1) / mss
@@ -323,29 +343,16 @@ func (c *Conn) ackRcvd(seg header.TCP, o *header.TCPOptions) bool {
 		newlySegs++ // a duplicate ACK delivered a segment
 	}
 	c.snd.Delivered += newlySegs
-	var lost uint32
+	if seqLT(c.sndWl1, seq) || c.sndWl1 == seq && seqLEQ(c.sndWl2, ack) {
+		c.sndWnd, c.sndWl1, c.sndWl2 = win, seq, ack
+	}
 	if c.sackOK {
 		c.updateReoWnd(deliveredBefore)
-		lost = c.rackMarkLost()
+	}
+	// The state machine (tcp_fastretrans_alert, alert.go).
+	lost, rx := c.fastRetransAlert(priorUna, dupack)
+	if c.sackOK {
 		c.Info.RACKLost += uint64(lost)
-	} else if c.caState == cc.Open && c.dupAcks >= defaultReordering || c.caState == cc.Recovery && advanced && seqLT(ack, c.recover) {
-		c.markHeadLost() // NewReno (tcp_newreno_mark_lost)
-		lost = 1
-	}
-	// The state machine (tcp_fastretrans_alert).
-	switch {
-	case c.caState == cc.Recovery && !seqLT(c.sndUna, c.recover):
-		c.exitRecovery()
-	case c.caState == cc.CWR && seqLT(c.recover, c.sndUna):
-		// Held until something above high_seq is acknowledged, so the
-		// CWR flag has reached the receiver.
-		c.exitRecovery()
-	case c.caState == cc.Loss && !seqLT(c.sndUna, c.recover):
-		c.caState = cc.Open
-		c.ca.SetState(&c.snd, cc.Open)
-	}
-	if c.caState <= cc.CWR && c.hasLost() {
-		c.enterRecovery()
 	}
 	c.ecnEcho(seg.Flags())
 	// Window growth or reduction (tcp_cong_control).
@@ -354,9 +361,7 @@ func (c *Conn) ackRcvd(seg header.TCP, o *header.TCPOptions) bool {
 	} else if advanced {
 		c.caAcked(newlyAcked+newlySacked, rtt)
 	}
-	if c.caState == cc.Recovery || c.caState == cc.Loss {
-		c.xmitRetransmitQueue()
-	}
+	c.xmitRecovery(rx)
 	if advanced {
 		if c.sndUna == c.sndNxt {
 			c.rtoTimer.Stop()
@@ -367,9 +372,6 @@ func (c *Conn) ackRcvd(seg header.TCP, o *header.TCPOptions) bool {
 		if c.OnWritable != nil {
 			c.OnWritable()
 		}
-	}
-	if seqLT(c.sndWl1, seq) || c.sndWl1 == seq && seqLEQ(c.sndWl2, ack) {
-		c.sndWnd, c.sndWl1, c.sndWl2 = win, seq, ack
 	}
 	c.Info.Cwnd, c.Info.Ssthresh, c.Info.PriorCwnd = c.snd.Cwnd, c.snd.Ssthresh, c.priorCwnd
 	finAcked := c.finEver && ack == c.finSeq+1

@@ -193,8 +193,8 @@ func (c *Conn) output() {
 			}
 			return
 		}
-		if c.hasLost() {
-			return // retransmissions go first (tcp_xmit_retransmit_queue)
+		if c.hasLost() && !c.undo.sendNew {
+			return // retransmissions go first (tcp_xmit_retransmit_queue), except for F-RTO
 		}
 		if inflight >= wnd {
 			c.cwndLimited = inflight >= c.cwndBytes()
@@ -210,7 +210,7 @@ func (c *Conn) output() {
 		if n > c.mss && n < avail {
 			n -= n % c.mss // whole segments, except at the end of the data
 		}
-		if n < c.mss && inflight > 0 && !c.NoDelay && !c.finQueued {
+		if n < c.mss && inflight > 0 && !c.NoDelay && !c.finQueued && !c.undo.sendNew {
 			return // Nagle
 		}
 		flags := header.TCPFlagACK

@@ -118,6 +118,11 @@ func (c *Conn) txAcked(ack uint32) uint32 {
 	k := 0
 	for k < len(c.txq) && seqLEQ(c.txq[k].end, ack) {
 		s := &c.txq[k]
+		if s.everRetrans {
+			c.ackFlags |= flagRetransDataAcked
+		} else if !s.sacked && seqLEQ(s.end, c.recover) {
+			c.ackFlags |= flagOrigSackAcked
+		}
 		if !s.sacked {
 			n += s.end - s.start
 			c.rackAdvance(s)
@@ -131,6 +136,9 @@ func (c *Conn) txAcked(ack uint32) uint32 {
 		c.txq = append(c.txq[:0], c.txq[k:]...)
 	}
 	if len(c.txq) > 0 && seqLT(c.txq[0].start, ack) {
+		if s := &c.txq[0]; !s.everRetrans && !s.sacked && seqLEQ(s.end, c.recover) {
+			c.ackFlags |= flagOrigSackAcked
+		}
 		n += ack - c.txq[0].start
 		c.txq[0].start = ack
 	}
@@ -160,6 +168,9 @@ func (c *Conn) txSacked(a, b uint32) uint32 {
 			continue
 		}
 		s.sacked, s.lost, s.retrans = true, false, false
+		if !s.everRetrans && seqLEQ(s.end, c.recover) {
+			c.ackFlags |= flagOrigSackAcked
+		}
 		n += s.end - s.start
 		c.rackAdvance(s)
 		if !s.everRetrans && seqLT(s.start, fack) {
@@ -270,8 +281,9 @@ func (c *Conn) onReoTimeout() {
 		c.reoTimer.Reset(wait + 2*time.Millisecond)
 	}
 	if lost > 0 {
-		if c.caState == cc.Open {
-			c.enterRecovery()
+		if c.caState <= cc.CWR {
+			c.enterRecovery(false)
+			c.cwndReduction(1, false, true) // PRR lets the fast retransmit out
 		}
 		c.xmitRetransmitQueue()
 		c.output()
@@ -342,6 +354,7 @@ func (c *Conn) xmitRetransmitQueue() {
 			c.xmit(rt, s.start, header.TCPFlagACK, c.sndBuf[off:off+int(s.end-s.start)], nil)
 		}
 		s.retrans, s.everRetrans, s.sent = true, true, c.t.exec.Now()
+		c.retransmitted(s.end - s.start)
 		pipe += s.end - s.start
 		c.prrOut += (s.end - s.start + uint32(c.mss) - 1) / uint32(c.mss)
 	}

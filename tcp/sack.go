@@ -62,18 +62,23 @@ func (c *Conn) sackBlocks(o *header.TCPOptions) {
 
 // sackUpdate applies the peer's SACK blocks to the retransmission queue
 // (tcp_sacktag_write_queue) and returns the bytes newly SACKed. A first
-// block below snd_una or inside the second is a D-SACK (RFC 2883): a
-// duplicate arrived, which RACK takes as a sign of reordering.
-func (c *Conn) sackUpdate(o *header.TCPOptions) uint32 {
+// block starting below the ACK or inside the second block is a D-SACK
+// (RFC 2883): a duplicate arrived. Unless dubious, it may widen RACK's
+// reordering window and counts against the retransmissions of an undo
+// episode (undo.go).
+func (c *Conn) sackUpdate(o *header.TCPOptions, ack uint32) uint32 {
 	var n uint32
 	for i := 0; i < o.NumSACK; i++ {
 		b := o.SACK[i]
-		if i == 0 && seqLT(b.Start, b.End) && (seqLEQ(b.End, c.sndUna) ||
+		if i == 0 && seqLT(b.Start, b.End) && (seqLT(b.Start, ack) ||
 			o.NumSACK > 1 && seqLEQ(o.SACK[1].Start, b.Start) && seqLEQ(b.End, o.SACK[1].End)) {
-			// Only once reordering is known may a D-SACK widen RACK's
-			// window (tcp_dsack_seen).
-			c.rack.dsackSeen = c.rack.reordSeen
 			c.Info.DSACKs++
+			if segs := c.dsackSeen(b); segs > 0 {
+				// Only once reordering is known may a D-SACK widen
+				// RACK's window (tcp_dsack_seen).
+				c.rack.dsackSeen = c.rack.reordSeen
+				c.dsackUndo(b, segs)
+			}
 			continue
 		}
 		if !seqLT(b.Start, b.End) || !seqLT(c.sndUna, b.End) || seqLT(c.sndMax, b.End) {

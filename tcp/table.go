@@ -25,6 +25,7 @@ type Sysctl struct {
 	ModerateRcvbuf  bool          // tcp_moderate_rcvbuf (1)
 	MaxConnections  int           // bound on the connection table
 	SACK            bool          // tcp_sack (1)
+	FRTO            int           // tcp_frto (2: F-RTO, RFC 5682 with SACK; 0: off)
 	Timestamps      bool          // tcp_timestamps (1)
 	KeepaliveTime   time.Duration // tcp_keepalive_time (7200 s)
 	KeepaliveIntvl  time.Duration // tcp_keepalive_intvl (75 s)
@@ -42,7 +43,7 @@ func defaultSysctl() Sysctl {
 	return Sysctl{SynRetries: 6, SynackRetries: 5, Retries2: 15, FinTimeout: 60 * time.Second,
 		MaxSynBacklog: 256, RmemDefault: 131072, WmemDefault: 16384,
 		RmemMax: 6 << 20, WmemMax: 4 << 20, ModerateRcvbuf: true, MaxConnections: 65536,
-		CongestionControl: "cubic", SACK: true, Timestamps: true, Syncookies: true,
+		CongestionControl: "cubic", SACK: true, FRTO: 2, Timestamps: true, Syncookies: true,
 		ECN: 2, TwReuse: defaultTwReuse, TwReuseDelay: defaultTwReuseDelay, MaxTwBuckets: defaultMaxTw,
 		KeepaliveTime: 7200 * time.Second, KeepaliveIntvl: 75 * time.Second, KeepaliveProbes: 9}
 }
@@ -55,6 +56,8 @@ type Stats struct {
 	SyncookiesSent, SyncookiesRecv, SyncookiesFailed     uint64
 	ChallengeACKs                                        uint64
 	TWRecycled, TWOverflow                               uint64 // TIME_WAIT taken over by a connect; skipped at tcp_max_tw_buckets
+	// TcpExt counters of undone reductions (undo.go).
+	TCPSpuriousRTOs, TCPFullUndo, TCPPartialUndo, TCPDSACKUndo, TCPLossUndo uint64
 }
 
 type key struct {

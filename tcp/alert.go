@@ -1,0 +1,92 @@
+package tcp
+
+import "github.com/usnet/usnet/tcp/cc"
+
+// The congestion state machine per ACK (tcp_fastretrans_alert): leave a
+// state whose episode is over, try the undo rules the state allows, find
+// lost segments, and start fast recovery when some are. Open and Disorder
+// are one state here.
+
+// fastRetransAlert runs after the ACK's SACK blocks and cumulative
+// acknowledgment were applied (c.ackFlags says what they showed). It
+// returns the bytes newly marked lost and what to send.
+func (c *Conn) fastRetransAlert(priorUna uint32, dupack bool) (lost uint32, r rexmit) {
+	f := c.ackFlags
+	ece := f&flagECE != 0
+	if ece {
+		c.undo.priorSsthresh = 0 // congestion is proven: no undo
+	}
+	if c.caState == cc.Open {
+		c.undo.stampSet = false
+	} else if !seqLT(c.sndUna, c.recover) {
+		switch c.caState {
+		case cc.CWR:
+			// Held until something above high_seq is acknowledged, so the
+			// CWR flag has reached the receiver.
+			if c.sndUna != c.recover {
+				c.endCwndReduction()
+				c.setCAState(cc.Open)
+			}
+		case cc.Recovery:
+			if c.tryUndoRecovery() {
+				return 0, rexmitNone
+			}
+			c.endCwndReduction()
+		}
+	}
+	switch c.caState {
+	case cc.Recovery:
+		if f&flagSndUnaAdvanced != 0 && c.tryUndoPartial(priorUna) {
+			return 0, rexmitNone
+		}
+		if c.tryUndoDSACK() {
+			c.tryKeepOpen()
+		}
+		lost = c.identifyLoss(f)
+		if c.caState != cc.Recovery {
+			if !c.hasLost() {
+				return lost, rexmitNone
+			}
+			c.enterRecovery(ece) // reordering undone, then a real loss
+		}
+		return lost, rexmitLost
+	case cc.Loss:
+		r = c.processLoss(f, dupack)
+		lost = c.identifyLoss(f)
+		if c.caState != cc.Open {
+			return lost, r
+		}
+		// Undone: carry on as Open would.
+	}
+	if c.caState == cc.Open {
+		c.tryUndoDSACK()
+	}
+	lost += c.identifyLoss(f)
+	if !c.hasLost() {
+		c.retransStampCleanup() // tcp_try_to_open
+		return lost, rexmitNone
+	}
+	c.enterRecovery(ece)
+	return lost, rexmitLost
+}
+
+// identifyLoss marks lost records (tcp_identify_packet_loss): RACK with
+// SACK, NewReno's head rule without.
+func (c *Conn) identifyLoss(f ackFlag) uint32 {
+	if len(c.txq) == 0 {
+		return 0
+	}
+	if c.sackOK {
+		return c.rackMarkLost()
+	}
+	// NewReno (tcp_newreno_mark_lost): three duplicate ACKs, or a partial
+	// ACK in Recovery, mark the head lost. Unlike Linux the whole head
+	// record goes, and again on every partial ACK: a record is a GSO
+	// super-packet, and impairments drop it whole.
+	if c.caState < cc.Recovery && c.dupAcks >= defaultReordering ||
+		c.caState == cc.Recovery && f&flagSndUnaAdvanced != 0 && seqLT(c.sndUna, c.recover) {
+		c.markHeadLost()
+		return c.txq[0].end - c.txq[0].start
+	}
+	return 0
+}
