@@ -52,11 +52,27 @@ func (c *Conn) releaseSend() {
 	c.sndBuf, c.sndStore, c.txq = nil, nil, nil
 }
 
-// releaseRecv gives back the receive queue's memory once it is empty
-// and nothing more will arrive.
+// releaseRecv gives back the out-of-order queue's packets once nothing
+// more will arrive, and the in-order queue's once it is empty; packets
+// not read yet stay readable until Recv takes them or Close purges them.
 func (c *Conn) releaseRecv() {
-	if len(c.rcvBuf) == 0 {
-		c.t.putStore(c.rcvStore)
-		c.rcvBuf, c.rcvStore, c.ooo = nil, nil, nil
+	c.purgeOOO()
+	if c.rcvq.Len() == 0 || c.userClosed {
+		c.purgeRcv()
+	}
+}
+
+// newSpace is tcp_new_space's sk_stream_write_space, after an ACK freed
+// send buffer: a writer that found the buffer full is woken once the free
+// room is at least half of what is still queued (sk_stream_is_writeable),
+// not on every ACK. It then adds a large block at once, which keeps the
+// segments built from it large and the wake-ups few.
+func (c *Conn) newSpace() {
+	if !c.sndNoSpace || c.sndCap-len(c.sndBuf) < len(c.sndBuf)/2 {
+		return
+	}
+	c.sndNoSpace = false
+	if c.OnWritable != nil {
+		c.OnWritable()
 	}
 }
