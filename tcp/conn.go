@@ -49,14 +49,14 @@ type Conn struct {
 	state State
 	k     key
 
-	// send side: sndBuf holds the bytes from sndUna on (sent and not
+	// send side: sndq holds the bytes from sndUna on (sent and not
 	// acknowledged, then not yet sent); SYN and FIN occupy sequence
 	// numbers but no buffer bytes.
 	iss, sndUna, sndNxt uint32
 	sndWnd              uint32 // peer's window, scaled
 	sndWl1, sndWl2      uint32
-	sndBuf              []byte // window into sndStore (buffer.go)
-	sndStore            []byte
+	sndq                sndQueue // sndqueue.go
+	xmitGoal            int      // payload of the largest segment to build (gsoMax)
 	sndCap              int
 	finQueued, finSent  bool
 	sndNoSpace          bool   // a Send found the buffer full (SOCK_NOSPACE)
@@ -335,14 +335,14 @@ func (c *Conn) Send(p []byte) (int, error) {
 	if c.finQueued {
 		return 0, syscall.EPIPE
 	}
-	n := min(len(p), c.sndCap-len(c.sndBuf))
+	n := min(len(p), c.sndCap-c.sndq.Len())
 	if n < len(p) {
 		c.sndNoSpace = true
 	}
 	if n <= 0 {
 		return 0, nil
 	}
-	c.sndBuf = c.t.queueAppend(&c.sndStore, c.sndBuf, p[:n])
+	n = c.sndAppend(p[:n])
 	c.Info.BytesSent += uint64(n)
 	c.output()
 	return n, nil
@@ -350,7 +350,7 @@ func (c *Conn) Send(p []byte) (int, error) {
 
 // Writable reports whether Send would accept bytes.
 func (c *Conn) Writable() bool {
-	return c.err != nil || c.Established() && !c.finQueued && len(c.sndBuf) < c.sndCap || c.state == Closed
+	return c.err != nil || c.Established() && !c.finQueued && c.sndq.Len() < c.sndCap || c.state == Closed
 }
 
 // Recv copies received bytes into p. eof reports the peer's FIN once the

@@ -289,11 +289,8 @@ func (c *Conn) ackRcvd(seg header.TCP, o *header.TCPOptions) bool {
 	rtt := time.Duration(-1)
 	if advanced {
 		newly := ack - c.sndUna
-		data := min(int(newly), len(c.sndBuf))
-		c.sndBuf = c.sndBuf[data:]
-		if len(c.sndBuf) == 0 {
-			c.sndBuf = nil
-		}
+		data := min(int(newly), c.sndq.Len())
+		c.sndq.ack(data)
 		c.Info.BytesAcked += uint64(data)
 		newlyAcked = c.txAcked(ack)
 		c.sndUna = ack

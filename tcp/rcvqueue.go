@@ -84,9 +84,10 @@ func (c *Conn) rcvSpace() int { return spaceFromWin(c.rcvCap) }
 
 // payloadBuf returns an skb holding exactly p, the payload of the segment
 // being received: the received packet itself by reference when its
-// truesize fits the receive buffer and is not out of proportion to p,
-// else a copy in a buffer of p's size. nil only if p is empty or the pool
-// has no buffer for it.
+// truesize fits the receive buffer and p fills at least half of it, else
+// a copy in a buffer of p's size class, whose tailroom later small
+// payloads fill (queueRcv). nil only if p is empty or the pool has no
+// buffer for it.
 func (c *Conn) payloadBuf(p []byte) *skb.Buf {
 	if len(p) == 0 {
 		return nil
@@ -96,7 +97,7 @@ func (c *Conn) payloadBuf(p []byte) *skb.Buf {
 		// difference of the capacities is its offset.
 		off := cap(rb.Bytes()) - cap(p)
 		ts := rb.Truesize()
-		if off >= 0 && off+len(p) <= rb.Len() && c.rcvMem+ts <= c.rcvSpace() && ts <= 4*len(p)+4096 {
+		if off >= 0 && off+len(p) <= rb.Len() && c.rcvMem+ts <= c.rcvSpace() && 2*len(p) >= ts {
 			b := rb.Clone()
 			b.Pull(off)
 			b.Trim(len(p))

@@ -125,11 +125,11 @@ func (c *Conn) SendOOB(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
-	if c.sndCap-len(c.sndBuf) < len(p) {
+	if c.sndCap-c.sndq.Len() < len(p) {
 		c.sndNoSpace = true
 		return 0, nil // all or nothing, so the mark lands on p's last byte
 	}
-	c.sndUp = c.sndUna + uint32(len(c.sndBuf)+len(p))
+	c.sndUp = c.sndUna + uint32(c.sndq.Len()+len(p))
 	c.urgMode = true
 	return c.Send(p)
 }
