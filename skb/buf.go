@@ -100,6 +100,14 @@ func (b *Buf) Headroom() int { b.check(); return b.head }
 // Tailroom returns the free bytes behind the packet.
 func (b *Buf) Tailroom() int { b.check(); return len(b.c.data) - b.tail }
 
+// Truesize is the memory the packet pins (skb->truesize): its whole data
+// chunk plus the Buf itself, whatever part of the chunk it uses. Socket
+// queues charge it against their buffer limits, as Linux does.
+func (b *Buf) Truesize() int { b.check(); return len(b.c.data) + bufOverhead }
+
+// bufOverhead approximates the Buf's own size in Truesize.
+const bufOverhead = 256
+
 // Shared reports whether another Buf references the same data.
 func (b *Buf) Shared() bool { b.check(); return b.c.refs.Load() > 1 }
 

@@ -7,6 +7,7 @@ import (
 
 	"github.com/usnet/usnet/executor"
 	"github.com/usnet/usnet/ipv4"
+	"github.com/usnet/usnet/skb"
 	"github.com/usnet/usnet/tcp/cc"
 )
 
@@ -48,16 +49,17 @@ type Conn struct {
 	state State
 	k     key
 
-	// send side: sndBuf holds the bytes from sndUna on (sent and not
+	// send side: sndq holds the bytes from sndUna on (sent and not
 	// acknowledged, then not yet sent); SYN and FIN occupy sequence
 	// numbers but no buffer bytes.
 	iss, sndUna, sndNxt uint32
 	sndWnd              uint32 // peer's window, scaled
 	sndWl1, sndWl2      uint32
-	sndBuf              []byte // window into sndStore (buffer.go)
-	sndStore            []byte
+	sndq                sndQueue // sndqueue.go
+	xmitGoal            int      // payload of the largest segment to build (gsoMax)
 	sndCap              int
 	finQueued, finSent  bool
+	sndNoSpace          bool   // a Send found the buffer full (SOCK_NOSPACE)
 	sndMax              uint32 // highest sequence sent (go-back-N rewinds sndNxt, not this)
 	finSeq              uint32 // sequence number of our FIN, once sent
 	finEver             bool
@@ -68,11 +70,12 @@ type Conn struct {
 
 	// receive side
 	irs, rcvNxt uint32
-	rcvBuf      []byte // window into rcvStore
-	rcvStore    []byte
+	rcvq        rcvQueue // in-order data not yet read (rcvqueue.go)
+	rcvMem      int      // truesize of rcvq and ooo (sk_rmem_alloc)
 	rcvCap      int
 	ooo         []oooSeg
 	finRcvd     bool
+	userClosed  bool   // Close or Abort: nothing will be read any more
 	advertised  uint32 // right edge of the window last advertised
 
 	// urgent data (urgent.go)
@@ -190,9 +193,12 @@ type Info struct {
 	UrgentMarks, UrgentSkipped    uint64 // urgent pointers taken; urgent bytes stepped over in the stream
 }
 
+// oooSeg is an out-of-order segment: its payload skb (nil for a bare
+// FIN) and data, a view of the skb's bytes.
 type oooSeg struct {
 	seq  uint32
 	data []byte
+	b    *skb.Buf
 	fin  bool
 }
 
@@ -245,7 +251,7 @@ func (c *Conn) SetRecvBuffer(n int) {
 		c.initWScale()
 		return
 	}
-	offered := int(c.advertised-c.rcvNxt) + len(c.rcvBuf)
+	offered := int(c.advertised-c.rcvNxt) + c.rcvq.Len()
 	c.rcvCap = max(want, offered)
 }
 
@@ -336,11 +342,14 @@ func (c *Conn) Send(p []byte) (int, error) {
 	if c.finQueued {
 		return 0, syscall.EPIPE
 	}
-	n := min(len(p), c.sndCap-len(c.sndBuf))
+	n := min(len(p), c.sndCap-c.sndq.Len())
+	if n < len(p) {
+		c.sndNoSpace = true
+	}
 	if n <= 0 {
 		return 0, nil
 	}
-	c.sndBuf = c.t.queueAppend(&c.sndStore, c.sndBuf, p[:n])
+	n = c.sndAppend(p[:n])
 	c.Info.BytesSent += uint64(n)
 	c.output()
 	return n, nil
@@ -348,25 +357,21 @@ func (c *Conn) Send(p []byte) (int, error) {
 
 // Writable reports whether Send would accept bytes.
 func (c *Conn) Writable() bool {
-	return c.err != nil || c.Established() && !c.finQueued && len(c.sndBuf) < c.sndCap || c.state == Closed
+	return c.err != nil || c.Established() && !c.finQueued && c.sndq.Len() < c.sndCap || c.state == Closed
 }
 
 // Recv copies received bytes into p. eof reports the peer's FIN once the
 // data before it is read.
 func (c *Conn) Recv(p []byte) (n int, eof bool, err error) {
 	lim := c.urgLimit(len(p)) // may step over the urgent byte
-	if len(c.rcvBuf) > 0 {
-		n = copy(p[:lim], c.rcvBuf)
-		c.rcvBuf = c.rcvBuf[n:]
+	if c.rcvq.Len() > 0 {
+		n = c.readRcv(p[:lim], lim)
 		c.copied += uint64(n)
 		c.copiedSeq += uint32(n)
 		c.urgPassed()
 		c.rcvSpaceAdjust()
-		if len(c.rcvBuf) == 0 {
-			c.rcvBuf = nil
-			if c.finRcvd || c.state == Closed {
-				c.releaseRecv()
-			}
+		if c.rcvq.Len() == 0 && (c.finRcvd || c.state == Closed) {
+			c.releaseRecv()
 		}
 		// Window update (__tcp_cleanup_rbuf): when the window the peer
 		// still sees has shrunk to at most half the buffer and reading has
@@ -392,7 +397,7 @@ func (c *Conn) Recv(p []byte) (n int, eof bool, err error) {
 }
 
 // Readable reports whether Recv would return something.
-func (c *Conn) Readable() bool { return len(c.rcvBuf) > 0 || c.finRcvd || c.err != nil }
+func (c *Conn) Readable() bool { return c.rcvq.Len() > 0 || c.finRcvd || c.err != nil }
 
 // CloseWrite sends FIN after the queued data (shutdown(SHUT_WR)).
 func (c *Conn) CloseWrite() {
@@ -416,15 +421,19 @@ func (c *Conn) CloseWrite() {
 // Close closes the connection (close(2)): unread data makes it a reset,
 // as in Linux; otherwise FIN after the queued data.
 func (c *Conn) Close() {
-	if len(c.rcvBuf) > 0 && c.Established() {
+	if c.rcvq.Len() > 0 && c.Established() {
 		c.Abort()
 		return
 	}
+	c.userClosed = true
+	c.purgeRcv()
 	c.CloseWrite()
 }
 
 // Abort resets the connection (SO_LINGER 0 close).
 func (c *Conn) Abort() {
+	c.userClosed = true
+	c.purgeRcv()
 	if c.state != Closed && c.state != SynSent && c.state != TimeWait && c.state != Listen {
 		c.sendRst(c.sndNxt)
 	}
@@ -490,5 +499,5 @@ func (c *Conn) fail(err error) {
 // left (RFC 9293 3.8.6) and duplicate ACKs keep the same window, as the
 // sender's duplicate-ACK test requires.
 func (c *Conn) window() uint32 {
-	return uint32(max(c.rcvCap-len(c.rcvBuf), 0))
+	return uint32(max(c.rcvCap-c.rcvq.Len(), 0))
 }

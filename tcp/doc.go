@@ -55,8 +55,11 @@
 //     by dynamic right-sizing (tcp_moderate_rcvbuf, with the receiver's
 //     RTT from timestamps or per window), the send buffer following twice
 //     cwnd; SO_RCVBUF/SO_SNDBUF lock them. The window scale is chosen for
-//     tcp_rmem[2]. Queue stores are recycled through a small per-table
-//     free list.
+//     tcp_rmem[2]. Both queues hold packet buffers (skbs), not byte
+//     stores: received packets are queued by reference and copied once,
+//     into the reader's buffer (rcvqueue.go); sent data is copied once,
+//     into skbs of one GSO segment each, which go out as clones
+//     (sndqueue.go).
 //   - Ports and TIME_WAIT (portsel.go): ephemeral ports as
 //     __inet_hash_connect picks them (keyed hash of the destination plus
 //     a perturbation, low parity first, shared between destinations);

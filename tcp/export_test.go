@@ -8,3 +8,8 @@ func (c *Conn) RcvNxt() uint32 { return c.rcvNxt }
 
 // TimerFires counts connection timer callbacks run.
 func (t *Table) TimerFires() uint64 { return t.fires }
+
+// RcvMem is the truesize charged for the receive queues (sk_rmem_alloc),
+// and RcvSpace the limit it is held to (sk_rcvbuf).
+func (c *Conn) RcvMem() int   { return c.rcvMem }
+func (c *Conn) RcvSpace() int { return c.rcvSpace() }

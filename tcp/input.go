@@ -17,6 +17,8 @@ import (
 // a connection or a listener, or answer with RST.
 func (t *Table) Receive(b *skb.Buf, src, dst netip.Addr, dev *netdev.Device) {
 	defer b.Free()
+	t.rxBuf = b
+	defer func() { t.rxBuf = nil }()
 	if b.PktType != skb.PacketHost {
 		return
 	}
@@ -298,11 +300,8 @@ func (c *Conn) ackRcvd(seg header.TCP, o *header.TCPOptions) bool {
 	if advanced {
 		c.ackFlags |= flagSndUnaAdvanced
 		newly := ack - c.sndUna
-		data := min(int(newly), len(c.sndBuf))
-		c.sndBuf = c.sndBuf[data:]
-		if len(c.sndBuf) == 0 {
-			c.sndBuf = nil
-		}
+		data := min(int(newly), c.sndq.Len())
+		c.sndq.ack(data)
 		c.Info.BytesAcked += uint64(data)
 		newlyAcked = c.txAcked(ack)
 		if !c.sackOK && c.ackFlags&flagRetransDataAcked != 0 {
@@ -369,9 +368,7 @@ func (c *Conn) ackRcvd(seg header.TCP, o *header.TCPOptions) bool {
 		} else {
 			c.armRTO()
 		}
-		if c.OnWritable != nil {
-			c.OnWritable()
-		}
+		c.newSpace()
 	}
 	c.Info.Cwnd, c.Info.Ssthresh, c.Info.PriorCwnd = c.snd.Cwnd, c.snd.Ssthresh, c.priorCwnd
 	finAcked := c.finEver && ack == c.finSeq+1
@@ -419,24 +416,32 @@ func (c *Conn) data(seq uint32, p []byte, fin bool) {
 	if room := int(c.window()); len(p) > room {
 		p, fin = p[:room], false
 	}
-	c.rcvBuf = c.t.queueAppend(&c.rcvStore, c.rcvBuf, p)
+	c.queueRcv(p)
 	c.rcvNxt += uint32(len(p))
 	c.Info.BytesReceived += uint64(len(p))
 	hadOOO := len(c.ooo) > 0
 	for len(c.ooo) > 0 && seqLEQ(c.ooo[0].seq, c.rcvNxt) && !fin {
 		s := c.ooo[0]
+		c.ooo[0] = oooSeg{}
 		c.ooo = c.ooo[1:]
 		if d := c.rcvNxt - s.seq; int(d) < len(s.data) {
-			c.rcvBuf = c.t.queueAppend(&c.rcvStore, c.rcvBuf, s.data[d:])
+			s.b.Pull(int(d))
+			c.queueRcvBuf(s.b)
 			c.rcvNxt += uint32(len(s.data)) - d
 			c.Info.BytesReceived += uint64(len(s.data)) - uint64(d)
 			fin = s.fin
-		} else if int(d) == len(s.data) && s.fin {
-			fin = true
+		} else {
+			if s.b != nil {
+				c.rcvMem -= s.b.Truesize()
+				s.b.Free()
+			}
+			if int(d) == len(s.data) && s.fin {
+				fin = true
+			}
 		}
 	}
 	if len(c.ooo) == 0 {
-		c.ooo = nil
+		c.purgeOOO()
 	}
 	if fin {
 		c.finReceived()
@@ -475,7 +480,14 @@ func (c *Conn) queueOOO(seq uint32, p []byte, fin bool) {
 	if i < len(c.ooo) && c.ooo[i].seq == seq && len(c.ooo[i].data) >= len(p) {
 		return // duplicate
 	}
-	c.ooo = slices.Insert(c.ooo, i, oooSeg{seq: seq, data: append([]byte(nil), p...), fin: fin})
+	s := oooSeg{seq: seq, fin: fin}
+	if len(p) > 0 {
+		if s.b = c.payloadBuf(p); s.b == nil {
+			return
+		}
+		s.data = s.b.Bytes()
+	}
+	c.ooo = slices.Insert(c.ooo, i, s)
 }
 
 // finReceived is tcp_fin: the peer will send no more.

@@ -66,7 +66,7 @@ func (c *Conn) onKeepalive() {
 	if !c.keepalive {
 		return
 	}
-	if c.sndNxt != c.sndUna || len(c.sndBuf) > 0 {
+	if c.sndNxt != c.sndUna || c.sndq.Len() > 0 {
 		c.kaTimer.Reset(c.keepIdle())
 		return
 	}

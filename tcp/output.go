@@ -35,8 +35,20 @@ func (c *Conn) setMSS() {
 	}
 }
 
-// xmit builds and sends one segment.
+// xmit builds and sends one segment with a copy of payload.
 func (c *Conn) xmit(rt *ipv4.Route, seq uint32, flags header.TCPFlags, payload []byte, opts *header.TCPOptions) {
+	b := c.t.pool.Get(skb.DefaultHeadroom, len(payload))
+	if b == nil {
+		return
+	}
+	b.Append(payload)
+	c.xmitBuf(rt, b, seq, flags, opts)
+}
+
+// xmitBuf sends b, which holds the payload, as one segment: the TCP
+// header goes into its headroom.
+func (c *Conn) xmitBuf(rt *ipv4.Route, b *skb.Buf, seq uint32, flags header.TCPFlags, opts *header.TCPOptions) {
+	plen := b.Len()
 	var sk header.TCPOptions
 	if opts == nil && flags&header.TCPFlagRST == 0 && (c.tsOK || c.sackOK && (len(c.ooo) > 0 || c.dsackOn)) {
 		c.addTS(&sk)
@@ -49,14 +61,13 @@ func (c *Conn) xmit(rt *ipv4.Route, seq uint32, flags header.TCPFlags, payload [
 	if opts != nil {
 		olen = (opts.EncodedLen() + 3) &^ 3
 	}
-	tos := c.ecnSend(&flags, len(payload) > 0 && !seqLT(seq, c.sndNxt))
+	tos := c.ecnSend(&flags, plen > 0 && !seqLT(seq, c.sndNxt))
 	hl := 20 + olen
-	b := c.t.pool.Get(skb.DefaultHeadroom, hl+len(payload))
-	if b == nil {
+	h := b.Push(hl)
+	if h == nil {
+		b.Free()
 		return
 	}
-	h := b.Put(hl)
-	b.Append(payload)
 	tcp := header.TCP(b.Bytes())
 	clear(h)
 	tcp.SetSrcPort(c.k.lp)
@@ -82,7 +93,7 @@ func (c *Conn) xmit(rt *ipv4.Route, seq uint32, flags header.TCPFlags, payload [
 		opts.Encode(h[20:])
 	}
 	c.urgOut(tcp, seq)
-	if len(payload) > c.mss {
+	if plen > c.mss {
 		b.GSOSize, b.GSOType = uint16(c.mss), skb.GSOTCPv4
 	}
 	if rt.Dev != nil && rt.Dev.Features().TxCsum {
@@ -163,13 +174,14 @@ func (c *Conn) output() {
 	if !ok {
 		return
 	}
+	c.xmitGoal = c.gsoMax(rt)
 	for {
 		off := int(c.sndNxt - c.sndUna)
 		inflight := c.pipe()
 		if c.finSent {
 			return
 		}
-		avail := len(c.sndBuf) - off
+		avail := c.sndq.Len() - off
 		// Two limits (tcp_write_xmit): the congestion window against the
 		// pipe (packets in flight: lost and SACKed ones excluded), and
 		// the peer's receive window against everything outstanding in
@@ -223,7 +235,9 @@ func (c *Conn) output() {
 		if !c.rttTiming {
 			c.rttTiming, c.rttSeq, c.rttStart = true, c.sndNxt+uint32(n), c.t.exec.Now()
 		}
-		c.xmit(rt, c.sndNxt, flags, c.sndBuf[off:off+n], nil)
+		if !c.xmitData(rt, c.sndNxt, flags, n) {
+			return
+		}
 		c.recordSent(c.sndNxt, c.sndNxt+uint32(n), false)
 		if c.caState == cc.Recovery || c.caState == cc.CWR {
 			c.prrOut += (uint32(n) + uint32(c.mss) - 1) / uint32(c.mss)

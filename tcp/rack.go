@@ -347,11 +347,9 @@ func (c *Conn) xmitRetransmitQueue() {
 		if s.fin {
 			c.xmit(rt, s.start, header.TCPFlagFIN|header.TCPFlagACK, nil, nil)
 		} else {
-			off := int(s.start - c.sndUna)
-			if off < 0 || off+int(s.end-s.start) > len(c.sndBuf) {
+			if !c.xmitData(rt, s.start, header.TCPFlagACK, int(s.end-s.start)) {
 				return
 			}
-			c.xmit(rt, s.start, header.TCPFlagACK, c.sndBuf[off:off+int(s.end-s.start)], nil)
 		}
 		s.retrans, s.everRetrans, s.sent = true, true, c.t.exec.Now()
 		c.retransmitted(s.end - s.start)

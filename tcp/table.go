@@ -79,8 +79,8 @@ type Table struct {
 	portKey   uint64
 	tw        int      // connections in TIME_WAIT
 	rxCE      bool     // the segment being received arrived CE-marked
+	rxBuf     *skb.Buf // the packet being received, whose payload receive queues may keep
 	fires     uint64   // connection timers run (tests check none is left armed)
-	stores    [][]byte // free queue stores (buffer.go)
 	cookieKey [2]uint64
 	// challenge ACK budget (tcp_challenge_ack_limit)
 	challengeSec   time.Duration

@@ -78,7 +78,7 @@ func (c *Conn) onRTO() {
 			return
 		}
 		inflight := c.sndNxt - c.sndUna
-		if inflight == 0 && c.sndWnd == 0 && len(c.sndBuf) > 0 {
+		if inflight == 0 && c.sndWnd == 0 && c.sndq.Len() > 0 {
 			// Zero-window probe (tcp_xmit_probe_skb): an old sequence
 			// number with no data, which the peer must answer with an ACK
 			// carrying its current window. Probes back off like

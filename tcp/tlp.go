@@ -42,9 +42,11 @@ func (c *Conn) sendTLP() {
 	}
 	c.tlpOut = true
 	off := int(c.sndNxt - c.sndUna)
-	if avail := len(c.sndBuf) - off; avail > 0 && !c.finSent && c.sndNxt-c.sndUna+uint32(c.mss) <= c.sndWnd {
+	if avail := c.sndq.Len() - off; avail > 0 && !c.finSent && c.sndNxt-c.sndUna+uint32(c.mss) <= c.sndWnd {
 		n := min(c.mss, avail)
-		c.xmit(rt, c.sndNxt, header.TCPFlagACK, c.sndBuf[off:off+n], nil)
+		if !c.xmitData(rt, c.sndNxt, header.TCPFlagACK, n) {
+			return
+		}
 		c.recordSent(c.sndNxt, c.sndNxt+uint32(n), false)
 		c.sndNxt += uint32(n)
 		if seqLT(c.sndMax, c.sndNxt) {
@@ -75,11 +77,9 @@ func (c *Conn) sendTLP() {
 	if s.fin {
 		c.xmit(rt, s.start, header.TCPFlagFIN|header.TCPFlagACK, nil, nil)
 	} else {
-		o := int(s.start - c.sndUna)
-		if o < 0 || o+int(s.end-s.start) > len(c.sndBuf) {
+		if !c.xmitData(rt, s.start, header.TCPFlagACK, int(s.end-s.start)) {
 			return
 		}
-		c.xmit(rt, s.start, header.TCPFlagACK, c.sndBuf[o:o+int(s.end-s.start)], nil)
 	}
 	s.retrans, s.everRetrans, s.sent = true, true, c.t.exec.Now()
 }

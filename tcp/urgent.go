@@ -43,8 +43,8 @@ func (c *Conn) checkUrg(seq uint32, up uint16) {
 	}
 	// A new mark while the reader sits on the old, unread urgent byte:
 	// step over that byte so it is not read again as data.
-	if c.urgState != urgNone && c.urgSeq == c.copiedSeq && !c.oobInline && len(c.rcvBuf) > 0 {
-		c.rcvBuf = c.rcvBuf[1:]
+	if c.urgState != urgNone && c.urgSeq == c.copiedSeq && !c.oobInline && c.rcvq.Len() > 0 {
+		c.readRcv(nil, 1)
 		c.copiedSeq++
 		c.Info.UrgentSkipped++
 	}
@@ -76,17 +76,17 @@ func (c *Conn) urgLimit(n int) int {
 		return n
 	}
 	off := c.urgSeq - c.copiedSeq
-	if off >= uint32(len(c.rcvBuf)) {
+	if off >= uint32(c.rcvq.Len()) {
 		return n
 	}
 	if off == 0 {
 		if !c.oobInline {
-			c.rcvBuf = c.rcvBuf[1:]
+			c.readRcv(nil, 1)
 			c.copiedSeq++
 			c.Info.UrgentSkipped++
 			c.urgPassed()
 		}
-		return min(n, len(c.rcvBuf))
+		return min(n, c.rcvq.Len())
 	}
 	return min(n, int(off))
 }
@@ -125,10 +125,11 @@ func (c *Conn) SendOOB(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
-	if c.sndCap-len(c.sndBuf) < len(p) {
+	if c.sndCap-c.sndq.Len() < len(p) {
+		c.sndNoSpace = true
 		return 0, nil // all or nothing, so the mark lands on p's last byte
 	}
-	c.sndUp = c.sndUna + uint32(len(c.sndBuf)+len(p))
+	c.sndUp = c.sndUna + uint32(c.sndq.Len()+len(p))
 	c.urgMode = true
 	return c.Send(p)
 }
