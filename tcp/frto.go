@@ -54,7 +54,7 @@ func (c *Conn) processLoss(f ackFlag, dupack bool) rexmit {
 			c.recover = c.sndNxt
 			// Step 2b: new data, if there is some and the peer's window
 			// takes it; the send happens once cwnd has grown for this ACK.
-			if int(c.sndNxt-c.sndUna) < len(c.sndBuf) && seqLT(c.sndNxt, c.sndUna+c.sndWnd) {
+			if int(c.sndNxt-c.sndUna) < c.sndq.Len() && seqLT(c.sndNxt, c.sndUna+c.sndWnd) {
 				return rexmitNew
 			}
 			c.undo.frto = false
