@@ -63,8 +63,9 @@
 //
 // They are applied in order with the requests and not answered. A receive
 // queue overrun, which recvmsg reports as ENOBUFS on a real netlink
-// socket, reaches the client as the datagram "USNETERR" errno:u32, and
-// NetlinkConn.Recv returns that errno.
+// socket, and a notification dropped because it could not be built
+// (EMSGSIZE, an attribute past 64 KiB) reach the client as the datagram
+// "USNETERR" errno:u32, and NetlinkConn.Recv returns that errno.
 //
 // # Access
 //

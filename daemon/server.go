@@ -238,8 +238,10 @@ func (s *Server) serveNetlink(c *net.UnixConn, ns string, cred rtnl.Cred) {
 			buf, err = sock.RecvAppend(buf[:0])
 			d := buf
 			switch {
-			case errors.Is(err, syscall.ENOBUFS):
-				d = errDatagram(syscall.ENOBUFS)
+			case errors.Is(err, syscall.ENOBUFS), errors.Is(err, syscall.EMSGSIZE):
+				// A socket error (overrun, a notification too large to
+				// build) reaches the client as recvmsg would report it.
+				d = errDatagram(err.(syscall.Errno))
 			case err != nil:
 				c.Close() // the socket was closed
 				return

@@ -146,3 +146,47 @@ func TestNumQueues(t *testing.T) {
 		t.Fatalf("%d messages in the dump: a refused device was left behind", len(msgs))
 	}
 }
+
+// TestOversizedMessages: a message that cannot be encoded (a nest past
+// nla_len's 64 KiB) is never sent with a wrapped length. A reply fails
+// the request with EMSGSIZE (rtnl_getlink); a notification is dropped
+// and its listeners' next receive says EMSGSIZE (rtnl_set_sk_err).
+func TestOversizedMessages(t *testing.T) {
+	e := newEnv(t)
+	mon, _ := e.srv.Open("", Cred{})
+	mon.Join(unix.RTNLGRP_LINK)
+	other, _ := e.srv.Open("", Cred{})
+	other.Join(unix.RTNLGRP_NEIGH)
+	st := e.srv.state(e.st.Default())
+	huge := func(enc *netlink.AttributeEncoder) {
+		n := enc.BeginNest(unix.IFLA_LINKINFO)
+		enc.PutBytes(unix.IFLA_INFO_DATA, make([]byte, 40000))
+		enc.PutBytes(unix.IFLA_INFO_SLAVE_DATA, make([]byte, 40000))
+		enc.EndNest(n)
+	}
+	e.st.Default().Exec().Do(func() {
+		enc := st.begin()
+		m := enc.BeginMessage(netlink.Header{Type: unix.RTM_NEWLINK})
+		huge(enc)
+		enc.EndMessage(m)
+		st.multicast(unix.RTNLGRP_LINK, enc.Bytes())
+	})
+	buf := make([]byte, 1<<17)
+	if n, err := mon.Recv(buf); err != unix.EMSGSIZE {
+		t.Fatalf("listener: %d bytes, %v; want EMSGSIZE", n, err)
+	}
+	if other.Pending() != 0 {
+		t.Fatal("a socket outside the group was told")
+	}
+	// The error is reported once; the socket works on.
+	e.mustDo(unix.RTM_NEWLINK, unix.NLM_F_CREATE|unix.NLM_F_EXCL, enc(&rtmsg.Link{Name: "d0", Info: &rtmsg.LinkInfo{Kind: "dummy"}}))
+	if n, err := mon.Recv(buf); err != nil || n == 0 {
+		t.Fatalf("after the error: %d bytes, %v", n, err)
+	}
+
+	c := &call{s: e.s, st: st, h: netlink.Header{Seq: 7}}
+	e.st.Default().Exec().Do(func() { c.reply(unix.RTM_NEWLINK, huge) })
+	if c.replyErr != unix.EMSGSIZE || e.s.Pending() != 0 {
+		t.Fatalf("reply: err %v, %d datagrams queued", c.replyErr, e.s.Pending())
+	}
+}

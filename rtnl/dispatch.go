@@ -18,6 +18,10 @@ type call struct {
 	// hdrLen is the size of the message's fixed header, for ext-ACK
 	// attribute offsets.
 	hdrLen int
+	// replyErr is EMSGSIZE when a reply could not be encoded (an
+	// attribute past nla_len's 64 KiB); the request then fails with it,
+	// as rtnl_getlink does when rtnl_fill_ifinfo returns -EMSGSIZE.
+	replyErr error
 }
 
 // data returns the payload after the nlmsghdr.
@@ -237,7 +241,10 @@ func (s *Socket) process(c *call, onExec bool) error {
 	if t.doit == nil {
 		return syscall.EOPNOTSUPP
 	}
-	return t.doit(c)
+	if err := t.doit(c); err != nil {
+		return err
+	}
+	return c.replyErr
 }
 
 // rtmMax is the highest rtnetlink message type of Linux 6.18
@@ -250,6 +257,10 @@ func (c *call) reply(typ uint16, fill func(e *netlink.AttributeEncoder)) {
 	m := e.BeginMessage(netlink.Header{Type: typ, Seq: c.h.Seq, Pid: c.s.port})
 	fill(e)
 	e.EndMessage(m)
+	if e.Err() != nil {
+		c.replyErr = syscall.EMSGSIZE
+		return
+	}
 	c.s.enqueue(e.Bytes())
 }
 

@@ -1,6 +1,8 @@
 package rtnl
 
 import (
+	"syscall"
+
 	"sync"
 
 	"github.com/usnet/usnet/ipv4"
@@ -147,6 +149,19 @@ func (st *nsState) wants(group int, echo ...uint16) bool {
 func (st *nsState) multicast(group int, msg []byte, echoTypes ...uint16) {
 	echo := st.echoSock(echoTypes...)
 	bit := uint64(1) << uint(group)
+	if st.enc.Err() != nil {
+		// The message did not fit (an attribute past 64 KiB): Linux
+		// drops it and sets EMSGSIZE on the group's sockets
+		// (rtnl_set_sk_err), so listeners learn they missed an event.
+		st.mu.Lock()
+		for _, s := range st.socks {
+			if s.groups&bit != 0 || s == echo {
+				s.setErr(syscall.EMSGSIZE)
+			}
+		}
+		st.mu.Unlock()
+		return
+	}
 	st.mu.Lock()
 	for _, s := range st.socks {
 		if s.groups&bit != 0 && s != echo {

@@ -34,7 +34,8 @@ type Socket struct {
 	qlen    int
 	qbytes  int
 	rcvbuf  int
-	overrun bool // a datagram was dropped: the next Recv says ENOBUFS
+	overrun bool          // a datagram was dropped: the next Recv says ENOBUFS
+	sockErr syscall.Errno // sk_err: returned once by the next Recv
 	closed  bool
 	free    [][]byte // recycled datagram buffers
 
@@ -145,11 +146,15 @@ func (s *Socket) RecvAppend(b []byte) ([]byte, error) {
 func (s *Socket) recv(buf []byte, grow *[]byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for s.qlen == 0 && !s.overrun && !s.closed {
+	for s.qlen == 0 && !s.overrun && s.sockErr == 0 && !s.closed {
 		s.cond.Wait()
 	}
 	if s.closed {
 		return 0, syscall.EBADF
+	}
+	if e := s.sockErr; e != 0 {
+		s.sockErr = 0
+		return 0, e
 	}
 	if s.overrun {
 		s.overrun = false
@@ -181,6 +186,15 @@ func (s *Socket) Pending() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.qlen
+}
+
+// setErr sets the socket's pending error (sk_err), which the next Recv
+// returns once. Called with the namespace state's lock, not s.mu.
+func (s *Socket) setErr(e syscall.Errno) {
+	s.mu.Lock()
+	s.sockErr = e
+	s.cond.Signal()
+	s.mu.Unlock()
 }
 
 // enqueue copies a datagram into the receive queue. A full queue drops it
