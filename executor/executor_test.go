@@ -3,6 +3,7 @@ package executor
 import (
 	"fmt"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -153,4 +154,39 @@ func TestLoopTimerStopAndOrder(t *testing.T) {
 			t.Errorf("got %v", got)
 		}
 	})
+}
+
+// TestLoopDoRacingClose checks Do's contract while Close races with it:
+// Do returns only once its function has run or can no longer run. Do
+// used to check the closed flag right after posting and return if set,
+// while the function could still be queued; that window is a few
+// instructions wide and this stress test does not reliably hit it, so
+// it guards the contract rather than reproducing the old race.
+func TestLoopDoRacingClose(t *testing.T) {
+	for i := 0; i < 100; i++ {
+		l := NewLoop("race")
+		const n = 4
+		var ran [n]atomic.Bool
+		var atReturn [n]bool
+		var wg sync.WaitGroup
+		for j := 0; j < n; j++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				l.Do(func() {
+					time.Sleep(50 * time.Microsecond)
+					ran[j].Store(true)
+				})
+				atReturn[j] = ran[j].Load()
+			}()
+		}
+		time.Sleep(time.Duration(i%7) * 30 * time.Microsecond)
+		l.Close()
+		wg.Wait()
+		for j := range n {
+			if ran[j].Load() != atReturn[j] {
+				t.Fatalf("iteration %d: Do returned before its function ran", i)
+			}
+		}
+	}
 }

@@ -91,16 +91,18 @@ func (l *Loop) Kick(t *Timer) {
 	}
 }
 
+// Do runs f on the loop and waits for it. On a closed loop f does not
+// run, and Do returns once the loop goroutine has exited: a function
+// posted before Close always runs before the loop exits, so waiting for
+// the exit (not just checking the flag) guarantees f is not still
+// running when Do returns.
 func (l *Loop) Do(f func()) {
 	done := make(chan struct{})
 	l.Post(func() { f(); close(done) })
-	l.mu.Lock()
-	closed := l.closed
-	l.mu.Unlock()
-	if closed {
-		return
+	select {
+	case <-done:
+	case <-l.done:
 	}
-	<-done
 }
 
 func (l *Loop) signal() {
