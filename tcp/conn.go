@@ -418,10 +418,12 @@ func (c *Conn) CloseWrite() {
 	c.output()
 }
 
-// Close closes the connection (close(2)): unread data makes it a reset,
-// as in Linux; otherwise FIN after the queued data.
+// Close closes the connection (close(2)): unread data makes it a reset
+// in any synchronized state, as in Linux (tcp_close, TCPAbortOnClose;
+// RFC 2525 2.17); otherwise FIN after the queued data.
 func (c *Conn) Close() {
-	if c.rcvq.Len() > 0 && c.Established() {
+	if c.rcvq.Len() > 0 && c.resettable() {
+		c.t.Stats.TCPAbortOnClose++
 		c.Abort()
 		return
 	}
@@ -434,10 +436,15 @@ func (c *Conn) Close() {
 func (c *Conn) Abort() {
 	c.userClosed = true
 	c.purgeRcv()
-	if c.state != Closed && c.state != SynSent && c.state != TimeWait && c.state != Listen {
+	if c.resettable() {
 		c.sendRst(c.sndNxt)
 	}
 	c.destroy()
+}
+
+// resettable reports whether an abort is told to the peer with a RST.
+func (c *Conn) resettable() bool {
+	return c.state != Closed && c.state != SynSent && c.state != TimeWait && c.state != Listen
 }
 
 // destroy removes the connection from the table and stops its timers.

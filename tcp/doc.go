@@ -8,7 +8,10 @@
 //     simultaneous close, TIME_WAIT (60 s); RST in every state with RFC
 //     5961's exact-sequence rule, challenge ACKs (1000/s per namespace)
 //     and rate-limited out-of-window dupACKs (500 ms, as
-//     tcp_invalid_ratelimit).
+//     tcp_invalid_ratelimit). Data nobody will read resets the
+//     connection: unread at Close (TCPAbortOnClose), or arriving after
+//     Close in FIN_WAIT1/2 (TCPAbortOnData); CloseWrite alone keeps
+//     receiving.
 //   - Options as Linux sends them: MSS from the route MTU, window scaling,
 //     SACK-permitted and timestamps (RFC 7323: RTT per ACK, PAWS; MSS
 //     reduced by 12 for the option).

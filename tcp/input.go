@@ -149,6 +149,14 @@ func (c *Conn) segment(seg header.TCP) {
 		}
 	}
 	if len(payload) > 0 || f&header.TCPFlagFIN != 0 {
+		if c.abortOnData(seq, len(payload)) {
+			// Nobody will read it: reset, as RFC 1122 4.2.2.13 asks
+			// (TCPAbortOnData); the RST answers this segment.
+			c.t.Stats.TCPAbortOnData++
+			c.t.replyRst(c.k.ra, c.k.la, seg, len(payload))
+			c.fail(syscall.ECONNRESET)
+			return
+		}
 		switch c.state {
 		case Established, FinWait1, FinWait2:
 			if len(payload) > 0 {
@@ -168,6 +176,28 @@ func (c *Conn) segment(seg header.TCP) {
 		}
 	}
 	c.output()
+}
+
+// abortOnData reports whether a segment carrying n bytes at seq (or a
+// FIN) after close(2) brings data beyond rcv_nxt, which Linux answers
+// with a reset instead of queueing it (tcp_rcv_state_process). A FIN
+// alone at rcv_nxt is the orderly close and does not count; one beyond it
+// (out of order) does. In the states past the peer's FIN only a segment
+// starting before rcv_nxt is looked at, as Linux does.
+func (c *Conn) abortOnData(seq uint32, n int) bool {
+	if !c.userClosed {
+		return false // CloseWrite only: the reader still wants the data
+	}
+	switch c.state {
+	case FinWait1, FinWait2:
+	case CloseWait, Closing, LastAck:
+		if !seqLT(seq, c.rcvNxt) {
+			return false
+		}
+	default:
+		return false
+	}
+	return seqLT(c.rcvNxt, seq+uint32(n))
 }
 
 // acceptable is the segment acceptance test of RFC 9293 3.10.7.4.
