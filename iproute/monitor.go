@@ -1,6 +1,7 @@
 package iproute
 
 import (
+	"encoding/binary"
 	"errors"
 	"slices"
 	"time"
@@ -93,14 +94,20 @@ func (s *session) cmdMonitor(args []string) error {
 		}
 		lc := NewConn(t)
 		defer lc.Close()
+		// RTM_GETLINK of the one index, as iproute2's ll_link_get does,
+		// not a dump: under load, a dump taken while the kernel was
+		// still creating the device once missed it (monitor printed
+		// "if2" where iproute2 named it).
+		req := ifinfomsg(unix.AF_UNSPEC)
+		binary.NativeEndian.PutUint32(req[4:], uint32(index))
 		var found *rtmsg.Link
-		_ = lc.Dump(unix.RTM_GETLINK, ifinfomsg(unix.AF_UNSPEC), func(h netlink.Header, data []byte) error {
+		msgs, _ := lc.Do(unix.RTM_GETLINK, 0, req)
+		for _, m := range msgs {
 			l := new(rtmsg.Link)
-			if h.Type == unix.RTM_NEWLINK && l.UnmarshalBinary(data) == nil && l.Index == index {
+			if m.Header.Type == unix.RTM_NEWLINK && l.UnmarshalBinary(m.Data) == nil && l.Index == index {
 				found = l
 			}
-			return nil
-		})
+		}
 		if found != nil {
 			s.links[index] = found
 			s.order = append(s.order, index)
