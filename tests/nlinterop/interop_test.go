@@ -156,6 +156,12 @@ func TestMdlayherJsimonetti(t *testing.T) {
 			if err := mon.JoinGroup(unix.RTNLGRP_LINK); err != nil {
 				t.Fatal(err)
 			}
+			// Over the daemon a join is applied in order with the
+			// connection's requests but not answered: a dump on mon
+			// proves it is in place before c changes anything (the
+			// veth's RTM_NEWLINK was missed once, and Receive waited
+			// forever).
+			links(t, mon)
 
 			// List links: a new namespace has lo only.
 			ls := links(t, c)
