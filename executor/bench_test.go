@@ -60,3 +60,16 @@ func BenchmarkLoopKick(b *testing.B) {
 		l.Kick(t)
 	}
 }
+
+// BenchmarkLoopDo: a synchronous call into a real-time loop from another
+// goroutine, what every socket operation costs.
+func BenchmarkLoopDo(b *testing.B) {
+	l := NewLoop("x")
+	defer l.Close()
+	n := 0
+	f := func() { n++ }
+	b.ReportAllocs()
+	for b.Loop() {
+		l.Do(f)
+	}
+}

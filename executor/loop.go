@@ -18,6 +18,8 @@ type Loop struct {
 	rnd   *mrand.Rand
 	heap  timerHeap
 
+	calls sync.Pool // of *call, for Do
+
 	mu     sync.Mutex
 	inbox  []*Timer
 	wake   chan struct{}
@@ -97,12 +99,34 @@ func (l *Loop) Kick(t *Timer) {
 // the exit (not just checking the flag) guarantees f is not still
 // running when Do returns.
 func (l *Loop) Do(f func()) {
-	done := make(chan struct{})
-	l.Post(func() { f(); close(done) })
-	select {
-	case <-done:
-	case <-l.done:
+	c, _ := l.calls.Get().(*call)
+	if c == nil {
+		c = &call{done: make(chan struct{}, 1)}
+		c.t = Timer{idx: -1, f: c.run, q: l}
 	}
+	c.f = f
+	l.Kick(&c.t)
+	select {
+	case <-c.done:
+		c.f = nil
+		l.calls.Put(c)
+	case <-l.done:
+		// The loop exited: f ran (its signal is left in done) or never
+		// will. Either way the call is not reused.
+	}
+}
+
+// call is one Do in flight, pooled so that a synchronous call allocates
+// nothing: socket operations make one per read or write.
+type call struct {
+	t    Timer
+	f    func()
+	done chan struct{}
+}
+
+func (c *call) run() {
+	c.f()
+	c.done <- struct{}{}
 }
 
 func (l *Loop) signal() {
