@@ -4,6 +4,8 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"sync"
+	"sync/atomic"
 
 	"github.com/usnet/usnet/executor"
 	"github.com/usnet/usnet/udp"
@@ -14,6 +16,22 @@ import (
 type UDPConn struct {
 	endpoint
 	s *udp.Sock
+
+	// The receive queue the executor fills (udp.Sock.OnQueue) and readers
+	// drain under rmu, with no call onto the executor per datagram.
+	rmu      sync.Mutex
+	rq       []udp.Datagram
+	rqHead   int
+	consumed int // truesize read and not yet returned to the socket
+	// released is truesize read and handed to releaseT, which returns it
+	// to the socket on the executor: in quarters of the receive buffer,
+	// or when the queue is empty (udp_rmem_release's forward deficit).
+	released  atomic.Int64
+	releaseT  *executor.Timer
+	threshold atomic.Int64 // a quarter of SO_RCVBUF
+	// errPending is set on the executor when an ICMP error is recorded:
+	// the next read asks the socket, which reports it before any datagram.
+	errPending atomic.Bool
 }
 
 var (
@@ -59,6 +77,10 @@ func newUDPConn(exec executor.Executor, t *udp.Table) *UDPConn {
 	exec.Do(func() {
 		c.s = t.NewSock()
 		c.s.OnReadable = c.readable.raise
+		c.s.OnQueue = c.enqueue
+		c.s.OnError = func() { c.errPending.Store(true) }
+		c.releaseT = exec.NewTimer(c.release)
+		c.threshold.Store(int64(c.s.RcvBuf / 4))
 	})
 	return c
 }
@@ -69,6 +91,7 @@ func (c *UDPConn) SetBroadcast(on bool) { c.exec.Do(func() { c.s.Broadcast = on 
 // SetReadBuffer sets SO_RCVBUF (doubled, as the kernel does).
 func (c *UDPConn) SetReadBuffer(n int) error {
 	c.exec.Do(func() { c.s.RcvBuf = 2 * n })
+	c.threshold.Store(int64(2 * n / 4))
 	return nil
 }
 
@@ -90,22 +113,72 @@ func (c *UDPConn) remote() net.Addr {
 // ReadFromUDPAddrPort reads one datagram, blocking until one arrives, the
 // read deadline passes or the socket closes.
 func (c *UDPConn) ReadFromUDPAddrPort(p []byte) (n int, from netip.AddrPort, err error) {
-	var rerr error
-	err = c.waitRead(func() bool {
-		d, e, ok := c.s.Recv()
-		if ok && e == nil {
-			n = copy(p, d.Buf.Bytes())
-			from = d.From
-			d.Buf.Free()
+	for {
+		if c.closed.Load() {
+			return 0, from, net.ErrClosed
 		}
-		rerr = e
-		return ok
-	})
-	if err == nil {
-		err = rerr
+		if c.errPending.Load() {
+			c.exec.Do(func() {
+				c.errPending.Store(false)
+				err = c.s.TakeErr()
+			})
+			if err != nil {
+				return 0, from, err
+			}
+		}
+		c.rmu.Lock()
+		n, from, ok := c.pop(p)
+		c.rmu.Unlock()
+		if ok {
+			return n, from, nil
+		}
+		if c.rd.expired() {
+			return 0, from, os.ErrDeadlineExceeded
+		}
+		select {
+		case <-c.readable:
+		case <-c.rd.done():
+		case <-c.closeCh:
+		}
 	}
-	return n, from, err
 }
+
+// enqueue takes a datagram from the socket on the executor.
+func (c *UDPConn) enqueue(d udp.Datagram) {
+	c.rmu.Lock()
+	if c.rqHead > 0 && c.rqHead >= len(c.rq)/2 {
+		// Slide the unread part down so the queue reuses its array.
+		n := copy(c.rq, c.rq[c.rqHead:])
+		clear(c.rq[n:])
+		c.rq, c.rqHead = c.rq[:n], 0
+	}
+	c.rq = append(c.rq, d)
+	c.rmu.Unlock()
+	c.readable.raise()
+}
+
+// pop reads the next queued datagram into p; rmu is held.
+func (c *UDPConn) pop(p []byte) (n int, from netip.AddrPort, ok bool) {
+	if c.rqHead == len(c.rq) {
+		return 0, from, false
+	}
+	d := c.rq[c.rqHead]
+	c.rq[c.rqHead] = udp.Datagram{}
+	c.rqHead++
+	n = copy(p, d.Buf.Bytes())
+	c.consumed += d.Buf.Truesize()
+	d.Buf.Free()
+	if c.rqHead == len(c.rq) || int64(c.consumed) >= c.threshold.Load() {
+		c.released.Add(int64(c.consumed))
+		c.consumed = 0
+		c.exec.Kick(c.releaseT)
+	}
+	return n, d.From, true
+}
+
+// release returns read datagrams' truesize to the socket; it runs on the
+// executor.
+func (c *UDPConn) release() { c.s.Uncharge(int(c.released.Swap(0))) }
 
 // ReadFrom implements net.PacketConn.
 func (c *UDPConn) ReadFrom(p []byte) (int, net.Addr, error) {
@@ -173,6 +246,12 @@ func (c *UDPConn) Close() error {
 		return opError("close", "udp", nil, nil, "", net.ErrClosed)
 	}
 	c.exec.Do(c.s.Close)
+	c.rmu.Lock()
+	for _, d := range c.rq[c.rqHead:] {
+		d.Buf.Free()
+	}
+	c.rq, c.rqHead = nil, 0
+	c.rmu.Unlock()
 	return nil
 }
 

@@ -44,13 +44,23 @@ type Sock struct {
 	Broadcast bool
 	RcvBuf    int
 	queue     []Datagram
-	queued    int
+	queued    int   // truesize charged to the socket (sk_rmem_alloc)
 	err       error // pending ICMP error (sk_err)
 	bound     bool
 	closed    bool
 	// OnReadable is called when a datagram or an error arrives.
 	OnReadable func()
-	encap      EncapRcv // tunnel socket: datagrams bypass the queue (encap.go)
+	// OnQueue, when set, takes every accepted datagram instead of the
+	// socket's own queue: package socket hands datagrams straight to its
+	// reader, as a kernel socket's receive queue is shared with the reader
+	// under a lock, so a read costs no call onto the executor. The
+	// datagram stays charged (truesize) until Uncharge; OnQueue raises
+	// readiness itself.
+	OnQueue func(Datagram)
+	// OnError is called when an ICMP error is recorded: an OnQueue reader
+	// then asks TakeErr before its queue, as Linux checks sk_err first.
+	OnError func()
+	encap   EncapRcv // tunnel socket: datagrams bypass the queue (encap.go)
 }
 
 // Table is the UDP state of a namespace.
@@ -216,8 +226,19 @@ func (s *Sock) Recv() (d Datagram, err error, ok bool) {
 	d = s.queue[0]
 	s.queue[0] = Datagram{}
 	s.queue = s.queue[1:]
-	s.queued -= d.Buf.Len()
+	s.queued -= d.Buf.Truesize()
 	return d, nil, true
+}
+
+// Uncharge releases n bytes of truesize of datagrams that OnQueue's
+// consumer has read (udp_rmem_release).
+func (s *Sock) Uncharge(n int) { s.queued = max(0, s.queued-n) }
+
+// TakeErr returns and clears the pending error (sock_error).
+func (s *Sock) TakeErr() error {
+	err := s.err
+	s.err = nil
+	return err
 }
 
 // Readable reports whether Recv would return something.
@@ -312,7 +333,10 @@ func (t *Table) Receive(b *skb.Buf, src, dst netip.Addr, dev *netdev.Device) {
 		t.encapDeliver(s, b, from, netip.AddrPortFrom(dst, dport), dev)
 		return
 	}
-	if s.queued+b.Len() > s.RcvBuf {
+	// The bound is on truesize, as __udp_enqueue_schedule_skb's: a
+	// flood of tiny datagrams costs what their buffers cost. An empty
+	// socket takes one datagram whatever its size.
+	if s.queued > 0 && s.queued+b.Truesize() > s.RcvBuf {
 		t.Stats.RcvbufErrors++
 		t.Stats.InErrors++
 		b.Free()
@@ -320,8 +344,12 @@ func (t *Table) Receive(b *skb.Buf, src, dst netip.Addr, dev *netdev.Device) {
 	}
 	b.Pull(8)
 	t.Stats.InDatagrams++
+	s.queued += b.Truesize()
+	if s.OnQueue != nil {
+		s.OnQueue(Datagram{Buf: b, From: from, To: dst})
+		return
+	}
 	s.queue = append(s.queue, Datagram{Buf: b, From: from, To: dst})
-	s.queued += b.Len()
 	if s.OnReadable != nil {
 		s.OnReadable()
 	}
@@ -343,6 +371,9 @@ func (t *Table) Error(typ, code uint8, info uint32, inner []byte) {
 		return
 	}
 	s.err = ipv4.ICMPErrno(typ, code)
+	if s.OnError != nil {
+		s.OnError()
+	}
 	if s.OnReadable != nil {
 		s.OnReadable()
 	}
