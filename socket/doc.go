@@ -3,7 +3,10 @@
 // live on namespace executors. It is the edge where goroutines block: a
 // call enters the executor with Do, and when it would block, the caller
 // waits on a readiness signal the endpoint raises from the executor, or on
-// its deadline.
+// its deadline. UDP receives skip the executor call: the endpoint hands
+// each datagram to a queue the reader drains under a lock, as a kernel
+// socket's receive queue is shared with recvmsg, and the memory goes back
+// to the endpoint's receive buffer in batches.
 //
 // Errors are what a Go program sees from the kernel: *net.OpError wrapping
 // *os.SyscallError with a syscall.Errno, os.ErrDeadlineExceeded on a
