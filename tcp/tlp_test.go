@@ -201,3 +201,50 @@ func TestTLPOnePerEpisode(t *testing.T) {
 	}
 }
 
+// TestLostRetransmitInLoss stalls the data direction for 150 ms (every
+// frame dropped) so the RTO fires, and then drops the second
+// retransmission of the go-back-N that follows. The third gets through
+// and is SACKed; RACK sees the second, sent before it, was lost again
+// (TCPLostRetransmit), and as Linux does (FLAG_LOST_RETRANS in
+// tcp_fastretrans_alert) the sender moves from Loss to Recovery, whose
+// PRR clocks the repair out on the SACKs: no second timeout.
+func TestLostRetransmitInLoss(t *testing.T) {
+	for _, frto := range []int{2, 0} {
+		var from, until time.Duration
+		var maxEnd uint32
+		rexmits, dropped := 0, false
+		w := seqWorld(t, 42, func(seq uint32, n int, now time.Duration) (bool, time.Duration) {
+			end := seq + uint32(n)
+			retx := maxEnd != 0 && int32(end-maxEnd) <= 0
+			if !retx {
+				maxEnd = end
+			}
+			switch {
+			case until == 0:
+			case now < until:
+				return now >= from, 0
+			case retx && !dropped:
+				if rexmits++; rexmits == 2 {
+					dropped = true
+					return true, 0
+				}
+			}
+			return false, 0
+		})
+		w.a.TCP.Sysctl.FRTO = frto
+		cli, srv, _ := w.connect(80)
+		d := w.transferWatch(cli, srv, 4<<20, time.Minute, func() {
+			if until == 0 && cli.Info.BytesAcked >= 1<<20 {
+				from, until = w.st.Sim.Now(), w.st.Sim.Now()+150*time.Millisecond
+			}
+		})
+		i, st := cli.TCPInfo(), w.a.TCP.Stats
+		if !dropped || i.Timeouts != 1 {
+			t.Fatalf("frto %d: retransmission dropped %v, %d timeouts; %+v", frto, dropped, i.Timeouts, i)
+		}
+		if i.LostRetransmits != 1 || st.TCPLostRetransmit != 1 || i.Recoveries != 1 {
+			t.Fatalf("frto %d: lost retransmits %d/%d, recoveries %d; %+v", frto, i.LostRetransmits, st.TCPLostRetransmit, i.Recoveries, i)
+		}
+		t.Logf("frto %d: %v; %+v", frto, d, i)
+	}
+}
