@@ -30,7 +30,7 @@ type tlpState struct {
 	active  bool   // tlp_high_seq != 0: an episode is open
 	highSeq uint32 // snd_nxt when the probe went out
 	retrans bool   // the probe was a retransmission (tlp_retrans)
-	end     uint32 // the end of the retransmitted probe's data
+	end     uint32 // the end of the probe's data (tlp_high_seq in Linux, which probes the last record)
 }
 
 // tlpEligible says whether the next timer should be a probe: in Open
@@ -105,6 +105,7 @@ func (c *Conn) sendTLP() bool {
 		if seqLT(c.sndMax, c.sndNxt) {
 			c.sndMax = c.sndNxt
 		}
+		c.tlp.end = c.sndNxt
 		c.tlpSent()
 		return true
 	}

@@ -300,7 +300,7 @@ func (c *Conn) dsackSeen(b header.SACKBlock) uint32 {
 		return 0
 	}
 	segs := max(c.segsOf(b.End-b.Start), 1)
-	if b.End-b.Start <= uint32(c.mss) && c.tlp.active && c.tlp.retrans && b.End == c.tlp.end {
+	if b.End-b.Start <= uint32(c.mss) && c.tlp.active && b.End == c.tlp.end {
 		c.ackFlags |= flagDSACKTLP // even when dubious, as Linux
 	}
 	c.undo.dsackDups += uint64(segs)
