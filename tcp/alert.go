@@ -53,10 +53,12 @@ func (c *Conn) fastRetransAlert(priorUna uint32, dupack bool) (lost uint32, r re
 	case cc.Loss:
 		r = c.processLoss(f, dupack)
 		lost = c.identifyLoss(f)
-		if c.caState != cc.Open {
+		if c.caState != cc.Open && c.ackFlags&flagLostRetrans == 0 {
 			return lost, r
 		}
-		// Undone: carry on as Open would.
+		// Undone, or a retransmission was lost again: carry on as Open
+		// would, into Recovery for the latter — PRR then clocks the
+		// repair out on the SACKs instead of waiting for a second RTO.
 	}
 	if c.caState == cc.Open {
 		c.tryUndoDSACK()

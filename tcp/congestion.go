@@ -82,16 +82,28 @@ func (c *Conn) enterRecovery(ece bool) {
 		if !ece {
 			c.undo.priorSsthresh = c.currentSsthresh()
 		}
-		c.syncSender()
+		c.initCwndReduction()
 		c.recover = c.sndMax
-		c.priorCwnd = c.snd.Cwnd
-		c.snd.Ssthresh = c.ca.SSThresh(&c.snd)
-		c.prrDelivered, c.prrOut = 0, 0
-		c.snd.CwndCnt = 0
-		c.ecnQueueCWR = c.ecnOK
 	}
 	c.setCAState(cc.Recovery)
 	c.Info.Recoveries++
+}
+
+// initCwndReduction is tcp_init_cwnd_reduction: the algorithm's ssthresh
+// becomes the target of a reduction PRR walks down to, from the current
+// window; the episode ends once snd_nxt of now is acknowledged. A tail
+// loss probe episode ends with it.
+func (c *Conn) initCwndReduction() {
+	c.syncSender()
+	c.recover = c.sndNxt
+	c.tlp.active = false
+	c.snd.CwndCnt = 0
+	c.priorCwnd = c.snd.Cwnd
+	c.prrDelivered, c.prrOut = 0, 0
+	c.snd.Ssthresh = c.ca.SSThresh(&c.snd)
+	if c.ecnOK {
+		c.ecnQueueCWR = true
+	}
 }
 
 // pipeSegs is tcp_packets_in_flight in segments.
@@ -153,6 +165,7 @@ func (c *Conn) enterLoss() {
 	c.snd.Cwnd, c.snd.CwndCnt = c.pipeSegs()+1, 0
 	c.setCAState(cc.Loss)
 	c.recover = c.sndNxt
+	c.tlp.active = false // after initUndo counted a probe in flight
 	c.ecnQueueCWR = c.ecnOK
 	c.undo.frto = c.frtoEnabled(newRecovery)
 }

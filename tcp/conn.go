@@ -127,7 +127,8 @@ type Conn struct {
 	tsOff, tsRecent   uint32
 
 	// tail loss probe (tlp.go)
-	ptoArmed, tlpOut bool
+	ptoArmed bool
+	tlp      tlpState
 
 	// SACK (sack.go)
 	sackOK  bool
@@ -184,6 +185,8 @@ type Info struct {
 	ReordSeen                     uint64 // reordering events detected (tcpi_reord_seen)
 	RACKLost                      uint64 // bytes RACK marked lost
 	Timeouts                      uint64 // retransmission timeouts on data (TCPTimeouts)
+	TLPRecoveries                 uint64 // probes that repaired a loss, answered by a reduction (TCPLossProbeRecovery)
+	LostRetransmits               uint64 // retransmitted segments found lost again (TCPLostRetransmit)
 	SpuriousRTOs                  uint64 // timeouts F-RTO found spurious (TCPSpuriousRTOs)
 	FullUndo, PartialUndo         uint64 // fast recoveries undone at their end, or on a partial ACK (TCPFullUndo, TCPPartialUndo)
 	DSACKUndo, LossUndo           uint64 // undone because every retransmission was D-SACKed; timeouts undone (TCPDSACKUndo, TCPLossUndo)

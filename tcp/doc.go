@@ -30,12 +30,19 @@
 //     the first recovery starts as the three-dupACK rule would), then
 //     min_rtt/4, widened a step per D-SACK round up to SRTT — with the
 //     RACK reordering timer for records not yet due, and tail loss probes
-//     (tlp.go). Receivers send D-SACKs (RFC 2883) for duplicates. Lost
-//     records are retransmitted within cwnd, lost retransmissions are
-//     detected again; an RTO marks every unSACKed record lost. Without
-//     SACK, NewReno (RFC 6582). Window reductions use PRR (RFC 6937,
-//     tcp_cwnd_reduction), ending at ssthresh. The per-ACK state machine
-//     is tcp_fastretrans_alert's (alert.go).
+//     (tlp.go) in Open and CWR: one probe per episode (tlp_high_seq); a
+//     retransmitted probe that repaired a real loss — data after it is
+//     acknowledged with no D-SACK for it first — costs one reduction to
+//     the algorithm's ssthresh (TCPLossProbeRecovery), one whose original
+//     arrived too (its D-SACK) none. Receivers send D-SACKs (RFC 2883) for
+//     duplicates, PAWS-rejected ones included. Lost records are
+//     retransmitted within cwnd; lost retransmissions are detected again
+//     (TCPLostRetransmit), and after an RTO that moves Loss to Recovery,
+//     whose PRR paces the repair (FLAG_LOST_RETRANS); an RTO marks every
+//     unSACKed record lost. Without SACK, NewReno (RFC 6582). Window
+//     reductions use PRR (RFC 6937, tcp_cwnd_reduction), ending at
+//     ssthresh. The per-ACK state machine is tcp_fastretrans_alert's
+//     (alert.go).
 //   - Undo of spurious reductions (undo.go): a recovery whose every
 //     retransmission comes back D-SACKed, or whose ACKs echo a timestamp
 //     older than the first retransmission (Eifel, RFC 3522), gets its
@@ -80,9 +87,11 @@
 //     zero-window probes, PMTU from ICMP frag-needed, SO_SNDBUF/SO_RCVBUF,
 //     a TCP_INFO-like Info.
 //
-// Not yet (deviations from Linux): the TLP loss-repair reduction and TLP
-// D-SACKs (tlp_high_seq), the Recovery a lost retransmission starts from
-// Loss (FLAG_LOST_RETRANS), SACK reneging, rcv_ssthresh
+// Not yet (deviations from Linux): a probe timeout armed after a send
+// capped by the full RTO rather than the time left to it
+// (tcp_rto_delta_us), a lone FIN's probe sending the data before it,
+// Disorder (which bars probes) judged from the records when the timer is
+// armed rather than kept as a state, SACK reneging, rcv_ssthresh
 // (the whole free window is advertised at once), buffers counted in
 // payload rather than truesize (the window is half the buffer figure, as
 // at Linux's default scaling ratio), 256 rather than 65536 port

@@ -92,14 +92,8 @@ func (c *Conn) ecnEcho(f header.TCPFlags) {
 	if !c.ecnOK || f&header.TCPFlagECE == 0 || c.caState >= cc.CWR {
 		return
 	}
-	c.syncSender()
-	c.priorCwnd = c.snd.Cwnd
-	c.snd.Ssthresh = c.ca.SSThresh(&c.snd)
-	c.prrDelivered, c.prrOut = 0, 0
-	c.snd.CwndCnt = 0
-	c.setCAState(cc.CWR)
-	c.recover = c.sndNxt
 	c.undo.markerSet, c.undo.priorSsthresh = false, 0 // tcp_enter_cwr: nothing to undo
-	c.ecnQueueCWR = true
+	c.initCwndReduction()
+	c.setCAState(cc.CWR)
 	c.Info.CWRReductions++
 }

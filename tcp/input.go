@@ -84,21 +84,18 @@ func (c *Conn) segment(seg header.TCP) {
 		o = header.TCPOptions{} // malformed options are ignored, as Linux does
 	}
 	if !c.tsCheck(&o, seq, f&header.TCPFlagRST != 0) {
-		if !c.oowRateLimited() {
-			c.sendAck()
+		// PAWS: an old duplicate — a late original whose retransmission
+		// got through first, say — is answered like any duplicate,
+		// with a D-SACK (tcp_send_dupack); only pure ACKs are rate
+		// limited (tcp_oow_rate_limited).
+		if segLen > 0 && f&header.TCPFlagSYN == 0 || !c.oowRateLimited() {
+			c.sendDupAck(seq, payload)
 		}
 		return
 	}
 	if !c.acceptable(seq, segLen) {
 		if f&header.TCPFlagRST == 0 && (segLen > 0 || !c.oowRateLimited()) {
-			if len(payload) > 0 && seqLT(seq, c.rcvNxt) {
-				end := seq + uint32(len(payload))
-				if seqLT(c.rcvNxt, end) {
-					end = c.rcvNxt
-				}
-				c.dsackSet(seq, end) // tcp_send_dupack
-			}
-			c.sendAck()
+			c.sendDupAck(seq, payload)
 		}
 		return
 	}
@@ -176,6 +173,19 @@ func (c *Conn) segment(seg header.TCP) {
 		}
 	}
 	c.output()
+}
+
+// sendDupAck is tcp_send_dupack: the ACK for a segment that brought
+// nothing new, with a D-SACK for its payload below rcv_nxt.
+func (c *Conn) sendDupAck(seq uint32, payload []byte) {
+	if len(payload) > 0 && seqLT(seq, c.rcvNxt) {
+		end := seq + uint32(len(payload))
+		if seqLT(c.rcvNxt, end) {
+			end = c.rcvNxt
+		}
+		c.dsackSet(seq, end)
+	}
+	c.sendAck()
 }
 
 // abortOnData reports whether a segment carrying n bytes at seq (or a
@@ -353,7 +363,6 @@ func (c *Conn) ackRcvd(seg header.TCP, o *header.TCPOptions) bool {
 			c.rttSample(rtt)
 		}
 		c.retries = 0
-		c.tlpOut = false // the probe, or data after it, got through
 		if c.urgMode && !seqLT(ack, c.sndUp) {
 			c.urgMode = false
 		}
@@ -372,11 +381,17 @@ func (c *Conn) ackRcvd(seg header.TCP, o *header.TCPOptions) bool {
 		newlySegs++ // a duplicate ACK delivered a segment
 	}
 	c.snd.Delivered += newlySegs
+	// FLAG_NOT_DUP without FLAG_ACKED: the segment occupied sequence
+	// space, or was a window update as tcp_may_update_window judges one.
+	notDup := len(seg.Payload()) > 0 || seg.Flags()&header.TCPFlagFIN != 0 || seqLT(c.sndWl1, seq) || c.sndWl1 == seq && (win > c.sndWnd || win == 0)
 	if seqLT(c.sndWl1, seq) || c.sndWl1 == seq && seqLEQ(c.sndWl2, ack) {
 		c.sndWnd, c.sndWl1, c.sndWl2 = win, seq, ack
 	}
 	if c.sackOK {
 		c.updateReoWnd(deliveredBefore)
+	}
+	if c.tlp.active && !seqLT(ack, priorUna) {
+		c.processTLPAck(ack, notDup) // tlp.go
 	}
 	// The state machine (tcp_fastretrans_alert, alert.go).
 	lost, rx := c.fastRetransAlert(priorUna, dupack)

@@ -232,8 +232,10 @@ func (c *Conn) updateReoWnd(deliveredBefore uint32) {
 
 // rackDetectLoss marks lost the records RACK says are (tcp_rack_detect_loss)
 // and returns the time until the next one would be, or 0; it returns the
-// bytes newly marked lost.
-func (c *Conn) rackDetectLoss() (lost uint32, wait time.Duration) {
+// bytes newly marked lost, and whether some of them were retransmissions
+// in flight, lost again (tcp_mark_skb_lost: TCPLostRetransmit, counted
+// in segments).
+func (c *Conn) rackDetectLoss() (lost uint32, lostRetrans bool, wait time.Duration) {
 	now := c.t.exec.Now()
 	reo := c.reoWnd()
 	for i := range c.txq {
@@ -246,26 +248,36 @@ func (c *Conn) rackDetectLoss() (lost uint32, wait time.Duration) {
 		}
 		remaining := s.sent + c.rack.rtt + reo - now
 		if remaining <= 0 {
+			if s.retrans {
+				n := uint64(c.segsOf(s.end - s.start))
+				c.Info.LostRetransmits += n
+				c.t.Stats.TCPLostRetransmit += n
+				lostRetrans = true
+			}
 			s.lost, s.retrans = true, false
 			lost += s.end - s.start
 		} else {
 			wait = max(wait, remaining)
 		}
 	}
-	return lost, wait
+	return lost, lostRetrans, wait
 }
 
 // rackMarkLost runs detection when an ACK advanced RACK's state
 // (tcp_rack_mark_lost) and arms the reordering timer for records not yet
-// past their deadline.
+// past their deadline. A retransmission found lost is flagged for the
+// state machine (FLAG_LOST_RETRANS, tcp_identify_packet_loss).
 func (c *Conn) rackMarkLost() uint32 {
 	if !c.rack.advanced || !c.sackOK {
 		return 0
 	}
 	c.rack.advanced = false
-	lost, wait := c.rackDetectLoss()
+	lost, lostRetrans, wait := c.rackDetectLoss()
 	if wait > 0 {
 		c.reoTimer.Reset(wait + 2*time.Millisecond) // + TCP_TIMEOUT_MIN
+	}
+	if lostRetrans {
+		c.ackFlags |= flagLostRetrans
 	}
 	return lost
 }
@@ -276,12 +288,15 @@ func (c *Conn) onReoTimeout() {
 	if !c.Established() && c.state != Closing && c.state != LastAck {
 		return
 	}
-	lost, wait := c.rackDetectLoss()
+	lost, _, wait := c.rackDetectLoss()
 	if wait > 0 {
 		c.reoTimer.Reset(wait + 2*time.Millisecond)
 	}
 	if lost > 0 {
-		if c.caState <= cc.CWR {
+		// From Loss too: the lost records are retransmissions or data
+		// sent after the timeout, and Recovery's PRR clocks out their
+		// repair (tcp_rack_reo_timeout).
+		if c.caState != cc.Recovery {
 			c.enterRecovery(false)
 			c.cwndReduction(1, false, true) // PRR lets the fast retransmit out
 		}

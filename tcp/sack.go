@@ -75,8 +75,11 @@ func (c *Conn) sackUpdate(o *header.TCPOptions, ack uint32) uint32 {
 			c.Info.DSACKs++
 			if segs := c.dsackSeen(b); segs > 0 {
 				// Only once reordering is known may a D-SACK widen
-				// RACK's window (tcp_dsack_seen).
-				c.rack.dsackSeen = c.rack.reordSeen
+				// RACK's window (tcp_dsack_seen), and not one for a
+				// probe: the timer sent it, not RACK.
+				if c.rack.reordSeen && c.ackFlags&flagDSACKTLP == 0 {
+					c.rack.dsackSeen = true
+				}
 				c.dsackUndo(b, segs)
 			}
 			continue

@@ -58,6 +58,9 @@ type Stats struct {
 	TWRecycled, TWOverflow                               uint64 // TIME_WAIT taken over by a connect; skipped at tcp_max_tw_buckets
 	// TcpExt counters of undone reductions (undo.go).
 	TCPSpuriousRTOs, TCPFullUndo, TCPPartialUndo, TCPDSACKUndo, TCPLossUndo uint64
+	// TcpExt counters of tail loss probes sent, of probes that repaired a
+	// loss, and of retransmitted segments lost again (tlp.go, rack.go).
+	TCPLossProbes, TCPLossProbeRecovery, TCPLostRetransmit uint64
 	// TcpExt counters of resets for data nobody will read: arriving after
 	// close(2), or unread at close(2).
 	TCPAbortOnData, TCPAbortOnClose uint64

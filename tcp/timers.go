@@ -51,8 +51,7 @@ func (c *Conn) rttSample(r time.Duration) {
 func (c *Conn) onRTO() {
 	if c.ptoArmed {
 		c.ptoArmed = false
-		c.sendTLP()
-		c.rtoTimer.Reset(c.rto)
+		c.onPTO()
 		return
 	}
 	c.retries++

@@ -35,7 +35,7 @@ type undoState struct {
 }
 
 // ackFlag is what one ACK showed (the FLAG_* bits tcp_ack collects).
-type ackFlag uint8
+type ackFlag uint16
 
 const (
 	flagSndUnaAdvanced   ackFlag = 1 << iota // snd_una moved (FLAG_SND_UNA_ADVANCED)
@@ -44,6 +44,8 @@ const (
 	flagRetransDataAcked                     // retransmitted data cumulatively ACKed
 	flagDSACKing                             // a D-SACK block that counted (FLAG_DSACKING_ACK)
 	flagECE                                  // ECN-Echo on an ECN connection (FLAG_ECE)
+	flagDSACKTLP                             // a D-SACK for the tail loss probe (FLAG_DSACK_TLP)
+	flagLostRetrans                          // RACK found a retransmission lost (FLAG_LOST_RETRANS)
 )
 
 // setCAState is tcp_set_ca_state.
@@ -91,10 +93,15 @@ func (c *Conn) retransStampCleanup() {
 }
 
 // initUndo is tcp_init_undo, at the start of an episode: retransmissions
-// still in flight may draw D-SACKs later and count.
+// still in flight may draw D-SACKs later and count, a retransmitted tail
+// loss probe among them, so that its D-SACK alone cannot undo a
+// reduction that repaired another, real loss.
 func (c *Conn) initUndo() {
 	c.undo.marker, c.undo.markerSet = c.sndUna, true
 	c.undo.retrans = int32(c.retransOut())
+	if c.tlp.active && c.tlp.retrans {
+		c.undo.retrans++
+	}
 	if c.undo.retrans == 0 {
 		c.undo.retrans = -1 // 0 would mean "everything D-SACKed"
 	}
@@ -293,6 +300,9 @@ func (c *Conn) dsackSeen(b header.SACKBlock) uint32 {
 		return 0
 	}
 	segs := max(c.segsOf(b.End-b.Start), 1)
+	if b.End-b.Start <= uint32(c.mss) && c.tlp.active && b.End == c.tlp.end {
+		c.ackFlags |= flagDSACKTLP // even when dubious, as Linux
+	}
 	c.undo.dsackDups += uint64(segs)
 	if c.undo.dsackDups > c.Info.Retransmits {
 		return 0
