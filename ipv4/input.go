@@ -18,14 +18,41 @@ import (
 // when the next packet's flow key is the same (the listified receive of
 // ip_list_rcv_finish, which hands same-route sublists on together). The
 // reuse never outlives the batch: configuration changes run on the
-// executor too, so they cannot happen in between.
+// executor too, so they cannot happen in between. The same holds for the
+// device's effective configuration (rxConf).
 func (l *Layer) rcv(dev *netdev.Device, bt *skb.Batch) {
 	l.batchRT.valid = false
+	l.rxConf.valid = false
 	for _, b := range bt.Bufs() {
 		l.rcvOne(dev, b)
 	}
 	l.batchRT.valid = false
+	l.rxConf.valid = false
 	bt.Reset()
+}
+
+// rxConf is the effective configuration (conf.all combined with the
+// device's own) of the device a batch arrives on, computed once per
+// batch: Linux reads a device's in_device settings directly on every
+// packet, which here would be a map lookup and the combination of two
+// configurations per packet. Effective and Forwarding answer from it
+// while it is valid; it is dropped at the end of the batch, by Conf
+// (whose pointer may be written through), SetForwarding and local
+// delivery (which runs protocol code).
+type rxConf struct {
+	valid   bool
+	ifindex int
+	c       DevConf
+}
+
+// inConf returns dev's effective configuration for the batch being
+// received.
+func (l *Layer) inConf(dev *netdev.Device) *DevConf {
+	c := &l.rxConf
+	if !c.valid || c.ifindex != dev.Ifindex() {
+		c.c, c.ifindex, c.valid = effective(l.All, *l.conf1(dev.Ifindex())), dev.Ifindex(), true
+	}
+	return &c.c
 }
 
 // batchRoute is the input route of the previous packet of a batch.
@@ -172,7 +199,7 @@ func (l *Layer) inputError(b *skb.Buf, dev *netdev.Device, err error) {
 	default: // blackhole and the rest: silent
 		l.Stats.InDiscards++
 	}
-	if code != 255 && l.Forwarding(dev.Ifindex()) {
+	if code != 255 && l.inConf(dev).Forwarding {
 		l.icmpSend(b, dev, icmpDestUnreach, code, 0)
 	}
 	b.Free()
@@ -184,6 +211,7 @@ func (l *Layer) localDeliver(b *skb.Buf, dev *netdev.Device, bcast bool) {
 	// A delivered packet may change routing state (an ICMP frag-needed
 	// adds a PMTU exception): later packets of the batch look up afresh.
 	l.batchRT.valid = false
+	l.rxConf.valid = false
 	h := hdr(b.Bytes())
 	if h.isFragment() {
 		b = l.frags.add(b, dev)
@@ -211,7 +239,8 @@ func (l *Layer) localDeliver(b *skb.Buf, dev *netdev.Device, bcast bool) {
 
 // forward is ip_forward: TTL, MTU, redirects, then output.
 func (l *Layer) forward(b *skb.Buf, dev *netdev.Device, rt *Route) {
-	if !l.Forwarding(dev.Ifindex()) {
+	conf := l.inConf(dev)
+	if !conf.Forwarding {
 		l.Stats.InAddrErrors++
 		b.Free()
 		return
@@ -242,7 +271,7 @@ func (l *Layer) forward(b *skb.Buf, dev *netdev.Device, rt *Route) {
 	}
 	h = hdr(b.Bytes())
 	h.decTTL()
-	if rt.Dev == dev && l.Effective(dev.Ifindex()).SendRedirects && rt.Gateway.IsValid() {
+	if rt.Dev == dev && conf.SendRedirects && rt.Gateway.IsValid() {
 		l.maybeRedirect(b, dev, rt)
 	}
 	l.Stats.ForwDatagrams++
