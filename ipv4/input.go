@@ -64,15 +64,18 @@ type batchRoute struct {
 }
 
 // routeInput is the input route lookup for l.key, reusing the previous
-// packet's answer within a batch.
-func (l *Layer) routeInput(dev *netdev.Device) (Route, error) {
+// packet's answer within a batch. The route is the batch's copy: it
+// stays valid until the next routeInput, which cannot happen while this
+// packet is handled (nothing receives synchronously from inside output).
+func (l *Layer) routeInput(dev *netdev.Device) (*Route, error) {
 	c := &l.batchRT
 	if c.valid && c.key == l.key {
-		return c.rt, c.err
+		return &c.rt, c.err
 	}
-	rt, err := l.router.RouteInput(&l.key, dev)
-	c.valid, c.key, c.rt, c.err = true, l.key, rt, err
-	return rt, err
+	c.key = l.key
+	c.err = l.router.RouteInput(&c.key, dev, &c.rt)
+	c.valid = true
+	return &c.rt, c.err
 }
 
 // validate checks the header as ip_rcv_core does, trims link padding and
@@ -127,14 +130,14 @@ func (l *Layer) rcvOne(dev *netdev.Device, b *skb.Buf) {
 		b.Free()
 		return
 	}
-	var rt Route
+	var rt *Route
+	var typ uint8
 	var err error
 	switch {
-	case dst == limitedBroadcast || dst.IsMulticast():
-		rt = Route{Type: unix.RTN_BROADCAST, Dev: dev}
-		if dst.IsMulticast() {
-			rt.Type = unix.RTN_MULTICAST
-		}
+	case dst == limitedBroadcast:
+		typ = unix.RTN_BROADCAST
+	case dst.IsMulticast():
+		typ = unix.RTN_MULTICAST
 	case dst.As4()[0] == 0 || (dst.IsLoopback() && dev.Flags()&netdev.FlagLoopback == 0):
 		l.Stats.InMartians++ // martian destination
 		b.Free()
@@ -145,20 +148,18 @@ func (l *Layer) rcvOne(dev *netdev.Device, b *skb.Buf) {
 			err = syscall.ENETUNREACH
 		} else {
 			rt, err = l.routeInput(dev)
+			typ = rt.Type
 		}
 	}
 	if err != nil {
 		l.inputError(b, dev, err)
 		return
 	}
-	switch rt.Type {
+	switch typ {
 	case unix.RTN_LOCAL, unix.RTN_BROADCAST, unix.RTN_MULTICAST:
-		l.localDeliver(b, dev, rt.Type != unix.RTN_LOCAL)
+		l.localDeliver(b, dev, typ != unix.RTN_LOCAL)
 	case unix.RTN_UNICAST:
-		// forward keeps a pointer to the route: a Layer field rather than
-		// a local, so it does not escape to the heap per packet.
-		l.fwdRT = rt
-		l.forward(b, dev, &l.fwdRT)
+		l.forward(b, dev, rt)
 	default:
 		l.Stats.InAddrErrors++
 		b.Free()

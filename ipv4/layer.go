@@ -43,7 +43,9 @@ func (r *Route) NextHop(dst netip.Addr) netip.Addr {
 // (prohibit), EINVAL (blackhole), EXDEV (rp_filter).
 type Router interface {
 	RouteOutput(k *FlowKey) (Route, error)
-	RouteInput(k *FlowKey, iif *netdev.Device) (Route, error)
+	// RouteInput fills *rt (zero on error) rather than returning the
+	// route: it runs per forwarded packet, and a Route is large.
+	RouteInput(k *FlowKey, iif *netdev.Device, rt *Route) error
 }
 
 // Neigh resolves next hops and pushes link-layer headers (package neigh):
@@ -91,15 +93,14 @@ type Layer struct {
 	frags *reassembly
 	// key is rcvOne's flow key: a field, so that passing it to the
 	// Router does not allocate per packet.
-	key   FlowKey
-	fwdRT Route
+	key FlowKey
 	// batchRT is the input route reused within a received batch.
 	batchRT batchRoute
 	// rxConf is the receiving device's effective configuration while a
 	// batch is received.
 	rxConf rxConf
-	icmp    icmpState
-	Stats   Stats
+	icmp   icmpState
+	Stats  Stats
 
 	// pending holds per-device output batches flushed once per executor
 	// event (Linux's xmit_more): many segments, one device call.
