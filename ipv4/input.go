@@ -69,13 +69,21 @@ type batchRoute struct {
 // packet is handled (nothing receives synchronously from inside output).
 func (l *Layer) routeInput(dev *netdev.Device) (*Route, error) {
 	c := &l.batchRT
-	if c.valid && c.key == l.key {
+	if c.valid && sameFlow(&c.key, &l.key) {
 		return &c.rt, c.err
 	}
 	c.key = l.key
 	c.err = l.router.RouteInput(&c.key, dev, &c.rt)
 	c.valid = true
 	return &c.rt, c.err
+}
+
+// sameFlow is a == b, comparing first the fields that tell flows apart
+// (the generated comparison runs memequal over the whole key). Keep it in
+// step with FlowKey: TestSameFlow checks every field.
+func sameFlow(a, b *FlowKey) bool {
+	return a.Src == b.Src && a.Dst == b.Dst && a.Iif == b.Iif && a.Oif == b.Oif && a.Mark == b.Mark &&
+		a.TOS == b.TOS && a.Proto == b.Proto && a.Sport == b.Sport && a.Dport == b.Dport
 }
 
 // validate checks the header as ip_rcv_core does, trims link padding and
