@@ -264,12 +264,14 @@ func (f *FIB) output(k *ipv4.FlowKey) (ipv4.Route, hit, error) {
 		return ipv4.Route{}, hit{}, err
 	}
 	var out ipv4.Route
-	f.toRoute(&out, r.r, nh, k.Dst, k.Src)
+	f.toRoute(&out, r.r, nh, k.Dst)
+	out.Src = f.prefSrc(r.r, nh, k.Dst, k.Src)
 	return out, r, nil
 }
 
-// toRoute turns a FIB entry into what IP needs, in *out.
-func (f *FIB) toRoute(out *ipv4.Route, r *Route, nh int, dst, src netip.Addr) {
+// toRoute turns a FIB entry into what IP needs, in *out, all but the
+// source address (prefSrc), which forwarding does not use.
+func (f *FIB) toRoute(out *ipv4.Route, r *Route, nh int, dst netip.Addr) {
 	n := &r.Nexthops[nh]
 	*out = ipv4.Route{Type: r.Type, Dev: f.dev(n.Ifindex), Gateway: n.Gateway, Scope: r.Scope, MTU: int(r.Metrics.MTU)}
 	if n.scope == unix.RT_SCOPE_HOST {
@@ -278,27 +280,35 @@ func (f *FIB) toRoute(out *ipv4.Route, r *Route, nh int, dst, src netip.Addr) {
 	if r.Type == unix.RTN_LOCAL {
 		out.Dev = f.lo()
 	}
-	if mtu, _ := f.pmtuFor(dst, f.l.Exec().Now()); mtu > 0 && (out.MTU == 0 || mtu < out.MTU) {
-		out.MTU = mtu
+	if len(f.pmtu.m) != 0 { // no clock reading while there are no exceptions
+		if mtu, _ := f.pmtuFor(dst, f.l.Exec().Now()); mtu > 0 && (out.MTU == 0 || mtu < out.MTU) {
+			out.MTU = mtu
+		}
 	}
+}
+
+// prefSrc is the source address of a locally generated packet to dst on
+// nexthop nh of r: the one asked for, the route's prefsrc, or one chosen
+// by inet_select_addr.
+func (f *FIB) prefSrc(r *Route, nh int, dst, src netip.Addr) netip.Addr {
+	n := &r.Nexthops[nh]
 	switch {
 	case src.IsValid() && !src.IsUnspecified():
-		out.Src = src
+		return src
 	case r.Prefsrc.IsValid():
-		out.Src = r.Prefsrc
+		return r.Prefsrc
 	case r.Type == unix.RTN_LOCAL:
-		out.Src = dst
-	default:
-		via := dst
-		if n.Gateway.IsValid() {
-			via = n.Gateway
-		}
-		scope := r.Scope
-		if n.Gateway.IsValid() && scope < unix.RT_SCOPE_LINK {
-			scope = unix.RT_SCOPE_LINK
-		}
-		out.Src = f.l.SelectSource(f.dev(n.Ifindex), via, max(scope, unix.RT_SCOPE_UNIVERSE))
+		return dst
 	}
+	via := dst
+	if n.Gateway.IsValid() {
+		via = n.Gateway
+	}
+	scope := r.Scope
+	if n.Gateway.IsValid() && scope < unix.RT_SCOPE_LINK {
+		scope = unix.RT_SCOPE_LINK
+	}
+	return f.l.SelectSource(f.dev(n.Ifindex), via, max(scope, unix.RT_SCOPE_UNIVERSE))
 }
 
 func (f *FIB) src(k *ipv4.FlowKey, dev *netdev.Device, dst netip.Addr, scope uint8) netip.Addr {
@@ -351,8 +361,7 @@ func (f *FIB) input(k *ipv4.FlowKey, iif *netdev.Device, out *ipv4.Route) (hit, 
 	if err := f.validateSource(k, iif, &conf); err != nil {
 		return r, err
 	}
-	f.toRoute(out, r.r, nh, k.Dst, netip.Addr{})
-	out.Src = netip.Addr{}
+	f.toRoute(out, r.r, nh, k.Dst) // a forwarded packet keeps its source: no prefSrc
 	return r, nil
 }
 
