@@ -273,7 +273,10 @@ func (f *FIB) output(k *ipv4.FlowKey) (ipv4.Route, hit, error) {
 // source address (prefSrc), which forwarding does not use.
 func (f *FIB) toRoute(out *ipv4.Route, r *Route, nh int, dst netip.Addr) {
 	n := &r.Nexthops[nh]
-	*out = ipv4.Route{Type: r.Type, Dev: f.dev(n.Ifindex), Gateway: n.Gateway, Scope: r.Scope, MTU: int(r.Metrics.MTU)}
+	// Every field, one by one: a composite literal would be built in a
+	// temporary and copied (see input).
+	out.Type, out.Dev, out.Gateway, out.Src = r.Type, f.dev(n.Ifindex), n.Gateway, netip.Addr{}
+	out.MTU, out.Scope = int(r.Metrics.MTU), r.Scope
 	if n.scope == unix.RT_SCOPE_HOST {
 		out.Gateway = netip.Addr{} // rt_set_nexthop uses only link-scope gateways
 	}
@@ -329,8 +332,13 @@ func (f *FIB) RouteInput(k *ipv4.FlowKey, iif *netdev.Device, rt *ipv4.Route) er
 func (f *FIB) input(k *ipv4.FlowKey, iif *netdev.Device, out *ipv4.Route) (hit, error) {
 	*out = ipv4.Route{}
 	conf := f.l.Effective(iif.Ifindex())
-	lk := lookupKey{dst: k.Dst, src: k.Src, iif: iif.Ifindex(), mark: k.Mark, tos: k.TOS & 0x1e, proto: k.Proto, sport: k.Sport, dport: k.Dport,
-		skipLinkdown: conf.IgnoreRoutesWithLinkdown}
+	// Field by field: the compiler builds a composite literal in a
+	// temporary and copies it with wide loads that stall on the narrow
+	// stores just made (store forwarding), some 10 ns per packet.
+	var lk lookupKey
+	lk.dst, lk.src, lk.iif, lk.mark = k.Dst, k.Src, iif.Ifindex(), k.Mark
+	lk.tos, lk.proto, lk.sport, lk.dport = k.TOS&0x1e, k.Proto, k.Sport, k.Dport
+	lk.skipLinkdown = conf.IgnoreRoutesWithLinkdown
 	r, nh, err := f.lookupOutput(&lk)
 	if err != nil {
 		if !conf.Forwarding && errors.Is(err, syscall.ENETUNREACH) {

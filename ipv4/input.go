@@ -151,7 +151,11 @@ func (l *Layer) rcvOne(dev *netdev.Device, b *skb.Buf) {
 		b.Free()
 		return
 	default:
-		l.key = FlowKey{Dst: dst, Src: src, Iif: dev.Ifindex(), Mark: b.Mark, TOS: h.tos(), Proto: h.proto()}
+		// Field by field rather than a composite literal, which the
+		// compiler builds in a temporary and copies (see fib's input).
+		k := &l.key
+		k.Dst, k.Src, k.Oif, k.Iif, k.Mark = dst, src, 0, dev.Ifindex(), b.Mark
+		k.TOS, k.Proto, k.Sport, k.Dport = h.tos(), h.proto(), 0, 0
 		if l.router == nil {
 			err = syscall.ENETUNREACH
 		} else {
