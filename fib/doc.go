@@ -17,6 +17,14 @@
 // prefixes is a list scanned longest first, and becomes a trie when it
 // grows. Benchmarks: BenchmarkInsert1M, BenchmarkLookup1M and
 // BenchmarkRouteOutput.
+//
+// Lookups: while the rules are the three default ones (no custom rules,
+// Linux's !fib_has_custom_rules), a lookup goes straight to tables local,
+// main and default without walking the rules (lookupDefault); any rule
+// change recomputes that (rulesChanged). There is no per-flow cache, as
+// Linux has none since the route cache went: an input lookup for a
+// forwarded packet is the table lookups plus fib_validate_source, which
+// with rp_filter off is one hash lookup for accept_local.
 package fib
 
 import (

@@ -31,6 +31,9 @@ type FIB struct {
 	seed   uint32
 	// customRules: a rule was added (fib4_has_custom_rules).
 	customRules bool
+	// defaultRules: the rules are the three default ones, so a lookup
+	// can skip the rule walk (lookupDefault). Kept by rulesChanged.
+	defaultRules bool
 }
 
 // New creates the FIB of l's namespace with tables local, main and
@@ -50,6 +53,7 @@ func New(l *ipv4.Layer) *FIB {
 		defaultRule(32766, unix.RT_TABLE_MAIN),
 		defaultRule(32767, unix.RT_TABLE_DEFAULT),
 	}
+	f.rulesChanged()
 	f.pmtu.init()
 	l.SetRouter(f, f)
 	l.SetPMTU(f)

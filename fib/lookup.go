@@ -38,13 +38,16 @@ func (h hit) plen() int { return int(h.t.aliases[h.ai].plen) }
 
 // lookupOutput is fib_lookup: the rules in order, each pointing at a
 // table. It returns the route, the chosen nexthop and the table.
-func (f *FIB) lookupOutput(k lookupKey) (hit, int, error) {
+func (f *FIB) lookupOutput(k *lookupKey) (hit, int, error) {
 	if !k.dst.Is4() {
 		return hit{}, 0, syscall.EAFNOSUPPORT
 	}
+	if f.defaultRules {
+		return f.lookupDefault(k)
+	}
 	for i := 0; i < len(f.rules); i++ {
 		r := &f.rules[i]
-		if !f.ruleMatches(r, &k) {
+		if !f.ruleMatches(r, k) {
 			continue
 		}
 		switch r.Action {
@@ -69,7 +72,7 @@ func (f *FIB) lookupOutput(k lookupKey) (hit, int, error) {
 		if t == nil {
 			continue
 		}
-		rt, nh, err := f.tableLookup(t, &k)
+		rt, nh, err := f.tableLookup(t, k)
 		if err == errThrow || rt.r == nil && err == nil {
 			continue
 		}
@@ -86,59 +89,90 @@ func (f *FIB) lookupOutput(k lookupKey) (hit, int, error) {
 	return hit{}, 0, syscall.ENETUNREACH
 }
 
-// tableLookup is fib_table_lookup.
+// lookupDefault is fib_lookup without custom rules (Linux's
+// !fib_has_custom_rules path): while the rules are the three default
+// ones, which match every packet, the lookup goes straight to tables
+// local, main and default instead of walking the rules. The result is
+// the one the walk would give.
+func (f *FIB) lookupDefault(k *lookupKey) (hit, int, error) {
+	for _, id := range [...]uint32{unix.RT_TABLE_LOCAL, unix.RT_TABLE_MAIN, unix.RT_TABLE_DEFAULT} {
+		t := f.low[id]
+		if t == nil {
+			continue
+		}
+		rt, nh, err := f.tableLookup(t, k)
+		if err == errThrow || rt.r == nil && err == nil {
+			continue
+		}
+		if err != nil {
+			return hit{}, 0, err
+		}
+		return rt, nh, nil
+	}
+	return hit{}, 0, syscall.ENETUNREACH
+}
+
+// tableLookup is fib_table_lookup: the routes containing k.dst, longest
+// prefix first (with backtracking), the first whose TOS, scope and
+// nexthops fit. Written out rather than with table.scan and a closure:
+// it runs once or twice per forwarded packet.
 func (f *FIB) tableLookup(t *table, k *lookupKey) (hit, int, error) {
-	var err error
-	nhSel := 0
-	ignoreLinkdown := k.skipLinkdown
-	var h hit
-	ai := t.scan(addrU32(k.dst), func(ai uint32, r *Route) bool {
-		if tos := t.aliases[ai].tos; tos != 0 && tos != k.tos {
-			return false
-		}
-		if r.Scope < k.scope {
-			return false
-		}
-		switch r.Type {
-		case unix.RTN_BLACKHOLE:
-			err = syscall.EINVAL
-			return true
-		case unix.RTN_UNREACHABLE:
-			err = syscall.EHOSTUNREACH
-			return true
-		case unix.RTN_PROHIBIT:
-			err = syscall.EACCES
-			return true
-		case unix.RTN_THROW:
-			err = errThrow
-			return true
-		}
-		alive := 0
-		for i := range r.Nexthops {
-			nh := &r.Nexthops[i]
-			if nh.Flags&unix.RTNH_F_DEAD != 0 || nh.Flags&unix.RTNH_F_LINKDOWN != 0 && ignoreLinkdown && !k.ignoreLink {
+	a := addrU32(k.dst)
+	for v := t.longest(a); v != 0; {
+		plen := t.aliases[v-1].plen
+		for ai := v; ai != 0; ai = t.aliases[ai-1].next {
+			al := &t.aliases[ai-1]
+			if al.tos != 0 && al.tos != k.tos {
 				continue
 			}
-			if k.oif != 0 && nh.Ifindex != k.oif {
+			r := t.st.infos[al.info]
+			if r.Scope < k.scope {
 				continue
 			}
-			if alive == 0 {
-				nhSel = i
+			h := hit{t: t, ai: ai - 1, r: r}
+			switch r.Type {
+			case unix.RTN_BLACKHOLE:
+				return h, 0, syscall.EINVAL
+			case unix.RTN_UNREACHABLE:
+				return h, 0, syscall.EHOSTUNREACH
+			case unix.RTN_PROHIBIT:
+				return h, 0, syscall.EACCES
+			case unix.RTN_THROW:
+				return h, 0, errThrow
 			}
-			alive++
+			if nh, ok := f.selectNexthop(r, k); ok {
+				return h, nh, nil
+			}
+		}
+		v = t.shorter(a, int(plen))
+	}
+	return hit{}, 0, nil
+}
+
+// selectNexthop picks r's nexthop for k among the live ones (false: none
+// is usable).
+func (f *FIB) selectNexthop(r *Route, k *lookupKey) (int, bool) {
+	nhSel, alive := 0, 0
+	for i := range r.Nexthops {
+		nh := &r.Nexthops[i]
+		if nh.Flags&unix.RTNH_F_DEAD != 0 || nh.Flags&unix.RTNH_F_LINKDOWN != 0 && k.skipLinkdown && !k.ignoreLink {
+			continue
+		}
+		if k.oif != 0 && nh.Ifindex != k.oif {
+			continue
 		}
 		if alive == 0 {
-			return false
+			nhSel = i
 		}
-		if alive > 1 && k.oif == 0 {
-			nhSel = f.selectMultipath(r, k)
-		}
-		return true
-	})
-	if ai != 0 {
-		h = hit{t: t, ai: ai - 1, r: t.st.infos[t.aliases[ai-1].info]}
+		alive++
 	}
-	return h, nhSel, err
+	if alive == 0 {
+		return 0, false
+	}
+	if alive > 1 && k.oif == 0 {
+		nhSel = f.selectMultipath(r, k)
+	}
+	return nhSel, true
 }
 
 // selectMultipath is fib_select_multipath: hash-threshold over the live
@@ -220,7 +254,7 @@ func (f *FIB) output(k *ipv4.FlowKey) (ipv4.Route, hit, error) {
 		return ipv4.Route{Type: unix.RTN_LOCAL, Dev: f.lo(), Src: d, Scope: unix.RT_SCOPE_HOST}, hit{}, nil
 	}
 	lk := lookupKey{dst: k.Dst, src: k.Src, iif: 1, oif: k.Oif, mark: k.Mark, tos: k.TOS & 0x1e, proto: k.Proto, sport: k.Sport, dport: k.Dport}
-	r, nh, err := f.lookupOutput(lk)
+	r, nh, err := f.lookupOutput(&lk)
 	if err != nil {
 		if errors.Is(err, syscall.ENETUNREACH) && oifDev != nil {
 			// No route but an output device: assume the destination is
@@ -229,41 +263,55 @@ func (f *FIB) output(k *ipv4.FlowKey) (ipv4.Route, hit, error) {
 		}
 		return ipv4.Route{}, hit{}, err
 	}
-	return f.toRoute(r.r, nh, k.Dst, k.Src), r, nil
+	var out ipv4.Route
+	f.toRoute(&out, r.r, nh, k.Dst)
+	out.Src = f.prefSrc(r.r, nh, k.Dst, k.Src)
+	return out, r, nil
 }
 
-// toRoute turns a FIB entry into what IP needs.
-func (f *FIB) toRoute(r *Route, nh int, dst, src netip.Addr) ipv4.Route {
-	n := r.Nexthops[nh]
-	out := ipv4.Route{Type: r.Type, Dev: f.dev(n.Ifindex), Gateway: n.Gateway, Scope: r.Scope, MTU: int(r.Metrics.MTU)}
+// toRoute turns a FIB entry into what IP needs, in *out, all but the
+// source address (prefSrc), which forwarding does not use.
+func (f *FIB) toRoute(out *ipv4.Route, r *Route, nh int, dst netip.Addr) {
+	n := &r.Nexthops[nh]
+	// Every field, one by one: a composite literal would be built in a
+	// temporary and copied (see input).
+	out.Type, out.Dev, out.Gateway, out.Src = r.Type, f.dev(n.Ifindex), n.Gateway, netip.Addr{}
+	out.MTU, out.Scope = int(r.Metrics.MTU), r.Scope
 	if n.scope == unix.RT_SCOPE_HOST {
 		out.Gateway = netip.Addr{} // rt_set_nexthop uses only link-scope gateways
 	}
 	if r.Type == unix.RTN_LOCAL {
 		out.Dev = f.lo()
 	}
-	if mtu, _ := f.pmtuFor(dst, f.l.Exec().Now()); mtu > 0 && (out.MTU == 0 || mtu < out.MTU) {
-		out.MTU = mtu
+	if len(f.pmtu.m) != 0 { // no clock reading while there are no exceptions
+		if mtu, _ := f.pmtuFor(dst, f.l.Exec().Now()); mtu > 0 && (out.MTU == 0 || mtu < out.MTU) {
+			out.MTU = mtu
+		}
 	}
+}
+
+// prefSrc is the source address of a locally generated packet to dst on
+// nexthop nh of r: the one asked for, the route's prefsrc, or one chosen
+// by inet_select_addr.
+func (f *FIB) prefSrc(r *Route, nh int, dst, src netip.Addr) netip.Addr {
+	n := &r.Nexthops[nh]
 	switch {
 	case src.IsValid() && !src.IsUnspecified():
-		out.Src = src
+		return src
 	case r.Prefsrc.IsValid():
-		out.Src = r.Prefsrc
+		return r.Prefsrc
 	case r.Type == unix.RTN_LOCAL:
-		out.Src = dst
-	default:
-		via := dst
-		if n.Gateway.IsValid() {
-			via = n.Gateway
-		}
-		scope := r.Scope
-		if n.Gateway.IsValid() && scope < unix.RT_SCOPE_LINK {
-			scope = unix.RT_SCOPE_LINK
-		}
-		out.Src = f.l.SelectSource(f.dev(n.Ifindex), via, max(scope, unix.RT_SCOPE_UNIVERSE))
+		return dst
 	}
-	return out
+	via := dst
+	if n.Gateway.IsValid() {
+		via = n.Gateway
+	}
+	scope := r.Scope
+	if n.Gateway.IsValid() && scope < unix.RT_SCOPE_LINK {
+		scope = unix.RT_SCOPE_LINK
+	}
+	return f.l.SelectSource(f.dev(n.Ifindex), via, max(scope, unix.RT_SCOPE_UNIVERSE))
 }
 
 func (f *FIB) src(k *ipv4.FlowKey, dev *netdev.Device, dst netip.Addr, scope uint8) netip.Addr {
@@ -273,53 +321,62 @@ func (f *FIB) src(k *ipv4.FlowKey, dev *netdev.Device, dst netip.Addr, scope uin
 	return f.l.SelectSource(dev, dst, scope)
 }
 
-// RouteInput is ip_route_input_slow for a datagram arriving on iif.
-func (f *FIB) RouteInput(k *ipv4.FlowKey, iif *netdev.Device) (ipv4.Route, error) {
-	rt, _, err := f.input(k, iif)
-	return rt, err
+// RouteInput is ip_route_input_slow for a datagram arriving on iif. It
+// fills the caller's *rt (zero on error): a route is some 80 bytes, and
+// this runs for every forwarded packet of a new flow.
+func (f *FIB) RouteInput(k *ipv4.FlowKey, iif *netdev.Device, rt *ipv4.Route) error {
+	_, err := f.input(k, iif, rt)
+	return err
 }
 
-func (f *FIB) input(k *ipv4.FlowKey, iif *netdev.Device) (ipv4.Route, hit, error) {
+func (f *FIB) input(k *ipv4.FlowKey, iif *netdev.Device, out *ipv4.Route) (hit, error) {
+	*out = ipv4.Route{}
 	conf := f.l.Effective(iif.Ifindex())
-	lk := lookupKey{dst: k.Dst, src: k.Src, iif: iif.Ifindex(), mark: k.Mark, tos: k.TOS & 0x1e, proto: k.Proto, sport: k.Sport, dport: k.Dport,
-		skipLinkdown: conf.IgnoreRoutesWithLinkdown}
-	r, nh, err := f.lookupOutput(lk)
+	// Field by field: the compiler builds a composite literal in a
+	// temporary and copies it with wide loads that stall on the narrow
+	// stores just made (store forwarding), some 10 ns per packet.
+	var lk lookupKey
+	lk.dst, lk.src, lk.iif, lk.mark = k.Dst, k.Src, iif.Ifindex(), k.Mark
+	lk.tos, lk.proto, lk.sport, lk.dport = k.TOS&0x1e, k.Proto, k.Sport, k.Dport
+	lk.skipLinkdown = conf.IgnoreRoutesWithLinkdown
+	r, nh, err := f.lookupOutput(&lk)
 	if err != nil {
 		if !conf.Forwarding && errors.Is(err, syscall.ENETUNREACH) {
 			err = syscall.EHOSTUNREACH
 		}
-		return ipv4.Route{}, hit{}, err
+		return hit{}, err
 	}
 	switch r.r.Type {
 	case unix.RTN_LOCAL:
-		if err := f.validateSource(k, iif, conf); err != nil {
-			return ipv4.Route{}, r, err
+		if err := f.validateSource(k, iif, &conf); err != nil {
+			return r, err
 		}
-		return ipv4.Route{Type: unix.RTN_LOCAL, Dev: f.lo(), Scope: unix.RT_SCOPE_HOST, Src: k.Dst}, r, nil
+		*out = ipv4.Route{Type: unix.RTN_LOCAL, Dev: f.lo(), Scope: unix.RT_SCOPE_HOST, Src: k.Dst}
+		return r, nil
 	case unix.RTN_BROADCAST:
-		if err := f.validateSource(k, iif, conf); err != nil {
-			return ipv4.Route{}, r, err
+		if err := f.validateSource(k, iif, &conf); err != nil {
+			return r, err
 		}
-		return ipv4.Route{Type: unix.RTN_BROADCAST, Dev: f.lo(), Scope: unix.RT_SCOPE_LINK}, r, nil
+		*out = ipv4.Route{Type: unix.RTN_BROADCAST, Dev: f.lo(), Scope: unix.RT_SCOPE_LINK}
+		return r, nil
 	case unix.RTN_UNICAST:
 	default:
-		return ipv4.Route{}, r, syscall.EINVAL // martian destination
+		return r, syscall.EINVAL // martian destination
 	}
 	if !conf.Forwarding {
-		return ipv4.Route{}, r, syscall.EHOSTUNREACH
+		return r, syscall.EHOSTUNREACH
 	}
-	if err := f.validateSource(k, iif, conf); err != nil {
-		return ipv4.Route{}, r, err
+	if err := f.validateSource(k, iif, &conf); err != nil {
+		return r, err
 	}
-	out := f.toRoute(r.r, nh, k.Dst, netip.Addr{})
-	out.Src = netip.Addr{}
-	return out, r, nil
+	f.toRoute(out, r.r, nh, k.Dst) // a forwarded packet keeps its source: no prefSrc
+	return r, nil
 }
 
 // validateSource is fib_validate_source: reverse path filtering (strict:
 // the route back to the source must leave by iif; loose: a route must
 // exist) and local sources, which only accept_local allows.
-func (f *FIB) validateSource(k *ipv4.FlowKey, iif *netdev.Device, conf ipv4.DevConf) error {
+func (f *FIB) validateSource(k *ipv4.FlowKey, iif *netdev.Device, conf *ipv4.DevConf) error {
 	if !k.Src.IsValid() || k.Src.IsUnspecified() {
 		return nil
 	}
@@ -330,7 +387,7 @@ func (f *FIB) validateSource(k *ipv4.FlowKey, iif *netdev.Device, conf ipv4.DevC
 		return nil
 	}
 	rk := lookupKey{dst: k.Src, src: k.Dst, iif: 1, mark: k.Mark, tos: k.TOS & 0x1e}
-	h, _, err := f.lookupOutput(rk)
+	h, _, err := f.lookupOutput(&rk)
 	if err != nil {
 		return syscall.EXDEV
 	}
@@ -368,7 +425,7 @@ func (f *FIB) doRedirect(k *ipv4.FlowKey, iif int, rt *ipv4.Route) bool {
 	if rt.Type != unix.RTN_UNICAST || rt.Dev == nil || rt.Dev.Ifindex() != iif || !f.l.Effective(iif).SendRedirects {
 		return false
 	}
-	h, nh, err := f.lookupOutput(lookupKey{dst: k.Src, iif: 1, mark: k.Mark})
+	h, nh, err := f.lookupOutput(&lookupKey{dst: k.Src, iif: 1, mark: k.Mark})
 	if err != nil || h.r.Nexthops[nh].Gateway.IsValid() {
 		return false
 	}
@@ -394,7 +451,7 @@ func (f *FIB) Get(q Query) (Result, error) {
 			return res, syscall.ENODEV
 		}
 		k.Iif = q.Iif
-		rt, r, err = f.input(&k, dev)
+		r, err = f.input(&k, dev, &rt)
 	} else {
 		rt, r, err = f.output(&k)
 	}

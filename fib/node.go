@@ -158,9 +158,9 @@ func (t *table) node2(k uint32) (int, int) {
 // exact returns head+1 of prefix k/plen (0: absent).
 func (t *table) exact(k uint32, plen int) uint32 {
 	if t.root == nil {
-		for _, h := range t.small {
-			if a := &t.aliases[h]; a.key == k && int(a.plen) == plen {
-				return h + 1
+		for _, e := range t.small {
+			if e.key == k && e.mask == mask(plen) {
+				return e.head + 1
 			}
 		}
 		return 0
@@ -369,9 +369,9 @@ func (t *table) maybeFreeRoot() {
 // smallLongest is longest for a table without trie: the first match in
 // the list, which is ordered by length descending.
 func (t *table) smallLongest(a uint32) uint32 {
-	for _, h := range t.small {
-		if al := &t.aliases[h]; a&mask(int(al.plen)) == al.key {
-			return h + 1
+	for _, e := range t.small {
+		if a&e.mask == e.key {
+			return e.head + 1
 		}
 	}
 	return 0
@@ -385,15 +385,15 @@ func (t *table) addPrefix(h uint32) {
 	if t.root == nil {
 		if len(t.small) < t.smallMax {
 			i := 0
-			for i < len(t.small) && t.aliases[t.small[i]].plen >= plen {
+			for i < len(t.small) && t.aliases[t.small[i].head].plen >= plen {
 				i++
 			}
-			t.small = slices.Insert(t.small, i, h)
+			t.small = slices.Insert(t.small, i, smallHead{key: t.aliases[h].key, mask: mask(int(plen)), head: h})
 			return
 		}
 		t.root = new([1 << 16]uint32)
 		for _, x := range t.small {
-			t.trieAdd(x)
+			t.trieAdd(x.head)
 		}
 		t.small = nil
 	}
@@ -455,11 +455,11 @@ func (t *table) replaceHead(h, h2 uint32) {
 		t.used[a.plen]--
 	}
 	if t.root == nil {
-		i := slices.Index(t.small, h)
+		i := slices.IndexFunc(t.small, func(e smallHead) bool { return e.head == h })
 		if gone {
 			t.small = slices.Delete(t.small, i, i+1)
 		} else {
-			t.small[i] = h2
+			t.small[i].head = h2
 		}
 		return
 	}

@@ -26,7 +26,7 @@ func (f *FIB) UpdatePMTU(dst netip.Addr, mtu int, now time.Duration) {
 		return
 	}
 	mtu = max(mtu, f.sysctl.MinPMTU)
-	if r, _, err := f.lookupOutput(lookupKey{dst: dst, iif: 1}); err == nil && r.r.Metrics.Lock&(1<<2) != 0 {
+	if r, _, err := f.lookupOutput(&lookupKey{dst: dst, iif: 1}); err == nil && r.r.Metrics.Lock&(1<<2) != 0 {
 		return // RTAX_MTU locked
 	}
 	if e, ok := f.pmtu.m[dst]; ok && e.mtu <= mtu && e.expires > now {

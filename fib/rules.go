@@ -69,8 +69,29 @@ func (f *FIB) AddRule(r Rule, nlflags uint16, info Info) error {
 	}
 	f.rules = slices.Insert(f.rules, pos, r)
 	f.customRules = true
+	f.rulesChanged()
 	f.emit(RuleAdd, nil, &f.rules[pos], info)
 	return nil
+}
+
+// rulesChanged recomputes what the lookup derives from the rule list:
+// whether it is the default one (local, main, default, each matching
+// every packet), which lookupDefault relies on. Every change of f.rules
+// calls it.
+func (f *FIB) rulesChanged() {
+	f.defaultRules = len(f.rules) == 3 &&
+		plainRule(&f.rules[0], unix.RT_TABLE_LOCAL) &&
+		plainRule(&f.rules[1], unix.RT_TABLE_MAIN) &&
+		plainRule(&f.rules[2], unix.RT_TABLE_DEFAULT)
+}
+
+// plainRule reports whether r sends every packet to table id: no
+// selector, no inversion, no suppression.
+func plainRule(r *Rule, id uint32) bool {
+	return r.Action == unix.FR_ACT_TO_TBL && r.Table == id &&
+		!r.Src.IsValid() && !r.Dst.IsValid() && r.IIf == "" && r.OIf == "" &&
+		r.Mark|r.Mask == 0 && r.TOS == 0 && r.IPProto == 0 && r.Sport.any() && r.Dport.any() &&
+		r.Flags&unix.FIB_RULE_INVERT == 0 && r.SuppressPrefixLen < 0 && r.SuppressIfgroup < 0
 }
 
 func sameRule(a, b *Rule) bool {
@@ -100,6 +121,7 @@ func (f *FIB) DelRule(r Rule, info Info) error {
 			continue
 		}
 		f.rules = slices.Delete(f.rules, i, i+1)
+		f.rulesChanged()
 		f.emit(RuleDel, nil, &o, info)
 		return nil
 	}

@@ -41,7 +41,7 @@ type table struct {
 	// small holds the heads of a table of at most smallMax prefixes,
 	// longest first, and replaces the trie (256 KiB of root alone) for
 	// the few routes of a typical namespace; lookups scan it.
-	small     []uint32
+	small     []smallHead
 	smallMax  int
 	rootIdx   map[uint32]uint32 // exact match for lengths 0..16: key|len -> head+1
 	nodes     []node            // trie nodes (node.go)
@@ -55,6 +55,12 @@ type table struct {
 }
 
 const childBit = 1 << 31
+
+// smallHead is a prefix of a small table: its key and mask beside the
+// head alias, so that a lookup scans one contiguous array.
+type smallHead struct {
+	key, mask, head uint32
+}
 
 // alias is one route: a prefix's entry in the alias chain.
 type alias struct {

@@ -120,7 +120,7 @@ func (l *Layer) insert(a *IfAddr) {
 	copy(list[pos+1:], list[pos:])
 	list[pos] = a
 	l.addrs[idx] = list
-	l.local[a.Local]++
+	l.local[addrKey(a.Local)]++
 }
 
 // primaryFor returns the primary address of a's subnet (a itself for a
@@ -279,8 +279,9 @@ func (l *Layer) unlinkQuiet(d *netdev.Device, a *IfAddr) {
 	for i, o := range list {
 		if o == a {
 			l.addrs[d.Ifindex()] = append(list[:i], list[i+1:]...)
-			if l.local[a.Local]--; l.local[a.Local] <= 0 {
-				delete(l.local, a.Local)
+			k := addrKey(a.Local)
+			if l.local[k]--; l.local[k] <= 0 {
+				delete(l.local, k)
 			}
 			return
 		}
@@ -288,8 +289,16 @@ func (l *Layer) unlinkQuiet(d *netdev.Device, a *IfAddr) {
 }
 
 // IsLocal reports whether ip is configured on any device of the namespace
-// (a set kept by insert and unlinkQuiet: this is on the per-packet path).
-func (l *Layer) IsLocal(ip netip.Addr) bool { return l.local[ip] > 0 }
+// (a set kept by insert and unlinkQuiet: this is on the per-packet path,
+// keyed by the address as a uint32 because hashing a netip.Addr costs
+// several times more).
+func (l *Layer) IsLocal(ip netip.Addr) bool { return ip.Is4() && l.local[addrKey(ip)] > 0 }
+
+// addrKey is an IPv4 address as a map key.
+func addrKey(a netip.Addr) uint32 {
+	b := a.As4()
+	return uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])
+}
 
 // SelectSource picks a source address for dst out of dev within scope
 // (inet_select_addr): a primary of dev in dst's subnet, else dev's first

@@ -44,15 +44,19 @@ func (r *fakeRouter) RouteOutput(k *ipv4.FlowKey) (ipv4.Route, error) {
 	return ipv4.Route{}, syscall.ENETUNREACH
 }
 
-func (r *fakeRouter) RouteInput(k *ipv4.FlowKey, iif *netdev.Device) (ipv4.Route, error) {
+func (r *fakeRouter) RouteInput(k *ipv4.FlowKey, iif *netdev.Device, rt *ipv4.Route) error {
 	r.inputs++
+	*rt = ipv4.Route{}
 	if r.l.IsLocal(k.Dst) {
-		return ipv4.Route{Type: unix.RTN_LOCAL, Dev: r.lo}, nil
+		*rt = ipv4.Route{Type: unix.RTN_LOCAL, Dev: r.lo}
+		return nil
 	}
 	if !r.l.Forwarding(iif.Ifindex()) {
-		return ipv4.Route{}, syscall.EHOSTUNREACH
+		return syscall.EHOSTUNREACH
 	}
-	return r.RouteOutput(k)
+	var err error
+	*rt, err = r.RouteOutput(k)
+	return err
 }
 
 // fakeNeigh knows every neighbour's MAC up front (no ARP).

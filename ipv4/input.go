@@ -18,14 +18,41 @@ import (
 // when the next packet's flow key is the same (the listified receive of
 // ip_list_rcv_finish, which hands same-route sublists on together). The
 // reuse never outlives the batch: configuration changes run on the
-// executor too, so they cannot happen in between.
+// executor too, so they cannot happen in between. The same holds for the
+// device's effective configuration (rxConf).
 func (l *Layer) rcv(dev *netdev.Device, bt *skb.Batch) {
 	l.batchRT.valid = false
+	l.rxConf.valid = false
 	for _, b := range bt.Bufs() {
 		l.rcvOne(dev, b)
 	}
 	l.batchRT.valid = false
+	l.rxConf.valid = false
 	bt.Reset()
+}
+
+// rxConf is the effective configuration (conf.all combined with the
+// device's own) of the device a batch arrives on, computed once per
+// batch: Linux reads a device's in_device settings directly on every
+// packet, which here would be a map lookup and the combination of two
+// configurations per packet. Effective and Forwarding answer from it
+// while it is valid; it is dropped at the end of the batch, by Conf
+// (whose pointer may be written through), SetForwarding and local
+// delivery (which runs protocol code).
+type rxConf struct {
+	valid   bool
+	ifindex int
+	c       DevConf
+}
+
+// inConf returns dev's effective configuration for the batch being
+// received.
+func (l *Layer) inConf(dev *netdev.Device) *DevConf {
+	c := &l.rxConf
+	if !c.valid || c.ifindex != dev.Ifindex() {
+		c.c, c.ifindex, c.valid = effective(l.All, *l.conf1(dev.Ifindex())), dev.Ifindex(), true
+	}
+	return &c.c
 }
 
 // batchRoute is the input route of the previous packet of a batch.
@@ -37,15 +64,26 @@ type batchRoute struct {
 }
 
 // routeInput is the input route lookup for l.key, reusing the previous
-// packet's answer within a batch.
-func (l *Layer) routeInput(dev *netdev.Device) (Route, error) {
+// packet's answer within a batch. The route is the batch's copy: it
+// stays valid until the next routeInput, which cannot happen while this
+// packet is handled (nothing receives synchronously from inside output).
+func (l *Layer) routeInput(dev *netdev.Device) (*Route, error) {
 	c := &l.batchRT
-	if c.valid && c.key == l.key {
-		return c.rt, c.err
+	if c.valid && sameFlow(&c.key, &l.key) {
+		return &c.rt, c.err
 	}
-	rt, err := l.router.RouteInput(&l.key, dev)
-	c.valid, c.key, c.rt, c.err = true, l.key, rt, err
-	return rt, err
+	c.key = l.key
+	c.err = l.router.RouteInput(&c.key, dev, &c.rt)
+	c.valid = true
+	return &c.rt, c.err
+}
+
+// sameFlow is a == b, comparing first the fields that tell flows apart
+// (the generated comparison runs memequal over the whole key). Keep it in
+// step with FlowKey: TestSameFlow checks every field.
+func sameFlow(a, b *FlowKey) bool {
+	return a.Src == b.Src && a.Dst == b.Dst && a.Iif == b.Iif && a.Oif == b.Oif && a.Mark == b.Mark &&
+		a.TOS == b.TOS && a.Proto == b.Proto && a.Sport == b.Sport && a.Dport == b.Dport
 }
 
 // validate checks the header as ip_rcv_core does, trims link padding and
@@ -100,38 +138,40 @@ func (l *Layer) rcvOne(dev *netdev.Device, b *skb.Buf) {
 		b.Free()
 		return
 	}
-	var rt Route
+	var rt *Route
+	var typ uint8
 	var err error
 	switch {
-	case dst == limitedBroadcast || dst.IsMulticast():
-		rt = Route{Type: unix.RTN_BROADCAST, Dev: dev}
-		if dst.IsMulticast() {
-			rt.Type = unix.RTN_MULTICAST
-		}
+	case dst == limitedBroadcast:
+		typ = unix.RTN_BROADCAST
+	case dst.IsMulticast():
+		typ = unix.RTN_MULTICAST
 	case dst.As4()[0] == 0 || (dst.IsLoopback() && dev.Flags()&netdev.FlagLoopback == 0):
 		l.Stats.InMartians++ // martian destination
 		b.Free()
 		return
 	default:
-		l.key = FlowKey{Dst: dst, Src: src, Iif: dev.Ifindex(), Mark: b.Mark, TOS: h.tos(), Proto: h.proto()}
+		// Field by field rather than a composite literal, which the
+		// compiler builds in a temporary and copies (see fib's input).
+		k := &l.key
+		k.Dst, k.Src, k.Oif, k.Iif, k.Mark = dst, src, 0, dev.Ifindex(), b.Mark
+		k.TOS, k.Proto, k.Sport, k.Dport = h.tos(), h.proto(), 0, 0
 		if l.router == nil {
 			err = syscall.ENETUNREACH
 		} else {
 			rt, err = l.routeInput(dev)
+			typ = rt.Type
 		}
 	}
 	if err != nil {
 		l.inputError(b, dev, err)
 		return
 	}
-	switch rt.Type {
+	switch typ {
 	case unix.RTN_LOCAL, unix.RTN_BROADCAST, unix.RTN_MULTICAST:
-		l.localDeliver(b, dev, rt.Type != unix.RTN_LOCAL)
+		l.localDeliver(b, dev, typ != unix.RTN_LOCAL)
 	case unix.RTN_UNICAST:
-		// forward keeps a pointer to the route: a Layer field rather than
-		// a local, so it does not escape to the heap per packet.
-		l.fwdRT = rt
-		l.forward(b, dev, &l.fwdRT)
+		l.forward(b, dev, rt)
 	default:
 		l.Stats.InAddrErrors++
 		b.Free()
@@ -172,7 +212,7 @@ func (l *Layer) inputError(b *skb.Buf, dev *netdev.Device, err error) {
 	default: // blackhole and the rest: silent
 		l.Stats.InDiscards++
 	}
-	if code != 255 && l.Forwarding(dev.Ifindex()) {
+	if code != 255 && l.inConf(dev).Forwarding {
 		l.icmpSend(b, dev, icmpDestUnreach, code, 0)
 	}
 	b.Free()
@@ -184,6 +224,7 @@ func (l *Layer) localDeliver(b *skb.Buf, dev *netdev.Device, bcast bool) {
 	// A delivered packet may change routing state (an ICMP frag-needed
 	// adds a PMTU exception): later packets of the batch look up afresh.
 	l.batchRT.valid = false
+	l.rxConf.valid = false
 	h := hdr(b.Bytes())
 	if h.isFragment() {
 		b = l.frags.add(b, dev)
@@ -211,7 +252,8 @@ func (l *Layer) localDeliver(b *skb.Buf, dev *netdev.Device, bcast bool) {
 
 // forward is ip_forward: TTL, MTU, redirects, then output.
 func (l *Layer) forward(b *skb.Buf, dev *netdev.Device, rt *Route) {
-	if !l.Forwarding(dev.Ifindex()) {
+	conf := l.inConf(dev)
+	if !conf.Forwarding {
 		l.Stats.InAddrErrors++
 		b.Free()
 		return
@@ -242,7 +284,7 @@ func (l *Layer) forward(b *skb.Buf, dev *netdev.Device, rt *Route) {
 	}
 	h = hdr(b.Bytes())
 	h.decTTL()
-	if rt.Dev == dev && l.Effective(dev.Ifindex()).SendRedirects && rt.Gateway.IsValid() {
+	if rt.Dev == dev && conf.SendRedirects && rt.Gateway.IsValid() {
 		l.maybeRedirect(b, dev, rt)
 	}
 	l.Stats.ForwDatagrams++

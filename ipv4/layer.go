@@ -43,7 +43,9 @@ func (r *Route) NextHop(dst netip.Addr) netip.Addr {
 // (prohibit), EINVAL (blackhole), EXDEV (rp_filter).
 type Router interface {
 	RouteOutput(k *FlowKey) (Route, error)
-	RouteInput(k *FlowKey, iif *netdev.Device) (Route, error)
+	// RouteInput fills *rt (zero on error) rather than returning the
+	// route: it runs per forwarded packet, and a Route is large.
+	RouteInput(k *FlowKey, iif *netdev.Device, rt *Route) error
 }
 
 // Neigh resolves next hops and pushes link-layer headers (package neigh):
@@ -77,8 +79,8 @@ type Layer struct {
 	Deflt  DevConf
 	conf   map[int]*DevConf
 	addrs  map[int][]*IfAddr
-	local  map[netip.Addr]int // every local address, with its count
-	protos []protoEntry       // a handful: a slice beats a 4 KiB array per namespace
+	local  map[uint32]int // every local address (addrKey), with its count
+	protos []protoEntry   // a handful: a slice beats a 4 KiB array per namespace
 
 	addrNotify []AddrNotifier
 	routes     RouteHooks
@@ -91,12 +93,14 @@ type Layer struct {
 	frags *reassembly
 	// key is rcvOne's flow key: a field, so that passing it to the
 	// Router does not allocate per packet.
-	key   FlowKey
-	fwdRT Route
+	key FlowKey
 	// batchRT is the input route reused within a received batch.
 	batchRT batchRoute
-	icmp    icmpState
-	Stats   Stats
+	// rxConf is the receiving device's effective configuration while a
+	// batch is received.
+	rxConf rxConf
+	icmp   icmpState
+	Stats  Stats
 
 	// pending holds per-device output batches flushed once per executor
 	// event (Linux's xmit_more): many segments, one device call.
@@ -135,7 +139,7 @@ func New(devs *netdev.Table, router Router, neigh Neigh, hooks RouteHooks) *Laye
 	l := &Layer{
 		devs: devs, exec: n.Exec(), pool: n.Pool(), router: router, neigh: neigh, routes: hooks,
 		Sysctl: defaultSysctl(), All: defaultDevConf(), Deflt: defaultDevConf(),
-		conf: map[int]*DevConf{}, addrs: map[int][]*IfAddr{}, local: map[netip.Addr]int{},
+		conf: map[int]*DevConf{}, addrs: map[int][]*IfAddr{}, local: map[uint32]int{},
 		pending: map[*netdev.Device]*skb.Batch{},
 	}
 	l.ident = l.exec.Rand().Uint32()
@@ -193,6 +197,14 @@ func (l *Layer) handler(proto uint8) ProtoHandler {
 // Conf returns the configuration of a device (created with the defaults on
 // first use) for reading and writing.
 func (l *Layer) Conf(ifindex int) *DevConf {
+	// The caller may write through the pointer: the receive path's
+	// snapshot must not outlive that.
+	l.rxConf.valid = false
+	return l.conf1(ifindex)
+}
+
+// conf1 is Conf without dropping the receive path's snapshot.
+func (l *Layer) conf1(ifindex int) *DevConf {
 	c := l.conf[ifindex]
 	if c == nil {
 		d := l.Deflt
@@ -203,14 +215,25 @@ func (l *Layer) Conf(ifindex int) *DevConf {
 }
 
 // Effective returns a device's configuration combined with "all".
-func (l *Layer) Effective(ifindex int) DevConf { return effective(l.All, *l.Conf(ifindex)) }
+func (l *Layer) Effective(ifindex int) DevConf {
+	if c := &l.rxConf; c.valid && c.ifindex == ifindex {
+		return c.c
+	}
+	return effective(l.All, *l.conf1(ifindex))
+}
 
 // Forwarding reports whether forwarding is on for a device.
-func (l *Layer) Forwarding(ifindex int) bool { return l.Conf(ifindex).Forwarding }
+func (l *Layer) Forwarding(ifindex int) bool {
+	if c := &l.rxConf; c.valid && c.ifindex == ifindex {
+		return c.c.Forwarding
+	}
+	return l.conf1(ifindex).Forwarding
+}
 
 // SetForwarding sets net.ipv4.ip_forward (= conf.all.forwarding), which, as
 // in Linux, also sets default and every device.
 func (l *Layer) SetForwarding(on bool) {
+	l.rxConf.valid = false
 	l.All.Forwarding, l.Deflt.Forwarding = on, on
 	for _, d := range l.devs.Devices() {
 		l.Conf(d.Ifindex()).Forwarding = on

@@ -113,8 +113,8 @@ func (a *inetAddrs) RouteInput(dev *netdev.Device, dst, src netip.Addr) (uint8, 
 	if a.router == nil {
 		return 0, nil, false
 	}
-	rt, err := a.router.RouteInput(&ipv4.FlowKey{Dst: dst, Src: src, Iif: dev.Ifindex()}, dev)
-	if err != nil {
+	var rt ipv4.Route
+	if err := a.router.RouteInput(&ipv4.FlowKey{Dst: dst, Src: src, Iif: dev.Ifindex()}, dev, &rt); err != nil {
 		return 0, nil, false
 	}
 	return rt.Type, rt.Dev, true
