@@ -267,7 +267,7 @@ func (b *Buf) Free() {
 	if b.state != stateLive {
 		panic(fmt.Sprintf("skb: double free of buffer %p", b))
 	}
-	b.pool.putChunk(b.c)
+	c := b.c
 	b.c = nil
-	b.pool.putBuf(b)
+	b.pool.free(b, c)
 }

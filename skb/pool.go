@@ -41,13 +41,32 @@ func NewPool() *Pool { return &Pool{} }
 
 // Get returns an empty Buf whose chunk holds at least headroom+size bytes,
 // with headroom reserved in front. It returns nil if the size exceeds
-// MaxSize.
+// MaxSize. The Buf and its chunk come off the free lists under one lock:
+// this runs for every packet.
 func (p *Pool) Get(headroom, size int) *Buf {
-	c := p.getChunk(headroom + size)
-	if c == nil {
+	cls := classOf(headroom + size)
+	if cls < 0 {
 		return nil
 	}
-	b := p.getBuf()
+	var b *Buf
+	var c *chunk
+	if !p.Debug {
+		p.mu.Lock()
+		if n := len(p.chunks[cls]); n > 0 {
+			c = p.chunks[cls][n-1]
+			p.chunks[cls] = p.chunks[cls][:n-1]
+		}
+		if n := len(p.bufs); n > 0 {
+			b = p.bufs[n-1]
+			p.bufs = p.bufs[:n-1]
+		}
+		p.mu.Unlock()
+	}
+	if c == nil {
+		c = newChunk(cls)
+	}
+	c.refs.Store(1)
+	b = p.initBuf(b)
 	b.c = c
 	b.head, b.tail = headroom, headroom
 	return b
@@ -69,7 +88,6 @@ func (p *Pool) GetData(data []byte) *Buf {
 func (p *Pool) Live() int64 { return p.allocs.Load() }
 
 func (p *Pool) getBuf() *Buf {
-	p.allocs.Add(1)
 	var b *Buf
 	if !p.Debug {
 		p.mu.Lock()
@@ -79,6 +97,12 @@ func (p *Pool) getBuf() *Buf {
 		}
 		p.mu.Unlock()
 	}
+	return p.initBuf(b)
+}
+
+// initBuf readies a recycled Buf, or a new one when b is nil.
+func (p *Pool) initBuf(b *Buf) *Buf {
+	p.allocs.Add(1)
 	if b == nil {
 		b = &Buf{pool: p}
 	}
@@ -87,28 +111,44 @@ func (p *Pool) getBuf() *Buf {
 	return b
 }
 
-func (p *Pool) putBuf(b *Buf) {
+// free returns b and, when b held its last reference, its chunk c, under
+// one lock.
+func (p *Pool) free(b *Buf, c *chunk) {
+	last := c.release()
 	p.allocs.Add(-1)
 	b.state = stateFree
 	b.Next = nil
 	if p.Debug {
+		if last {
+			c.poison()
+		}
 		return
 	}
 	p.mu.Lock()
+	if last && len(p.chunks[c.cls]) < maxFree/4 {
+		p.chunks[c.cls] = append(p.chunks[c.cls], c)
+	}
 	if len(p.bufs) < maxFree {
 		p.bufs = append(p.bufs, b)
 	}
 	p.mu.Unlock()
 }
 
-func (p *Pool) getChunk(size int) *chunk {
-	cls := -1
+func classOf(size int) int {
 	for i, s := range classSizes {
 		if size <= s {
-			cls = i
-			break
+			return i
 		}
 	}
+	return -1
+}
+
+func newChunk(cls int) *chunk {
+	return &chunk{data: make([]byte, classSizes[cls]), cls: int8(cls)}
+}
+
+func (p *Pool) getChunk(size int) *chunk {
+	cls := classOf(size)
 	if cls < 0 {
 		return nil
 	}
@@ -122,23 +162,36 @@ func (p *Pool) getChunk(size int) *chunk {
 		p.mu.Unlock()
 	}
 	if c == nil {
-		c = &chunk{data: make([]byte, classSizes[cls]), cls: int8(cls)}
+		c = newChunk(cls)
 	}
 	c.refs.Store(1)
 	return c
 }
 
-func (p *Pool) putChunk(c *chunk) {
+// release drops one reference and reports whether it was the last.
+func (c *chunk) release() bool {
 	switch r := c.refs.Add(-1); {
 	case r > 0:
-		return
+		return false
 	case r < 0:
 		panic("skb: chunk reference count below zero")
 	}
+	return true
+}
+
+// poison fills a dead chunk so that any later use shows (Debug pools).
+func (c *chunk) poison() {
+	for i := range c.data {
+		c.data[i] = 0x6b // POISON_FREE, as the kernel's slab debugging
+	}
+}
+
+func (p *Pool) putChunk(c *chunk) {
+	if !c.release() {
+		return
+	}
 	if p.Debug {
-		for i := range c.data {
-			c.data[i] = 0x6b // POISON_FREE, as the kernel's slab debugging
-		}
+		c.poison()
 		return
 	}
 	p.mu.Lock()
