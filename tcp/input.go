@@ -167,6 +167,10 @@ func (c *Conn) segment(seg header.TCP) {
 					c.rcvRTTMeasure()
 				}
 			}
+			if len(payload) > 0 {
+				c.measureRcvMSS(len(payload), c.rxGSOSize(), seg.HeaderLen(),
+					f&(header.TCPFlagPSH|header.TCPFlagURG|header.TCPFlagFIN) != 0)
+			}
 			c.data(seq, payload, f&header.TCPFlagFIN != 0)
 		case TimeWait:
 			if f&header.TCPFlagFIN != 0 {
@@ -261,6 +265,7 @@ func (c *Conn) synSent(seg header.TCP) {
 	c.retries = 0
 	c.rtoTimer.Stop()
 	c.state = Established
+	c.advertised = c.rcvNxt + c.rcvWnd // what our SYN offered
 	c.initBufferSpace()
 	c.sendAck()
 	c.wake()
@@ -449,6 +454,7 @@ func (c *Conn) data(seq uint32, p []byte, fin bool) {
 	c.queueRcv(p)
 	c.rcvNxt += uint32(len(p))
 	c.Info.BytesReceived += uint64(len(p))
+	c.growWindow(len(p), c.rxTruesize(len(p)))
 	hadOOO := len(c.ooo) > 0
 	for len(c.ooo) > 0 && seqLEQ(c.ooo[0].seq, c.rcvNxt) && !fin {
 		s := c.ooo[0]
@@ -512,6 +518,11 @@ func (c *Conn) queueOOO(seq uint32, p []byte, fin bool) {
 	}
 	s := oooSeg{seq: seq, fin: fin}
 	if len(p) > 0 {
+		if c.sackOK {
+			// Without SACK the window stays put, so the sender sees
+			// duplicate ACKs and retransmits fast.
+			c.growWindow(len(p), c.rxTruesize(len(p)))
+		}
 		if s.b = c.payloadBuf(p); s.b == nil {
 			return
 		}
