@@ -76,6 +76,7 @@ type Conn struct {
 	ooo         []oooSeg
 	finRcvd     bool
 	userClosed  bool   // Close or Abort: nothing will be read any more
+	rcvShutdown bool   // CloseRead: an empty queue reads as end-of-file (RCV_SHUTDOWN)
 	advertised  uint32 // right edge of the window last advertised (rcv_wup + rcv_wnd)
 
 	// window selection (rcvwnd.go)
@@ -163,6 +164,10 @@ type Conn struct {
 
 	flow ipv4.FlowKey // route() scratch
 	rt   ipv4.Route
+
+	// SO_LINGER close waiting for the FIN's acknowledgment (shutdown.go)
+	lingerDone  func(drained bool)
+	lingerTimer *executor.Timer
 
 	err       error
 	listener  *Listener     // for a passive open until accepted
@@ -401,14 +406,16 @@ func (c *Conn) Recv(p []byte) (n int, eof bool, err error) {
 	if c.err != nil {
 		return 0, false, c.err
 	}
-	if c.finRcvd {
+	if c.finRcvd || c.rcvShutdown {
 		return 0, true, nil
 	}
 	return 0, false, nil
 }
 
 // Readable reports whether Recv would return something.
-func (c *Conn) Readable() bool { return c.rcvq.Len() > 0 || c.finRcvd || c.err != nil }
+func (c *Conn) Readable() bool {
+	return c.rcvq.Len() > 0 || c.finRcvd || c.rcvShutdown || c.err != nil
+}
 
 // CloseWrite sends FIN after the queued data (shutdown(SHUT_WR)).
 func (c *Conn) CloseWrite() {
@@ -493,6 +500,7 @@ func (c *Conn) destroy() {
 	c.releaseSend()
 	c.releaseRecv()
 	c.wake()
+	c.lingerCheck()
 }
 
 func (c *Conn) wake() {

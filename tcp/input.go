@@ -183,13 +183,14 @@ func (c *Conn) segment(seg header.TCP) {
 }
 
 // abortOnData reports whether a segment carrying n bytes at seq (or a
-// FIN) after close(2) brings data beyond rcv_nxt, which Linux answers
-// with a reset instead of queueing it (tcp_rcv_state_process). A FIN
+// FIN) after close(2), or after shutdown of both directions, brings data
+// beyond rcv_nxt, which Linux answers with a reset instead of queueing it
+// (tcp_rcv_state_process, RCV_SHUTDOWN in a state past our FIN). A FIN
 // alone at rcv_nxt is the orderly close and does not count; one beyond it
 // (out of order) does. In the states past the peer's FIN only a segment
 // starting before rcv_nxt is looked at, as Linux does.
 func (c *Conn) abortOnData(seq uint32, n int) bool {
-	if !c.userClosed {
+	if !c.userClosed && !c.rcvShutdown {
 		return false // CloseWrite only: the reader still wants the data
 	}
 	switch c.state {
@@ -411,6 +412,7 @@ func (c *Conn) ackRcvd(seg header.TCP, o *header.TCPOptions) bool {
 	case FinWait1:
 		if finAcked {
 			c.state = FinWait2
+			c.lingerCheck()
 		}
 	case Closing:
 		if finAcked {
@@ -569,6 +571,7 @@ func (c *Conn) enterTimeWait() {
 	c.twTimer.Reset(c.t.Sysctl.FinTimeout)
 	c.releaseSend()
 	c.wake()
+	c.lingerCheck()
 }
 
 // icmpError handles an ICMP error about this connection.
