@@ -255,19 +255,25 @@ func (c *Conn) SetSendBuffer(n int) {
 	}
 }
 
-// SetRecvBuffer sets SO_RCVBUF (doubled, floor SOCK_MIN_RCVBUF). The
-// window already offered is honoured: the buffer never shrinks below what
-// the peer may send into it now.
+// SetRecvBuffer sets SO_RCVBUF (doubled, floor SOCK_MIN_RCVBUF), which
+// allows a window of half that, as Linux's tcp_full_space at the default
+// scaling ratio: SO_RCVBUF n offers about n. The window already offered
+// is honoured: the buffer never shrinks below what the peer may send into
+// it now. On a connection the window clamp follows the new buffer, as
+// Linux's tcp_set_window_clamp does when it re-derives it from sk_rcvbuf.
 func (c *Conn) SetRecvBuffer(n int) {
-	want := max(2*min(n, 1<<30), 2304)
+	want := winFromSpace(max(2*min(n, 1<<30), 2304))
 	c.rcvLocked = true
 	if c.state == Closed || c.state == SynSent || c.state == Listen {
 		c.rcvCap = want
 		c.initWScale()
 		return
 	}
-	offered := int(c.advertised-c.rcvNxt) + c.rcvq.Len()
+	offered := int(c.windowLeft()) + c.rcvq.Len()
 	c.rcvCap = max(want, offered)
+	if c.windowClamp > 0 {
+		c.setWindowClamp(want)
+	}
 }
 
 // State returns the connection's state.

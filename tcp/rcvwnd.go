@@ -64,6 +64,23 @@ func (c *Conn) initRcvWindowClamp() {
 	c.rcvMSS = max(hint, rcvMSSMin)
 }
 
+// setWindowClamp is tcp_set_window_clamp: a lower clamp pulls
+// rcv_ssthresh down with it, a higher one lets rcv_ssthresh start from the
+// window last offered.
+func (c *Conn) setWindowClamp(w int) {
+	w = max(w, 2304/2) // SOCK_MIN_RCVBUF / 2
+	old := c.windowClamp
+	if w == old {
+		return
+	}
+	c.windowClamp = w
+	if w < old {
+		c.rcvSsthresh = min(c.rcvSsthresh, uint32(w))
+	} else {
+		c.rcvSsthresh = max(c.rcvSsthresh, min(c.rcvWnd, uint32(w)))
+	}
+}
+
 // fullSpace is the most the window may be: the buffer's window
 // (tcp_full_space), within window_clamp once that is set.
 func (c *Conn) fullSpace() int {

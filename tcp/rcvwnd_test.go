@@ -173,3 +173,28 @@ func TestTinySegmentsDoNotGrowWindow(t *testing.T) {
 	}
 	t.Logf("tiny: rcv_ssthresh %d window ≤ %d; full: %d, %d", tiny.RcvSsthresh, tinyMax, full.RcvSsthresh, fullMax)
 }
+
+// TestRecvBufferSetsWindow: SO_RCVBUF n allows a window of about n, as in
+// Linux (sk_rcvbuf is 2n, the window half of it), and set on a connection
+// it moves the clamp: a receiver that raised it to 4 MiB and does not
+// read takes about 4 MiB, not the initial 64 KiB (as Linux 6.18 does over
+// loopback, where the clamp follows sk_rcvbuf).
+func TestRecvBufferSetsWindow(t *testing.T) {
+	w := newWorld(t, 55, 1500)
+	cli, srv, _ := w.connect(80)
+	w.b.Exec().Do(func() { srv.SetRecvBuffer(4 << 20) })
+	data := make([]byte, 8<<20)
+	sent := 0
+	w.run(2*time.Second, func() bool {
+		n, _ := cli.Send(data[sent:])
+		sent += n
+		return false
+	})
+	if got := srv.Info.BytesReceived; got < 3<<20 || got > 4<<20+64<<10 {
+		t.Fatalf("a receiver with SO_RCVBUF 4 MiB that never read took %d bytes, want about 4 MiB", got)
+	}
+	if r := cli.Info.Retransmits; r != 0 {
+		t.Fatalf("%d retransmissions into the window", r)
+	}
+	t.Logf("took %d bytes", srv.Info.BytesReceived)
+}
