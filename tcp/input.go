@@ -167,7 +167,8 @@ func (c *Conn) segment(seg header.TCP) {
 					c.rcvRTTMeasure()
 				}
 			}
-			if len(payload) > 0 {
+			if len(payload) > 0 && seqLEQ(seq, c.rcvNxt) && seqLT(c.rcvNxt, seq+uint32(len(payload))) {
+				// In-order data only, as tcp_event_data_recv.
 				c.measureRcvMSS(len(payload), c.rxGSOSize(), seg.HeaderLen(),
 					f&(header.TCPFlagPSH|header.TCPFlagURG|header.TCPFlagFIN) != 0)
 			}

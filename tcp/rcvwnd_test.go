@@ -115,8 +115,8 @@ func TestWindowGrowsWithData(t *testing.T) {
 	if !grown || steps < 4 {
 		t.Fatalf("window reached %d in %d steps, want > 1 MiB in several", maxWin, steps)
 	}
-	if i := srv.TCPInfo(); i.RcvSsthresh <= 1<<20 {
-		t.Fatalf("rcv_ssthresh %d at the end", i.RcvSsthresh)
+	if i := srv.TCPInfo(); i.RcvSsthresh <= 1<<20 || i.RcvMSS != 1448 {
+		t.Fatalf("rcv_ssthresh %d, rcv_mss %d at the end (want > 1 MiB, the GSO size 1448)", i.RcvSsthresh, i.RcvMSS)
 	}
 	t.Logf("window grew to %d in %d steps over %d adverts", maxWin, steps, len(ads))
 }
