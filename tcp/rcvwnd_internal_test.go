@@ -135,3 +135,24 @@ func TestSelectWindowRules(t *testing.T) {
 		t.Fatalf("offered %d with 1000 bytes free of %d", w, c.rcvCap)
 	}
 }
+
+// TestClampWindow: queues pinning more than the buffer (tcp_prune_queue)
+// grow an unlocked buffer to cover them; a locked one instead drops
+// rcv_ssthresh to two segments, so the window stops widening.
+func TestClampWindow(t *testing.T) {
+	c := rwndConn()
+	c.initRcvWnd(false)
+	c.initRcvWindowClamp()
+	c.rcvSsthresh = 60000
+	c.rcvMem = c.rcvSpace() + 10000
+	c.clampWindow()
+	if c.rcvSsthresh != 60000 || c.rcvSpace() < c.rcvMem {
+		t.Fatalf("unlocked: rcv_ssthresh %d, buffer %d for %d pinned", c.rcvSsthresh, c.rcvSpace(), c.rcvMem)
+	}
+	c.rcvLocked = true
+	c.rcvMem = c.rcvSpace() + 10000
+	c.clampWindow()
+	if c.rcvSsthresh != 2*1460 {
+		t.Fatalf("locked: rcv_ssthresh %d, want 2920", c.rcvSsthresh)
+	}
+}
