@@ -131,14 +131,31 @@ func (tc *TCPConn) Write(p []byte) (int, error) {
 }
 
 // Close closes the connection: FIN after the queued data, or RST when
-// received data was left unread (as Linux does).
+// received data was left unread (as Linux does). With SetLinger(0) it
+// resets; with a positive linger it waits, up to that many seconds, until
+// the queued data and the FIN are acknowledged, then returns nil either
+// way, the connection finishing in the background (tcp_close's
+// sk_stream_wait_close; Linux blocks even for a non-blocking socket).
 func (tc *TCPConn) Close() error {
 	if !tc.markClosed() {
 		return opError("close", "tcp", tc.laddr, tc.raddr, "", net.ErrClosed)
 	}
-	if tc.linger.Load() == 0 {
+	switch l := tc.linger.Load(); {
+	case l == 0:
 		tc.exec.Do(tc.c.Abort)
-	} else {
+	case l > 0:
+		timeout := time.Duration(l) * time.Second
+		done := make(chan struct{})
+		tc.exec.Do(func() { tc.c.CloseLinger(timeout, func(bool) { close(done) }) })
+		// The executor's timer ends the wait; the real-time bound only
+		// guards against a namespace torn down under the wait.
+		t := time.NewTimer(timeout + time.Second)
+		defer t.Stop()
+		select {
+		case <-done:
+		case <-t.C:
+		}
+	default:
 		tc.exec.Do(tc.c.Close)
 	}
 	return nil
@@ -153,16 +170,32 @@ func (tc *TCPConn) CloseWrite() error {
 	return nil
 }
 
+// CloseRead shuts down the receiving side (shutdown(SHUT_RD)) as Linux
+// does: nothing is sent, queued and later data can still be read, and
+// Read returns io.EOF instead of waiting when nothing is queued. With the
+// sending side shut down too, data from the peer resets the connection.
+func (tc *TCPConn) CloseRead() error {
+	if tc.closed.Load() {
+		return opError("close", "tcp", tc.laddr, tc.raddr, "", net.ErrClosed)
+	}
+	var err error
+	tc.exec.Do(func() { err = tc.c.CloseRead() })
+	if err != nil {
+		return opError("close", "tcp", tc.laddr, tc.raddr, "shutdown", err)
+	}
+	return nil
+}
+
 // SetNoDelay turns Nagle's algorithm off (true) or on.
 func (tc *TCPConn) SetNoDelay(on bool) error {
 	tc.exec.Do(func() { tc.c.NoDelay = on })
 	return nil
 }
 
-// SetLinger with 0 makes Close reset the connection (SO_LINGER with a
-// zero timeout); other values keep the default: Close returns at once and
-// the queued data and FIN go out in the background (a positive linger
-// does not block Close here).
+// SetLinger sets SO_LINGER as *net.TCPConn does: sec < 0 is the default
+// (Close returns at once, the queued data and FIN go out in the
+// background), 0 makes Close reset the connection, sec > 0 makes Close
+// wait up to sec seconds for the queued data to be acknowledged.
 func (tc *TCPConn) SetLinger(sec int) error {
 	tc.linger.Store(int32(max(sec, -1)))
 	return nil

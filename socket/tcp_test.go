@@ -17,6 +17,7 @@ import (
 	"github.com/usnet/usnet/ipv4"
 	"github.com/usnet/usnet/socket"
 	"github.com/usnet/usnet/stack"
+	"github.com/usnet/usnet/tcp"
 )
 
 var (
@@ -358,5 +359,102 @@ func TestTCPUrgent(t *testing.T) {
 	rest, err := io.ReadAll(s)
 	if err != nil || string(rest) != "de" {
 		t.Fatalf("after the mark: %q %v", rest, err)
+	}
+}
+
+// TestTCPCloseRead: CloseRead as Linux's shutdown(SHUT_RD): bytes already
+// queued are still read, then Read returns io.EOF at once; a Read blocked
+// at the time returns io.EOF; the peer's later data is still delivered
+// and the connection keeps working both ways.
+func TestTCPCloseRead(t *testing.T) {
+	a, b := tcpPair(t)
+	c, s, _ := dialAccept(t, a, b, 13)
+	defer c.Close()
+	defer s.Close()
+	c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	blocked := make(chan error, 1)
+	go func() {
+		_, err := c.Read(make([]byte, 1))
+		blocked <- err
+	}()
+	time.Sleep(20 * time.Millisecond)
+	if err := c.CloseRead(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-blocked; err != io.EOF {
+		t.Fatalf("blocked read: %v, want EOF", err)
+	}
+	s.Write([]byte("hello"))
+	// Poll: until the bytes arrive, reads return EOF without waiting.
+	var got []byte
+	buf := make([]byte, 16)
+	for start := time.Now(); string(got) != "hello"; {
+		n, err := c.Read(buf)
+		got = append(got, buf[:n]...)
+		if err != nil && err != io.EOF {
+			t.Fatalf("read: %v", err)
+		}
+		if time.Since(start) > 5*time.Second {
+			t.Fatalf("got %q", got)
+		}
+		if n == 0 {
+			time.Sleep(time.Millisecond)
+		}
+	}
+	if n, err := c.Read(buf); n != 0 || err != io.EOF {
+		t.Fatalf("read of an empty queue after CloseRead: %d %v", n, err)
+	}
+	c.Write([]byte("ping"))
+	s.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if n, err := io.ReadFull(s, buf[:4]); n != 4 || string(buf[:4]) != "ping" || err != nil {
+		t.Fatalf("peer read %q %v", buf[:n], err)
+	}
+}
+
+// TestTCPLingerDrains: with SetLinger(5) Close waits until the queued
+// megabyte is acknowledged: when it returns the peer's stack has it all.
+func TestTCPLingerDrains(t *testing.T) {
+	a, b := tcpPair(t)
+	c, s, _ := dialAccept(t, a, b, 14)
+	defer s.Close()
+	c.SetWriteBuffer(4 << 20)
+	data := make([]byte, 1<<20)
+	if _, err := c.Write(data); err != nil {
+		t.Fatal(err)
+	}
+	go io.Copy(io.Discard, s)
+	c.SetLinger(5)
+	start := time.Now()
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	took := time.Since(start)
+	if got := s.Info().BytesReceived; got != uint64(len(data)) {
+		t.Fatalf("Close returned after %v with %d of %d bytes received", took, got, len(data))
+	}
+	if took >= 5*time.Second {
+		t.Fatalf("Close took %v: the linger timed out", took)
+	}
+}
+
+// TestTCPLingerTimeout: a peer that does not read keeps the data queued;
+// Close with SetLinger(1) returns after the second, without a reset.
+func TestTCPLingerTimeout(t *testing.T) {
+	a, b := tcpPair(t)
+	c, s, _ := dialAccept(t, a, b, 15)
+	defer s.Close()
+	s.SetReadBuffer(8 << 10)
+	c.SetWriteBuffer(4 << 20)
+	if _, err := c.Write(make([]byte, 1<<20)); err != nil {
+		t.Fatal(err)
+	}
+	c.SetLinger(1)
+	start := time.Now()
+	c.Close()
+	if took := time.Since(start); took < time.Second || took > 5*time.Second {
+		t.Fatalf("Close took %v, want the 1 s linger", took)
+	}
+	if i := s.Info(); i.State != tcp.Established {
+		t.Fatalf("peer state %v after the linger timeout, want ESTABLISHED (no reset)", i.State)
 	}
 }

@@ -60,7 +60,7 @@ func (c *Conn) rcvRTTMeasure() {
 		c.rcvRTTTime = 0
 	}
 	if c.rcvRTTTime == 0 {
-		c.rcvRTTSeq, c.rcvRTTTime = c.rcvNxt+c.window(), now+1
+		c.rcvRTTSeq, c.rcvRTTTime = c.rcvNxt+c.rcvWnd, now+1
 	}
 }
 
@@ -91,6 +91,7 @@ func (c *Conn) rcvSpaceAdjust() {
 			rcvbuf := min(spaceFromWin(rcvwin), c.t.Sysctl.RmemMax)
 			if w := winFromSpace(rcvbuf); w > c.rcvCap {
 				c.rcvCap = w
+				c.windowClamp = w // the clamp follows the buffer
 			}
 		}
 		c.rsSpace = copied
@@ -102,8 +103,9 @@ func (c *Conn) rcvSpaceAdjust() {
 // It also starts copied_seq.
 func (c *Conn) initBufferSpace() {
 	c.copiedSeq = c.rcvNxt
+	c.initRcvWindowClamp()
 	mss := max(c.advMSS, c.mss)
-	c.rsSpace = min(c.rcvCap, initCwnd*mss)
+	c.rsSpace = min(int(c.rcvSsthresh), int(c.rcvWnd), initCwnd*mss)
 	c.rsCopied, c.rsTime = c.copied, c.t.exec.Now()
 	c.sndBufExpand()
 }

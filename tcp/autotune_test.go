@@ -43,5 +43,5 @@ func TestReceiveAutotuning(t *testing.T) {
 	if fixed > 0.2 {
 		t.Fatalf("fixed-window utilisation %.0f%%: the test does not need autotuning", fixed*100)
 	}
-	t.Logf("utilisation %.0f%% autotuned, %.0f%% with a fixed 64 KiB window", u*100, fixed*100)
+	t.Logf("utilisation %.0f%% autotuned, %.0f%% with SO_RCVBUF 16 KiB (a fixed 16 KiB window)", u*100, fixed*100)
 }

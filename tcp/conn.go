@@ -76,7 +76,15 @@ type Conn struct {
 	ooo         []oooSeg
 	finRcvd     bool
 	userClosed  bool   // Close or Abort: nothing will be read any more
-	advertised  uint32 // right edge of the window last advertised
+	rcvShutdown bool   // CloseRead: an empty queue reads as end-of-file (RCV_SHUTDOWN)
+	advertised  uint32 // right edge of the window last advertised (rcv_wup + rcv_wnd)
+
+	// window selection (rcvwnd.go)
+	rcvWnd      uint32 // window last advertised, unscaled (rcv_wnd)
+	rcvSsthresh uint32 // cap on the window offered, grown by good data (rcv_ssthresh)
+	windowClamp int    // most the window may grow to (window_clamp); 0 before establishment
+	rcvMSS      int    // the peer's segment size as seen (icsk_ack.rcv_mss)
+	lastSegSize int    // payload of the last short segment (icsk_ack.last_seg_size)
 
 	// urgent data (urgent.go)
 	copiedSeq          uint32 // next byte the application reads (copied_seq)
@@ -158,6 +166,10 @@ type Conn struct {
 	flow ipv4.FlowKey // route() scratch
 	rt   ipv4.Route
 
+	// SO_LINGER close waiting for the FIN's acknowledgment (shutdown.go)
+	lingerDone  func(drained bool)
+	lingerTimer *executor.Timer
+
 	err       error
 	listener  *Listener     // for a passive open until accepted
 	bound     bool          // the local port was given to connect (counted in Table.bound)
@@ -194,6 +206,8 @@ type Info struct {
 	CEReceived                    uint64 // data segments that arrived CE-marked
 	CWRReductions                 uint64 // window reductions for ECE (entries into CWR)
 	UrgentMarks, UrgentSkipped    uint64 // urgent pointers taken; urgent bytes stepped over in the stream
+	RcvSsthresh, RcvWnd           uint32 // window cap grown by received data; window last advertised, unscaled (tcpi_rcv_ssthresh, tcpi_rcv_wnd)
+	RcvMSS                        int    // the peer's segment size as seen (tcpi_rcv_mss)
 }
 
 // oooSeg is an out-of-order segment: its payload skb (nil for a bare
@@ -230,6 +244,7 @@ func (c *Conn) TCPInfo() Info {
 	i.State = c.state
 	i.Cwnd, i.Ssthresh, i.PriorCwnd = c.snd.Cwnd, c.snd.Ssthresh, c.priorCwnd
 	i.Congestion = c.ca.Name()
+	i.RcvSsthresh, i.RcvWnd, i.RcvMSS = c.rcvSsthresh, c.rcvWnd, c.rcvMSS
 	return i
 }
 
@@ -243,19 +258,25 @@ func (c *Conn) SetSendBuffer(n int) {
 	}
 }
 
-// SetRecvBuffer sets SO_RCVBUF (doubled, floor SOCK_MIN_RCVBUF). The
-// window already offered is honoured: the buffer never shrinks below what
-// the peer may send into it now.
+// SetRecvBuffer sets SO_RCVBUF (doubled, floor SOCK_MIN_RCVBUF), which
+// allows a window of half that, as Linux's tcp_full_space at the default
+// scaling ratio: SO_RCVBUF n offers about n. The window already offered
+// is honoured: the buffer never shrinks below what the peer may send into
+// it now. On a connection the window clamp follows the new buffer, as
+// Linux's tcp_set_window_clamp does when it re-derives it from sk_rcvbuf.
 func (c *Conn) SetRecvBuffer(n int) {
-	want := max(2*min(n, 1<<30), 2304)
+	want := winFromSpace(max(2*min(n, 1<<30), 2304))
 	c.rcvLocked = true
 	if c.state == Closed || c.state == SynSent || c.state == Listen {
 		c.rcvCap = want
 		c.initWScale()
 		return
 	}
-	offered := int(c.advertised-c.rcvNxt) + c.rcvq.Len()
+	offered := int(c.windowLeft()) + c.rcvq.Len()
 	c.rcvCap = max(want, offered)
+	if c.windowClamp > 0 {
+		c.setWindowClamp(want)
+	}
 }
 
 // State returns the connection's state.
@@ -377,15 +398,16 @@ func (c *Conn) Recv(p []byte) (n int, eof bool, err error) {
 			c.releaseRecv()
 		}
 		// Window update (__tcp_cleanup_rbuf): when the window the peer
-		// still sees has shrunk to at most half the buffer and reading has
-		// at least doubled it. What matters is the advertised window that
-		// is left, not how much this read freed: a sender facing a nearly
-		// closed window must hear that it opened.
+		// still sees has shrunk to at most half the clamp and the window
+		// we would offer now is at least twice that. What matters is the
+		// advertised window that is left, not how much this read freed: a
+		// sender facing a nearly closed window must hear that it opened.
 		if c.state == Established || c.state == FinWait1 || c.state == FinWait2 {
-			left := max(int64(int32(c.advertised-c.rcvNxt)), 0)
-			after := int64(c.window())
-			if 2*left <= int64(c.rcvCap) && after >= 2*left && after >= int64(min(c.mss, c.rcvCap/2)) {
-				c.sendAck()
+			left := uint64(c.windowLeft())
+			if 2*left <= uint64(c.windowClamp) {
+				if w := uint64(c.chooseWindow()); w != 0 && w >= 2*left {
+					c.sendAck()
+				}
 			}
 		}
 		return n, false, nil
@@ -393,14 +415,16 @@ func (c *Conn) Recv(p []byte) (n int, eof bool, err error) {
 	if c.err != nil {
 		return 0, false, c.err
 	}
-	if c.finRcvd {
+	if c.finRcvd || c.rcvShutdown {
 		return 0, true, nil
 	}
 	return 0, false, nil
 }
 
 // Readable reports whether Recv would return something.
-func (c *Conn) Readable() bool { return c.rcvq.Len() > 0 || c.finRcvd || c.err != nil }
+func (c *Conn) Readable() bool {
+	return c.rcvq.Len() > 0 || c.finRcvd || c.rcvShutdown || c.err != nil
+}
 
 // CloseWrite sends FIN after the queued data (shutdown(SHUT_WR)).
 func (c *Conn) CloseWrite() {
@@ -485,6 +509,7 @@ func (c *Conn) destroy() {
 	c.releaseSend()
 	c.releaseRecv()
 	c.wake()
+	c.lingerCheck()
 }
 
 func (c *Conn) wake() {
@@ -502,12 +527,4 @@ func (c *Conn) fail(err error) {
 		c.err = err
 	}
 	c.destroy()
-}
-
-// window is the receive window we can offer. Out-of-order data lies
-// inside it, so it does not shrink the window: the right edge never moves
-// left (RFC 9293 3.8.6) and duplicate ACKs keep the same window, as the
-// sender's duplicate-ACK test requires.
-func (c *Conn) window() uint32 {
-	return uint32(max(c.rcvCap-c.rcvq.Len(), 0))
 }

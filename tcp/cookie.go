@@ -108,7 +108,13 @@ func (l *Listener) sendCookie(src, dst netip.Addr, seg header.TCP, opts *header.
 	h.SetAck(seg.Seq() + 1)
 	h[12] = 6 << 4
 	h.SetFlags(header.TCPFlagSYN | header.TCPFlagACK)
-	h.SetWindow(uint16(min(t.Sysctl.RmemDefault, 65535)))
+	// The window as tcp_select_initial_window offers it: the default
+	// buffer's window in whole segments of the route's MSS.
+	win := winFromSpace(t.Sysctl.RmemDefault)
+	if adv := max(mtu-40, 64); win > adv {
+		win -= win % adv
+	}
+	h.SetWindow(uint16(min(win, 65535)))
 	o.Encode(h[20:])
 	h.FillChecksum(dst, src)
 	t.Stats.SyncookiesSent++
@@ -144,6 +150,9 @@ func (l *Listener) cookieAck(src, dst netip.Addr, seg header.TCP) bool {
 	c.setMSS()
 	c.mss = min(c.mss, int(mss))
 	c.rcvShift, c.sndShift = 0, 0
+	c.rcvWnd = c.initialWindow(int(mss))
+	c.rcvSsthresh = c.rcvWnd
+	c.advertised = c.rcvNxt + c.rcvWnd
 	c.caInit()
 	c.sndWnd = uint32(seg.Window())
 	c.sndWl1, c.sndWl2 = seg.Seq(), seg.Ack()

@@ -70,6 +70,22 @@
 //     into the reader's buffer (rcvqueue.go); sent data is copied once,
 //     into skbs of one GSO segment each, which go out as clones
 //     (sndqueue.go).
+//   - Window selection (rcvwnd.go): the SYN offers the buffer's window in
+//     whole segments (64240; 65160 in a SYN-ACK with timestamps), the
+//     clamp keeps one segment in reserve, and the window advertised is
+//     min(free space, rcv_ssthresh): rcv_ssthresh starts at the initial
+//     window and grows with each in-order packet of at least 128 bytes by
+//     its payload/truesize ratio (tcp_grow_window: two segments, or twice
+//     a GRO packet's payload), so tiny segments pinning whole buffers earn
+//     nothing; it collapses to two segments when the queues pin more than
+//     the buffer (tcp_clamp_window). Receiver silly-window avoidance
+//     (__tcp_select_window) and a right edge that never moves left.
+//   - Shutdown and close (shutdown.go): shutdown(SHUT_RD) as Linux does
+//     it (CloseRead: nothing sent, data still readable, an empty queue
+//     reads EOF at once; data after both directions are shut resets), and
+//     close with SO_LINGER: 0 resets, a timeout waits for the FIN's ACK
+//     (CloseLinger, sk_stream_wait_close) and then leaves the connection
+//     to finish alone.
 //   - Ports and TIME_WAIT (portsel.go): ephemeral ports as
 //     __inet_hash_connect picks them (keyed hash of the destination plus
 //     a perturbation, low parity first, shared between destinations);
@@ -91,10 +107,12 @@
 // capped by the full RTO rather than the time left to it
 // (tcp_rto_delta_us), a lone FIN's probe sending the data before it,
 // Disorder (which bars probes) judged from the records when the timer is
-// armed rather than kept as a state, SACK reneging, rcv_ssthresh
-// (the whole free window is advertised at once), buffers counted in
+// armed rather than kept as a state, SACK reneging, buffers counted in
 // payload rather than truesize (the window is half the buffer figure, as
-// at Linux's default scaling ratio), 256 rather than 65536 port
-// perturbation slots, ECN with SYN cookies, AccECN, SO_LINGER with a
-// timeout, pacing.
+// at Linux's default scaling ratio, and the free space for window
+// selection does not subtract the out-of-order queue), the global tcp_mem
+// pressure that shrinks rcv_ssthresh (tcp_adjust_rcv_ssthresh) and the
+// per-socket scaling_ratio, tcp_measure_rcv_mss's quick-ack side effects,
+// 256 rather than 65536 port perturbation slots, ECN with SYN cookies,
+// AccECN, pacing.
 package tcp

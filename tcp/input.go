@@ -164,6 +164,11 @@ func (c *Conn) segment(seg header.TCP) {
 					c.rcvRTTMeasure()
 				}
 			}
+			if len(payload) > 0 && seqLEQ(seq, c.rcvNxt) && seqLT(c.rcvNxt, seq+uint32(len(payload))) {
+				// In-order data only, as tcp_event_data_recv.
+				c.measureRcvMSS(len(payload), c.rxGSOSize(), seg.HeaderLen(),
+					f&(header.TCPFlagPSH|header.TCPFlagURG|header.TCPFlagFIN) != 0)
+			}
 			c.data(seq, payload, f&header.TCPFlagFIN != 0)
 		case TimeWait:
 			if f&header.TCPFlagFIN != 0 {
@@ -189,13 +194,14 @@ func (c *Conn) sendDupAck(seq uint32, payload []byte) {
 }
 
 // abortOnData reports whether a segment carrying n bytes at seq (or a
-// FIN) after close(2) brings data beyond rcv_nxt, which Linux answers
-// with a reset instead of queueing it (tcp_rcv_state_process). A FIN
+// FIN) after close(2), or after shutdown of both directions, brings data
+// beyond rcv_nxt, which Linux answers with a reset instead of queueing it
+// (tcp_rcv_state_process, RCV_SHUTDOWN in a state past our FIN). A FIN
 // alone at rcv_nxt is the orderly close and does not count; one beyond it
 // (out of order) does. In the states past the peer's FIN only a segment
 // starting before rcv_nxt is looked at, as Linux does.
 func (c *Conn) abortOnData(seq uint32, n int) bool {
-	if !c.userClosed {
+	if !c.userClosed && !c.rcvShutdown {
 		return false // CloseWrite only: the reader still wants the data
 	}
 	switch c.state {
@@ -271,6 +277,7 @@ func (c *Conn) synSent(seg header.TCP) {
 	c.retries = 0
 	c.rtoTimer.Stop()
 	c.state = Established
+	c.advertised = c.rcvNxt + c.rcvWnd // what our SYN offered
 	c.initBufferSpace()
 	c.sendAck()
 	c.wake()
@@ -421,6 +428,7 @@ func (c *Conn) ackRcvd(seg header.TCP, o *header.TCPOptions) bool {
 	case FinWait1:
 		if finAcked {
 			c.state = FinWait2
+			c.lingerCheck()
 		}
 	case Closing:
 		if finAcked {
@@ -464,6 +472,7 @@ func (c *Conn) data(seq uint32, p []byte, fin bool) {
 	c.queueRcv(p)
 	c.rcvNxt += uint32(len(p))
 	c.Info.BytesReceived += uint64(len(p))
+	c.growWindow(len(p), c.rxTruesize(len(p)))
 	hadOOO := len(c.ooo) > 0
 	for len(c.ooo) > 0 && seqLEQ(c.ooo[0].seq, c.rcvNxt) && !fin {
 		s := c.ooo[0]
@@ -527,6 +536,11 @@ func (c *Conn) queueOOO(seq uint32, p []byte, fin bool) {
 	}
 	s := oooSeg{seq: seq, fin: fin}
 	if len(p) > 0 {
+		if c.sackOK {
+			// Without SACK the window stays put, so the sender sees
+			// duplicate ACKs and retransmits fast.
+			c.growWindow(len(p), c.rxTruesize(len(p)))
+		}
 		if s.b = c.payloadBuf(p); s.b == nil {
 			return
 		}
@@ -573,6 +587,7 @@ func (c *Conn) enterTimeWait() {
 	c.twTimer.Reset(c.t.Sysctl.FinTimeout)
 	c.releaseSend()
 	c.wake()
+	c.lingerCheck()
 }
 
 // icmpError handles an ICMP error about this connection.

@@ -78,16 +78,17 @@ func (c *Conn) xmitBuf(rt *ipv4.Route, b *skb.Buf, seq uint32, flags header.TCPF
 	}
 	h[12] = byte(hl/4) << 4
 	tcp.SetFlags(flags)
-	w := c.window()
-	if flags&header.TCPFlagSYN == 0 {
-		w >>= c.rcvShift
-	}
-	tcp.SetWindow(uint16(min(w, 65535)))
-	if flags&header.TCPFlagACK != 0 {
-		c.advertised = c.rcvNxt + w<<c.rcvShift
-		if flags&header.TCPFlagSYN != 0 {
-			c.advertised = c.rcvNxt + w
+	switch {
+	case flags&header.TCPFlagSYN != 0:
+		// A SYN's window is never scaled (RFC 7323 2.2).
+		tcp.SetWindow(uint16(c.rcvWnd))
+		if flags&header.TCPFlagACK != 0 {
+			c.advertised = c.rcvNxt + c.rcvWnd
 		}
+	case flags&header.TCPFlagACK != 0:
+		tcp.SetWindow(c.selectWindow())
+	default:
+		tcp.SetWindow(uint16(min(c.window()>>c.rcvShift, 65535)))
 	}
 	if opts != nil {
 		opts.Encode(h[20:])
@@ -134,6 +135,7 @@ func (c *Conn) sendSyn(ack bool) {
 	} else if ack {
 		c.addTS(&opts)
 	}
+	c.initRcvWnd(ack)
 	flags := header.TCPFlagSYN | c.ecnSynFlags(ack)
 	if ack {
 		flags |= header.TCPFlagACK

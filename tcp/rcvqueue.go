@@ -92,6 +92,9 @@ func (c *Conn) payloadBuf(p []byte) *skb.Buf {
 	if len(p) == 0 {
 		return nil
 	}
+	if c.rcvMem > c.rcvSpace() {
+		c.clampWindow() // tcp_prune_queue's first step
+	}
 	if rb := c.t.rxBuf; rb != nil {
 		// p lies inside rb's data (it was sliced from it), so the
 		// difference of the capacities is its offset.

@@ -1,0 +1,119 @@
+package host
+
+import (
+	"io"
+	"os/exec"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/usnet/usnet/header"
+	"github.com/usnet/usnet/netdev"
+	"github.com/usnet/usnet/skb"
+)
+
+// hsSeg is a handshake segment seen on usnet's device.
+type hsSeg struct {
+	out          bool
+	flags        header.TCPFlags
+	sport, dport uint16
+	win          uint16 // the raw header field
+	wscale       int    // -1: no option
+}
+
+// TestHostTCPHandshakeWindows: the windows of the handshake, raw header
+// fields, equal the kernel's in both roles with the kernel at its default
+// tcp_rmem (4096 131072 6291456): the SYN (64240 at MTU 1500), the
+// SYN-ACK (65160 with timestamps), their window scale, and the first ACK
+// after the SYN-ACK (502, the SYN's edge kept at scale 7).
+func TestHostTCPHandshakeWindows(t *testing.T) {
+	if _, err := exec.LookPath("socat"); err != nil {
+		t.Skip("needs socat (test.sh installs it)")
+	}
+	r := backends(t)["tap"](t)
+	sh(t, "ip", "netns", "exec", r.kns, "sysctl", "-qw", "net.ipv4.tcp_rmem=4096 131072 6291456")
+	var mu sync.Mutex
+	var segs []hsSeg
+	r.ns.Exec().Do(func() {
+		r.ns.Dev.AddTap(r.dev, func(_ *netdev.Device, b *skb.Buf, dir netdev.Direction, _ int64) {
+			fr := b.Bytes()
+			if len(fr) < 14+20+20 || fr[12] != 8 || fr[13] != 0 || fr[14+9] != 6 {
+				return
+			}
+			h := header.TCP(fr[14+int(fr[14]&15)*4:])
+			s := hsSeg{out: dir == netdev.DirOut, flags: h.Flags(), sport: h.SrcPort(), dport: h.DstPort(), win: h.Window(), wscale: -1}
+			var o header.TCPOptions
+			if h.ParseOptions(&o) == nil && o.HasWScale {
+				s.wscale = int(o.WScale)
+			}
+			mu.Lock()
+			segs = append(segs, s)
+			mu.Unlock()
+		})
+	})
+
+	// The kernel connects to usnet.
+	l, err := r.ns.Listen("tcp", "10.99.0.2:8081")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	go func() {
+		c, err := l.Accept()
+		if err == nil {
+			io.Copy(io.Discard, c)
+			c.Close()
+		}
+	}()
+	out, err := exec.Command("ip", "netns", "exec", r.kns, "sh", "-c",
+		"echo hi | socat -u STDIN TCP4:10.99.0.2:8081").CombinedOutput()
+	if err != nil {
+		t.Fatalf("kernel connect: %v %s", err, out)
+	}
+
+	// usnet connects to the kernel.
+	sink := exec.Command("ip", "netns", "exec", r.kns, "socat", "-u", "TCP4-LISTEN:9001,bind=10.99.0.1,reuseaddr", "OPEN:/dev/null")
+	if err := sink.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer sink.Process.Kill()
+	var c io.WriteCloser
+	for start := time.Now(); ; time.Sleep(50 * time.Millisecond) {
+		conn, err := r.ns.Dial("tcp", "10.99.0.1:9001")
+		if err == nil {
+			c = conn
+			break
+		}
+		if time.Since(start) > 5*time.Second {
+			t.Fatalf("dial the kernel: %v", err)
+		}
+	}
+	c.Write([]byte("hi"))
+	c.Close()
+	sink.Wait()
+
+	mu.Lock()
+	defer mu.Unlock()
+	find := func(out bool, port uint16, flags header.TCPFlags) *hsSeg {
+		for i := range segs {
+			s := &segs[i]
+			if s.out == out && (s.dport == port || s.sport == port) && s.flags == flags {
+				return s
+			}
+		}
+		t.Fatalf("no %v segment (out %v) for port %d in %+v", flags, out, port, segs)
+		return nil
+	}
+	syn, synAck, ack := header.TCPFlagSYN, header.TCPFlagSYN|header.TCPFlagACK, header.TCPFlagACK
+	kSyn, uSynAck, kAck := find(false, 8081, syn), find(true, 8081, synAck), find(false, 8081, ack)
+	uSyn, kSynAck, uAck := find(true, 9001, syn), find(false, 9001, synAck), find(true, 9001, ack)
+	for _, p := range []struct {
+		what          string
+		usnet, kernel *hsSeg
+	}{{"SYN", uSyn, kSyn}, {"SYN-ACK", uSynAck, kSynAck}, {"first ACK", uAck, kAck}} {
+		if p.usnet.win != p.kernel.win || p.usnet.wscale != p.kernel.wscale {
+			t.Errorf("%s: usnet window %d scale %d, kernel %d scale %d", p.what, p.usnet.win, p.usnet.wscale, p.kernel.win, p.kernel.wscale)
+		}
+	}
+	t.Logf("SYN %d, SYN-ACK %d, first ACK %d (kernel and usnet)", kSyn.win, kSynAck.win, kAck.win)
+}
