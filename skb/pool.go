@@ -10,9 +10,12 @@ import (
 // header, like Linux's NET_SKB_PAD plus LL_MAX_HEADER.
 const DefaultHeadroom = 192
 
-// Size classes of data chunks. The largest holds a 64 KiB GSO segment with
-// its headers and headroom.
-var classSizes = [...]int{2048, 16384, 65536 + 1024}
+// Size classes of data chunks. The smallest holds a small packet (ACKs,
+// ARP, short datagrams) behind the default headroom, so that its truesize
+// is what Linux charges for one (about 768 bytes) and a socket's receive
+// buffer holds as many; the largest holds a 64 KiB GSO segment with its
+// headers and headroom.
+var classSizes = [...]int{512, 2048, 16384, 65536 + 1024}
 
 // MaxSize is the largest chunk a Pool hands out.
 var MaxSize = classSizes[len(classSizes)-1]

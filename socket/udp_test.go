@@ -69,7 +69,7 @@ func TestUDPReceiveBufferTruesize(t *testing.T) {
 	}
 	st := udpStats(b)
 	// Counted by payload, 32 KiB would hold 1820 of these datagrams.
-	if st.InDatagrams == 0 || st.InDatagrams > 40 {
+	if st.InDatagrams == 0 || st.InDatagrams > 50 {
 		t.Fatalf("queued %d datagrams of 18 bytes in a 32 KiB buffer, want a truesize-bounded few", st.InDatagrams)
 	}
 	buf := make([]byte, 64)
