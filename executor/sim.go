@@ -3,6 +3,7 @@ package executor
 import (
 	"math/rand/v2"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -23,6 +24,11 @@ type Sim struct {
 
 	mu    sync.Mutex
 	inbox []*Timer // kicked timers and posted functions, in call order
+	// kicked says inbox may be non-empty, so that a step with nothing
+	// kicked (most of them) takes no lock; spare is the drained inbox's
+	// array, reused by the next one.
+	kicked atomic.Bool
+	spare  []*Timer
 
 	events uint64
 }
@@ -51,9 +57,13 @@ func (s *Sim) disarm(t *Timer)    { s.heap.remove(t) }
 
 // drain moves kicked timers into the heap at the current time, in order.
 func (s *Sim) drain() {
+	if !s.kicked.Load() {
+		return
+	}
 	s.mu.Lock()
 	in := s.inbox
-	s.inbox = nil
+	s.inbox = s.spare[:0]
+	s.kicked.Store(false)
 	s.mu.Unlock()
 	for _, t := range in {
 		t.kicked = false
@@ -63,14 +73,8 @@ func (s *Sim) drain() {
 		t.when = s.clock
 		s.heap.push(t)
 	}
-	if in != nil {
-		clear(in)
-		s.mu.Lock()
-		if s.inbox == nil {
-			s.inbox = in[:0]
-		}
-		s.mu.Unlock()
-	}
+	clear(in)
+	s.spare = in
 }
 
 // Step runs the next event, advancing virtual time to it, and reports
@@ -145,6 +149,7 @@ func (e *simExec) Kick(t *Timer) {
 	if !t.kicked {
 		t.kicked = true
 		s.inbox = append(s.inbox, t)
+		s.kicked.Store(true)
 	}
 	s.mu.Unlock()
 }
