@@ -72,8 +72,8 @@ func (f *FIB) lookupOutput(k *lookupKey) (hit, int, error) {
 		if t == nil {
 			continue
 		}
-		rt, nh, err := f.tableLookup(t, k)
-		if err == errThrow || rt.r == nil && err == nil {
+		rt, nh, ok, err := f.lookupIn(t, k)
+		if !ok {
 			continue
 		}
 		if err != nil {
@@ -100,16 +100,24 @@ func (f *FIB) lookupDefault(k *lookupKey) (hit, int, error) {
 		if t == nil {
 			continue
 		}
-		rt, nh, err := f.tableLookup(t, k)
-		if err == errThrow || rt.r == nil && err == nil {
-			continue
+		if rt, nh, ok, err := f.lookupIn(t, k); ok {
+			return rt, nh, err
 		}
-		if err != nil {
-			return hit{}, 0, err
-		}
-		return rt, nh, nil
 	}
 	return hit{}, 0, syscall.ENETUNREACH
+}
+
+// lookupIn is one table's turn in fib_lookup: ok is false when the table
+// has no route for k or a throw route sends the lookup on.
+func (f *FIB) lookupIn(t *table, k *lookupKey) (rt hit, nh int, ok bool, err error) {
+	rt, nh, err = f.tableLookup(t, k)
+	switch {
+	case err == errThrow || rt.r == nil && err == nil:
+		return hit{}, 0, false, nil
+	case err != nil:
+		return hit{}, 0, true, err
+	}
+	return rt, nh, true, nil
 }
 
 // tableLookup is fib_table_lookup: the routes containing k.dst, longest

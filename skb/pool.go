@@ -55,20 +55,10 @@ func (p *Pool) Get(headroom, size int) *Buf {
 	var c *chunk
 	if !p.Debug {
 		p.mu.Lock()
-		if n := len(p.chunks[cls]); n > 0 {
-			c = p.chunks[cls][n-1]
-			p.chunks[cls] = p.chunks[cls][:n-1]
-		}
-		if n := len(p.bufs); n > 0 {
-			b = p.bufs[n-1]
-			p.bufs = p.bufs[:n-1]
-		}
+		c, b = p.popChunk(cls), p.popBuf()
 		p.mu.Unlock()
 	}
-	if c == nil {
-		c = newChunk(cls)
-	}
-	c.refs.Store(1)
+	c = readyChunk(c, cls)
 	b = p.initBuf(b)
 	b.c = c
 	b.head, b.tail = headroom, headroom
@@ -94,13 +84,54 @@ func (p *Pool) getBuf() *Buf {
 	var b *Buf
 	if !p.Debug {
 		p.mu.Lock()
-		if n := len(p.bufs); n > 0 {
-			b = p.bufs[n-1]
-			p.bufs = p.bufs[:n-1]
-		}
+		b = p.popBuf()
 		p.mu.Unlock()
 	}
 	return p.initBuf(b)
+}
+
+// popBuf and popChunk take from the free lists, nil when empty; stashBuf
+// and stashChunk return to them within their bounds. p.mu is held.
+func (p *Pool) popBuf() *Buf {
+	n := len(p.bufs)
+	if n == 0 {
+		return nil
+	}
+	b := p.bufs[n-1]
+	p.bufs = p.bufs[:n-1]
+	return b
+}
+
+func (p *Pool) popChunk(cls int) *chunk {
+	n := len(p.chunks[cls])
+	if n == 0 {
+		return nil
+	}
+	c := p.chunks[cls][n-1]
+	p.chunks[cls] = p.chunks[cls][:n-1]
+	return c
+}
+
+func (p *Pool) stashBuf(b *Buf) {
+	if len(p.bufs) < maxFree {
+		p.bufs = append(p.bufs, b)
+	}
+}
+
+func (p *Pool) stashChunk(c *chunk) {
+	if len(p.chunks[c.cls]) < maxFree/4 {
+		p.chunks[c.cls] = append(p.chunks[c.cls], c)
+	}
+}
+
+// readyChunk hands out c, or a new chunk of class cls when c is nil,
+// with one reference.
+func readyChunk(c *chunk, cls int) *chunk {
+	if c == nil {
+		c = &chunk{data: make([]byte, classSizes[cls]), cls: int8(cls)}
+	}
+	c.refs.Store(1)
+	return c
 }
 
 // initBuf readies a recycled Buf, or a new one when b is nil.
@@ -128,12 +159,10 @@ func (p *Pool) free(b *Buf, c *chunk) {
 		return
 	}
 	p.mu.Lock()
-	if last && len(p.chunks[c.cls]) < maxFree/4 {
-		p.chunks[c.cls] = append(p.chunks[c.cls], c)
+	if last {
+		p.stashChunk(c)
 	}
-	if len(p.bufs) < maxFree {
-		p.bufs = append(p.bufs, b)
-	}
+	p.stashBuf(b)
 	p.mu.Unlock()
 }
 
@@ -146,10 +175,6 @@ func classOf(size int) int {
 	return -1
 }
 
-func newChunk(cls int) *chunk {
-	return &chunk{data: make([]byte, classSizes[cls]), cls: int8(cls)}
-}
-
 func (p *Pool) getChunk(size int) *chunk {
 	cls := classOf(size)
 	if cls < 0 {
@@ -158,17 +183,10 @@ func (p *Pool) getChunk(size int) *chunk {
 	var c *chunk
 	if !p.Debug {
 		p.mu.Lock()
-		if n := len(p.chunks[cls]); n > 0 {
-			c = p.chunks[cls][n-1]
-			p.chunks[cls] = p.chunks[cls][:n-1]
-		}
+		c = p.popChunk(cls)
 		p.mu.Unlock()
 	}
-	if c == nil {
-		c = newChunk(cls)
-	}
-	c.refs.Store(1)
-	return c
+	return readyChunk(c, cls)
 }
 
 // release drops one reference and reports whether it was the last.
@@ -198,8 +216,6 @@ func (p *Pool) putChunk(c *chunk) {
 		return
 	}
 	p.mu.Lock()
-	if len(p.chunks[c.cls]) < maxFree/4 {
-		p.chunks[c.cls] = append(p.chunks[c.cls], c)
-	}
+	p.stashChunk(c)
 	p.mu.Unlock()
 }
