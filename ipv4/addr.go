@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/netip"
 	"syscall"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -22,6 +23,15 @@ type IfAddr struct {
 	Flags     uint32 // IFA_F_*
 	Priority  uint32 // IFA_RT_PRIORITY: metric of the prefix route
 	Proto     uint8  // IFA_PROTO
+
+	// ValidLft and PreferredLft are the lifetimes in seconds
+	// (InfinityLifeTime: forever) counted from Tstamp, the executor time
+	// of their last update; Cstamp is the time the address was added.
+	// AddAddr takes a zero ValidLft as "no lifetimes" (the kernel
+	// refuses a zero valid lifetime): the address is IFA_F_PERMANENT.
+	ValidLft, PreferredLft uint32
+	Cstamp, Tstamp         time.Duration
+	stamped                bool
 }
 
 // Secondary reports IFA_F_SECONDARY.
@@ -82,6 +92,12 @@ func (l *Layer) AddAddr(a IfAddr) (*IfAddr, error) {
 		a.Scope = unix.RT_SCOPE_HOST // the kernel gives 127/8 on lo host scope
 	}
 	a.Flags &^= unix.IFA_F_SECONDARY
+	if a.ValidLft == 0 {
+		a.ValidLft, a.PreferredLft = InfinityLifeTime, InfinityLifeTime
+	}
+	if a.PreferredLft > a.ValidLft {
+		return nil, &netdev.ExtError{Errno: syscall.EINVAL, Msg: "ipv4: address lifetime invalid"}
+	}
 	na := &a
 	list := l.addrs[d.Ifindex()]
 	for _, o := range list {
@@ -95,9 +111,14 @@ func (l *Layer) AddAddr(a IfAddr) (*IfAddr, error) {
 			na.Flags |= unix.IFA_F_SECONDARY
 		}
 	}
+	a.stamped = false
+	l.setLifetime(na, a.ValidLft, a.PreferredLft)
 	l.insert(na)
 	l.notifyAddr(AddrNew, na)
 	l.addKernelRoutes(na)
+	if na.Flags&unix.IFA_F_PERMANENT == 0 {
+		l.kickLifetimes()
+	}
 	return na, nil
 }
 

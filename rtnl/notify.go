@@ -1,6 +1,8 @@
 package rtnl
 
 import (
+	"time"
+
 	"github.com/usnet/usnet/ipv4"
 	"github.com/usnet/usnet/neigh"
 	"github.com/usnet/usnet/netdev"
@@ -173,8 +175,6 @@ func (st *nsState) addrEvent(ev ipv4.AddrEvent, a *ipv4.IfAddr) {
 	typ := uint16(unix.RTM_NEWADDR)
 	if ev == ipv4.AddrDel {
 		typ = unix.RTM_DELADDR
-	} else if _, ok := st.addrStamp[a]; !ok {
-		st.addrStamp[a] = st.stamp()
 	}
 	st.beforeOther()
 	if st.wants(unix.RTNLGRP_IPV4_IFADDR, addrTypes...) {
@@ -189,21 +189,21 @@ func (st *nsState) addrEvent(ev ipv4.AddrEvent, a *ipv4.IfAddr) {
 		e.EndMessage(m)
 		st.multicast(unix.RTNLGRP_IPV4_IFADDR, e.Bytes(), addrTypes...)
 	}
-	if ev == ipv4.AddrDel {
-		delete(st.addrStamp, a)
-	}
 }
 
-// fillAddr appends an ifaddrmsg (inet_fill_ifaddr). usnet addresses have
-// no lifetimes: they are reported IFA_F_PERMANENT with infinite ones.
+// fillAddr appends an ifaddrmsg (inet_fill_ifaddr): the lifetimes left
+// and the creation and update stamps in hundredths of a second of the
+// namespace clock.
 func (st *nsState) fillAddr(e *netlink.AttributeEncoder, a *ipv4.IfAddr) {
-	flags := a.Flags | unix.IFA_F_PERMANENT
-	ts := st.addrStamp[a]
+	now := st.ns.Exec().Now()
+	valid, preferred := a.Remaining(now)
+	hundredths := func(t time.Duration) uint32 { return uint32(t / (10 * time.Millisecond)) }
 	ra := rtmsg.Addr{
-		Family: unix.AF_INET, PrefixLen: uint8(a.Prefix.Bits()), Flags8: uint8(flags), Scope: a.Scope,
+		Family: unix.AF_INET, PrefixLen: uint8(a.Prefix.Bits()), Flags8: uint8(a.Flags), Scope: a.Scope,
 		Index: uint32(a.Dev.Ifindex()), Address: a.Address, Local: a.Local, Broadcast: a.Broadcast,
-		Label: a.Label, Proto: a.Proto, Flags: flags, RtPriority: a.Priority,
-		Cacheinfo: &rtmsg.AddrCacheinfo{Preferred: ^uint32(0), Valid: ^uint32(0), Created: ts, Updated: ts},
+		Label: a.Label, Proto: a.Proto, Flags: a.Flags, RtPriority: a.Priority,
+		Cacheinfo: &rtmsg.AddrCacheinfo{Preferred: preferred, Valid: valid,
+			Created: hundredths(a.Cstamp), Updated: hundredths(a.Tstamp)},
 	}
 	ra.Attrs.Set(unix.IFA_FLAGS)
 	ra.Encode(e)
