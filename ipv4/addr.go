@@ -271,24 +271,27 @@ func (l *Layer) unlink(d *netdev.Device, a *IfAddr) {
 	del := func(table uint32, typ uint8, dst netip.Prefix) {
 		l.routes.DelKernelRoute(KernelRoute{Table: table, Type: typ, Dst: dst, Ifindex: idx, Prefsrc: prim.Local})
 	}
-	if !still(func(o *IfAddr) bool { return o.Local == a.Local }) {
-		del(unix.RT_TABLE_LOCAL, unix.RTN_LOCAL, netip.PrefixFrom(a.Local, 32))
-	}
+	// fib_del_ifaddr's order: the prefix route, the explicit broadcast,
+	// the subnet broadcast, the local route.
 	if !a.Secondary() {
 		sub := a.Subnet()
-		if !still(func(o *IfAddr) bool { return !o.Secondary() && o.Subnet() == sub }) {
+		subGone := !still(func(o *IfAddr) bool { return !o.Secondary() && o.Subnet() == sub })
+		if subGone {
 			typ, table := uint8(unix.RTN_UNICAST), uint32(unix.RT_TABLE_MAIN)
 			if d.Flags()&netdev.FlagLoopback != 0 {
 				typ, table = unix.RTN_LOCAL, unix.RT_TABLE_LOCAL
 			}
 			del(table, typ, sub)
-			if sub.Bits() < 31 {
-				del(unix.RT_TABLE_LOCAL, unix.RTN_BROADCAST, netip.PrefixFrom(lastAddr(sub), 32))
-			}
 		}
 		if a.Broadcast.IsValid() && !still(func(o *IfAddr) bool { return o.Broadcast == a.Broadcast }) {
 			del(unix.RT_TABLE_LOCAL, unix.RTN_BROADCAST, netip.PrefixFrom(a.Broadcast, 32))
 		}
+		if subGone && sub.Bits() < 31 {
+			del(unix.RT_TABLE_LOCAL, unix.RTN_BROADCAST, netip.PrefixFrom(lastAddr(sub), 32))
+		}
+	}
+	if !still(func(o *IfAddr) bool { return o.Local == a.Local }) {
+		del(unix.RT_TABLE_LOCAL, unix.RTN_LOCAL, netip.PrefixFrom(a.Local, 32))
 	}
 	if !l.IsLocal(a.Local) {
 		l.routes.FlushPrefsrc(a.Local)
