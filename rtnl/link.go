@@ -348,6 +348,11 @@ func (c *call) createVeth(dst *stack.Namespace, l *rtmsg.Link) error {
 // configure applies the settable attributes of a new device (what
 // rtnl_create_link and rtnl_configure_link do). Executor only.
 func (st *nsState) configure(d *netdev.Device, l *rtmsg.Link, flags bool) error {
+	if flags {
+		// rtnl_configure_link gets the request for this device only
+		// (not for a veth peer): its RTM_NEWLINK honours NLM_F_ECHO.
+		st.created = d
+	}
 	if l.Attrs.Has(unix.IFLA_NUM_TX_QUEUES) || l.Attrs.Has(unix.IFLA_NUM_RX_QUEUES) {
 		tx, rx := d.NumTxQueues(), d.NumRxQueues()
 		if l.Attrs.Has(unix.IFLA_NUM_TX_QUEUES) {
@@ -586,7 +591,10 @@ func delLink(c *call) error {
 		})
 	}
 	c.do(func() { c.st.ns.Dev.Unregister(d) })
-	if pst != nil {
+	switch {
+	case pst == c.st:
+		c.do(func() { pns.Dev.Unregister(peer) }) // its RTM_DELLINK answers the request too
+	case pst != nil:
 		pns.Exec().Do(func() { pns.Dev.Unregister(peer) })
 	}
 	return nil

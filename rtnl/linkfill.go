@@ -32,6 +32,9 @@ type linkState struct {
 	moved      bool
 	newNetnsid int32
 	newIfindex int32
+	// report: the message answers the request being handled (the
+	// device it created or deleted), so NLM_F_ECHO applies to it.
+	report bool
 }
 
 // ifFlags is dev_get_flags: RUNNING and LOWER_UP only while up.

@@ -40,6 +40,7 @@ type nsState struct {
 	deleting  map[*netdev.Device]bool   // closed by a link deletion
 	creating  bool                      // a NEWLINK request registers devices
 	deferNew  []*netdev.Device          // their RTM_NEWLINK, sent once configured
+	created   *netdev.Device            // the device the request itself creates
 	pendingUp *netdev.Device            // being opened by a request: NEWLINK goes first
 	upSent    *netdev.Device
 	moving    map[*netdev.Device]moveTo // set by a request moving the device away
