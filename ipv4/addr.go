@@ -234,6 +234,18 @@ func (l *Layer) removeAddr(d *netdev.Device, a *IfAddr, promote bool) {
 			}
 		}
 	}
+	if promoted != nil && l.routes != nil {
+		// The subnet's secondaries change their primary: their local
+		// routes, which name the old one as source, go first (as
+		// __inet_del_ifa does before announcing the deletion) and come
+		// back with the new source below.
+		for _, o := range l.addrs[d.Ifindex()] {
+			if o.Secondary() && o.sameSubnet(a) {
+				l.routes.DelKernelRoute(KernelRoute{Table: unix.RT_TABLE_LOCAL, Type: unix.RTN_LOCAL,
+					Dst: netip.PrefixFrom(o.Local, 32), Ifindex: d.Ifindex(), Prefsrc: a.Local})
+			}
+		}
+	}
 	l.unlink(d, a)
 	if promoted != nil {
 		promoted.Flags &^= unix.IFA_F_SECONDARY

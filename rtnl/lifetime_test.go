@@ -138,3 +138,43 @@ func summarizeAll(ds [][]byte) []string {
 	}
 	return out
 }
+
+// TestPromotionRoutes: deleting a primary with promote_secondaries on
+// (an expiring one, or `ip addr del`) gives the notifications Linux 6.18
+// sends (ip monitor on a kernel namespace; the peer is down, hence
+// LINKDOWN): the secondaries' local
+// routes with the old source first, then the address and its routes,
+// then the promoted address and the local routes with the new source.
+func TestPromotionRoutes(t *testing.T) {
+	e := newEnv(t)
+	e.mustDo(unix.RTM_NEWLINK, unix.NLM_F_CREATE|unix.NLM_F_EXCL, vethReq("a0", "a1"))
+	e.mustDo(unix.RTM_NEWLINK, 0, upReq(3, true))
+	for _, p := range []string{"10.30.0.1/24", "10.30.0.2/24", "10.30.0.3/24"} {
+		e.mustDo(unix.RTM_NEWADDR, unix.NLM_F_CREATE|unix.NLM_F_EXCL, addrReq(3, p))
+	}
+	mon, _ := e.srv.Open("", Cred{})
+	mon.Join(unix.RTNLGRP_IPV4_IFADDR)
+	mon.Join(unix.RTNLGRP_IPV4_ROUTE)
+	e.mustDo(unix.RTM_DELADDR, 0, addrReq(3, "10.30.0.1/24"))
+	var got []string
+	for _, s := range summarizeAll(drain(t, mon)) {
+		f := strings.Fields(s)
+		got = append(got, f[0]+" "+strings.Join(f[4:], " "))
+	}
+	want := []string{
+		"type=25 route table=255 10.30.0.2/32 gw=invalid IP prefsrc=10.30.0.1 oif=3 proto=2 scope=254 type=2 flags=0x0",
+		"type=25 route table=255 10.30.0.3/32 gw=invalid IP prefsrc=10.30.0.1 oif=3 proto=2 scope=254 type=2 flags=0x0",
+		"type=21 addr 10.30.0.1/24 local=10.30.0.1 flags=0x80 scope=0 idx=3 label=a0",
+		"type=25 route table=254 10.30.0.0/24 gw=invalid IP prefsrc=10.30.0.1 oif=3 proto=2 scope=253 type=1 flags=0x10",
+		"type=25 route table=255 10.30.0.255/32 gw=invalid IP prefsrc=10.30.0.1 oif=3 proto=2 scope=253 type=3 flags=0x10",
+		"type=25 route table=255 10.30.0.1/32 gw=invalid IP prefsrc=10.30.0.1 oif=3 proto=2 scope=254 type=2 flags=0x0",
+		"type=20 addr 10.30.0.2/24 local=10.30.0.2 flags=0x80 scope=0 idx=3 label=a0",
+		"type=24 route table=255 10.30.0.2/32 gw=invalid IP prefsrc=10.30.0.2 oif=3 proto=2 scope=254 type=2 flags=0x0",
+		"type=24 route table=254 10.30.0.0/24 gw=invalid IP prefsrc=10.30.0.2 oif=3 proto=2 scope=253 type=1 flags=0x10",
+		"type=24 route table=255 10.30.0.255/32 gw=invalid IP prefsrc=10.30.0.2 oif=3 proto=2 scope=253 type=3 flags=0x10",
+		"type=24 route table=255 10.30.0.3/32 gw=invalid IP prefsrc=10.30.0.2 oif=3 proto=2 scope=254 type=2 flags=0x0",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("got\n  %s\nwant\n  %s", strings.Join(got, "\n  "), strings.Join(want, "\n  "))
+	}
+}
