@@ -3,9 +3,11 @@ package daemon
 import (
 	"errors"
 	"net"
+	"os"
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -15,9 +17,10 @@ import (
 // NetlinkConn is a client's rtnetlink socket in a namespace of the
 // daemon. It implements Transport.
 type NetlinkConn struct {
-	c    *net.UnixConn
-	port uint32
-	path string
+	c       *net.UnixConn
+	port    uint32
+	path    string
+	timeout time.Duration // SetRecvTimeout; 0: Recv blocks
 }
 
 var _ Transport = (*NetlinkConn)(nil)
@@ -81,7 +84,13 @@ func (n *NetlinkConn) Recv(buf []byte) (int, error) {
 		k, err := n.Recv(tmp[:])
 		return copy(buf, tmp[:k]), err
 	}
+	if n.timeout > 0 {
+		n.c.SetReadDeadline(time.Now().Add(n.timeout))
+	}
 	k, err := n.c.Read(buf)
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		return 0, syscall.EAGAIN // as SO_RCVTIMEO on a netlink socket
+	}
 	if err != nil {
 		return 0, err
 	}
@@ -96,6 +105,14 @@ func (n *NetlinkConn) Recv(buf []byte) (int, error) {
 
 // Close closes the connection.
 func (n *NetlinkConn) Close() error { return n.c.Close() }
+
+// SetRecvTimeout makes Recv fail with EAGAIN after d without data (0:
+// wait forever), like SO_RCVTIMEO, so that a reader can look at a stop
+// condition (`usnet ip monitor` with iproute.Options.Done).
+func (n *NetlinkConn) SetRecvTimeout(d time.Duration) error {
+	n.timeout = d
+	return nil
+}
 
 // Join joins multicast group g (RTNLGRP_*).
 func (n *NetlinkConn) Join(g int) error { return n.ctl(ctlJoin, g) }

@@ -95,6 +95,8 @@ func (s *session) addrModify(typ, flags uint16, args []string) error {
 	var brd string
 	scopeSet := false
 	ifaFlags := uint32(0)
+	validLft, preferredLft := uint32(0xffffffff), uint32(0xffffffff)
+	validSet, preferredSet := false, false
 	for i := 0; i < len(args); i++ {
 		arg := args[i]
 		next := func() (string, error) {
@@ -156,8 +158,24 @@ func (s *session) addrModify(typ, flags uint16, args []string) error {
 			a.RtPriority = uint32(m)
 			a.Attrs.Set(unix.IFA_RT_PRIORITY)
 		case matches(arg, "valid_lft") || matches(arg, "preferred_lft"):
-			if _, err := next(); err != nil {
+			key, val, set := "valid_lft", &validLft, &validSet
+			if matches(arg, "preferred_lft") {
+				key, val, set = "preferred_lft", &preferredLft, &preferredSet
+			}
+			if *set {
+				return fail(exitUsage, "Error: duplicate \"%s\": \"%s\" is the second value.", key, arg)
+			}
+			v, err := next()
+			if err != nil {
 				return err
+			}
+			*set = true
+			if v != "forever" {
+				n, ok := parseU(v, 32)
+				if !ok {
+					return invarg(key+" value", v)
+				}
+				*val = uint32(n)
 			}
 		case arg == "noprefixroute":
 			ifaFlags |= unix.IFA_F_NOPREFIXROUTE
@@ -196,6 +214,15 @@ func (s *session) addrModify(typ, flags uint16, args []string) error {
 	idx, err := s.mustIndex(dev)
 	if err != nil {
 		return err
+	}
+	if validSet || preferredSet {
+		if validLft == 0 {
+			return fail(exitFail, "valid_lft is zero")
+		}
+		if validLft < preferredLft {
+			return fail(exitFail, "preferred_lft is greater than valid_lft")
+		}
+		a.Cacheinfo = &rtmsg.AddrCacheinfo{Valid: validLft, Preferred: preferredLft}
 	}
 	a.Family = familyOf(local.Addr())
 	a.Index = uint32(idx)

@@ -115,6 +115,36 @@ func (s *session) parseLinkArgs(args []string, l *rtmsg.Link, dev *string, creat
 			}
 			l.TxQLen = uint32(n)
 			l.Attrs.Set(unix.IFLA_TXQLEN)
+		case a == "mode":
+			v, err := next()
+			if err != nil {
+				return nil, nil, err
+			}
+			switch strings.ToLower(v) {
+			case "default":
+				l.LinkMode = 0
+			case "dormant":
+				l.LinkMode = 1
+			default:
+				return nil, nil, invarg("Invalid link mode\n", v)
+			}
+			l.Attrs.Set(unix.IFLA_LINKMODE)
+		case a == "state":
+			v, err := next()
+			if err != nil {
+				return nil, nil, err
+			}
+			st := -1
+			for i, n := range operStates {
+				if strings.EqualFold(v, n) {
+					st = i
+				}
+			}
+			if st < 0 {
+				return nil, nil, invarg("Invalid operstate\n", v)
+			}
+			l.OperState = uint8(st)
+			l.Attrs.Set(unix.IFLA_OPERSTATE)
 		case a == "numtxqueues" || a == "numrxqueues":
 			v, err := next()
 			if err != nil {

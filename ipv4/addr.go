@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/netip"
 	"syscall"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -22,6 +23,15 @@ type IfAddr struct {
 	Flags     uint32 // IFA_F_*
 	Priority  uint32 // IFA_RT_PRIORITY: metric of the prefix route
 	Proto     uint8  // IFA_PROTO
+
+	// ValidLft and PreferredLft are the lifetimes in seconds
+	// (InfinityLifeTime: forever) counted from Tstamp, the executor time
+	// of their last update; Cstamp is the time the address was added.
+	// AddAddr takes a zero ValidLft as "no lifetimes" (the kernel
+	// refuses a zero valid lifetime): the address is IFA_F_PERMANENT.
+	ValidLft, PreferredLft uint32
+	Cstamp, Tstamp         time.Duration
+	stamped                bool
 }
 
 // Secondary reports IFA_F_SECONDARY.
@@ -82,6 +92,12 @@ func (l *Layer) AddAddr(a IfAddr) (*IfAddr, error) {
 		a.Scope = unix.RT_SCOPE_HOST // the kernel gives 127/8 on lo host scope
 	}
 	a.Flags &^= unix.IFA_F_SECONDARY
+	if a.ValidLft == 0 {
+		a.ValidLft, a.PreferredLft = InfinityLifeTime, InfinityLifeTime
+	}
+	if a.PreferredLft > a.ValidLft {
+		return nil, &netdev.ExtError{Errno: syscall.EINVAL, Msg: "ipv4: address lifetime invalid"}
+	}
 	na := &a
 	list := l.addrs[d.Ifindex()]
 	for _, o := range list {
@@ -95,9 +111,14 @@ func (l *Layer) AddAddr(a IfAddr) (*IfAddr, error) {
 			na.Flags |= unix.IFA_F_SECONDARY
 		}
 	}
+	a.stamped = false
+	l.setLifetime(na, a.ValidLft, a.PreferredLft)
 	l.insert(na)
 	l.notifyAddr(AddrNew, na)
 	l.addKernelRoutes(na)
+	if na.Flags&unix.IFA_F_PERMANENT == 0 {
+		l.kickLifetimes()
+	}
 	return na, nil
 }
 
@@ -213,6 +234,18 @@ func (l *Layer) removeAddr(d *netdev.Device, a *IfAddr, promote bool) {
 			}
 		}
 	}
+	if promoted != nil && l.routes != nil {
+		// The subnet's secondaries change their primary: their local
+		// routes, which name the old one as source, go first (as
+		// __inet_del_ifa does before announcing the deletion) and come
+		// back with the new source below.
+		for _, o := range l.addrs[d.Ifindex()] {
+			if o.Secondary() && o.sameSubnet(a) {
+				l.routes.DelKernelRoute(KernelRoute{Table: unix.RT_TABLE_LOCAL, Type: unix.RTN_LOCAL,
+					Dst: netip.PrefixFrom(o.Local, 32), Ifindex: d.Ifindex(), Prefsrc: a.Local})
+			}
+		}
+	}
 	l.unlink(d, a)
 	if promoted != nil {
 		promoted.Flags &^= unix.IFA_F_SECONDARY
@@ -250,24 +283,27 @@ func (l *Layer) unlink(d *netdev.Device, a *IfAddr) {
 	del := func(table uint32, typ uint8, dst netip.Prefix) {
 		l.routes.DelKernelRoute(KernelRoute{Table: table, Type: typ, Dst: dst, Ifindex: idx, Prefsrc: prim.Local})
 	}
-	if !still(func(o *IfAddr) bool { return o.Local == a.Local }) {
-		del(unix.RT_TABLE_LOCAL, unix.RTN_LOCAL, netip.PrefixFrom(a.Local, 32))
-	}
+	// fib_del_ifaddr's order: the prefix route, the explicit broadcast,
+	// the subnet broadcast, the local route.
 	if !a.Secondary() {
 		sub := a.Subnet()
-		if !still(func(o *IfAddr) bool { return !o.Secondary() && o.Subnet() == sub }) {
+		subGone := !still(func(o *IfAddr) bool { return !o.Secondary() && o.Subnet() == sub })
+		if subGone {
 			typ, table := uint8(unix.RTN_UNICAST), uint32(unix.RT_TABLE_MAIN)
 			if d.Flags()&netdev.FlagLoopback != 0 {
 				typ, table = unix.RTN_LOCAL, unix.RT_TABLE_LOCAL
 			}
 			del(table, typ, sub)
-			if sub.Bits() < 31 {
-				del(unix.RT_TABLE_LOCAL, unix.RTN_BROADCAST, netip.PrefixFrom(lastAddr(sub), 32))
-			}
 		}
 		if a.Broadcast.IsValid() && !still(func(o *IfAddr) bool { return o.Broadcast == a.Broadcast }) {
 			del(unix.RT_TABLE_LOCAL, unix.RTN_BROADCAST, netip.PrefixFrom(a.Broadcast, 32))
 		}
+		if subGone && sub.Bits() < 31 {
+			del(unix.RT_TABLE_LOCAL, unix.RTN_BROADCAST, netip.PrefixFrom(lastAddr(sub), 32))
+		}
+	}
+	if !still(func(o *IfAddr) bool { return o.Local == a.Local }) {
+		del(unix.RT_TABLE_LOCAL, unix.RTN_LOCAL, netip.PrefixFrom(a.Local, 32))
 	}
 	if !l.IsLocal(a.Local) {
 		l.routes.FlushPrefsrc(a.Local)

@@ -84,6 +84,8 @@ type Layer struct {
 
 	addrNotify []AddrNotifier
 	routes     RouteHooks
+	// lft runs checkLifetimes while an address has a finite lifetime.
+	lft *executor.Timer
 
 	// Segment splits GSO super-packets for devices that cannot take them;
 	// set by the TCP layer.
@@ -276,6 +278,9 @@ func (l *Layer) dropPending(d *netdev.Device) {
 
 func (l *Layer) destroy() {
 	l.flush.Stop()
+	if l.lft != nil {
+		l.lft.Stop()
+	}
 	for _, bt := range l.pending {
 		bt.Free()
 	}

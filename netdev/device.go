@@ -265,6 +265,11 @@ func (d *Device) SetCarrier(on bool) {
 
 // refreshOper recomputes RUNNING, LOWER_UP and the operational state as
 // linkwatch's rfc2863_policy does; it reports whether anything changed.
+// A state userspace set (SetOperState) stays while the computed default
+// does not change; a default of UP becomes DORMANT or TESTING under those
+// link modes. A device that never reports carrier keeps the state it
+// came up with (UNKNOWN, or what userspace set), as linkwatch never runs
+// for it on Linux.
 func (d *Device) refreshOper() bool {
 	oldF, oldO := d.flags, d.oper
 	d.flags &^= FlagRunning | FlagLowerUp
@@ -274,19 +279,78 @@ func (d *Device) refreshOper() bool {
 	if d.IsUp() && d.flags&FlagLowerUp != 0 {
 		d.flags |= FlagRunning
 	}
+	var def OperState
 	switch {
 	case !d.IsUp():
-		d.oper = OperDown
+		def = OperDown
 	case !d.managesCarrier:
-		d.oper = OperUnknown
+		def = d.oper
+		if def == OperDown {
+			def = OperUnknown
+		}
 	case !d.carrier:
-		d.oper = d.noCarrierState()
+		def = d.noCarrierState()
 	case d.flags&FlagDormant != 0:
-		d.oper = OperDormant
+		def = OperDormant
 	default:
-		d.oper = OperUp
+		def = OperUp
+	}
+	if def != d.oper {
+		switch {
+		case def == OperUp && d.linkMode == LinkModeDormant:
+			def = OperDormant
+		case def == OperUp && d.linkMode == LinkModeTesting:
+			def = OperTesting
+		}
+		d.oper = def
 	}
 	return oldF != d.flags || oldO != d.oper
+}
+
+// Link modes (IFLA_LINKMODE, IF_LINK_MODE_*).
+const (
+	LinkModeDefault uint8 = 0
+	LinkModeDormant uint8 = 1 // userspace moves the device from DORMANT to UP
+	LinkModeTesting uint8 = 2
+)
+
+// SetLinkMode sets IFLA_LINKMODE; it reports whether it changed (the
+// caller then announces the device, as do_setlink does). The operational
+// state is not recomputed until the next carrier or up/down change, as
+// on Linux.
+func (d *Device) SetLinkMode(m uint8) bool {
+	if m == d.linkMode {
+		return false
+	}
+	d.linkMode = m
+	return true
+}
+
+// SetOperState is set_operstate, IFLA_OPERSTATE from userspace: UP is
+// taken from DORMANT, TESTING or UNKNOWN (unless the device itself is
+// dormant), DORMANT and TESTING from UP or UNKNOWN; anything else is
+// ignored. A change raises EventChange while the device is up.
+func (d *Device) SetOperState(t OperState) {
+	o := d.oper
+	operUp := o == OperUp || o == OperUnknown
+	switch t {
+	case OperUp:
+		if (o == OperDormant || o == OperTesting || o == OperUnknown) && d.flags&FlagDormant == 0 {
+			o = OperUp
+		}
+	case OperTesting:
+		if operUp {
+			o = OperTesting
+		}
+	case OperDormant:
+		if operUp {
+			o = OperDormant
+		}
+	}
+	if o != d.oper {
+		d.oper = o
+		d.StateChange()
+	}
 }
 
 // noCarrierState is linkwatch's default_operstate for a device without

@@ -47,14 +47,24 @@ func newAddr(c *call) error {
 	if d == nil {
 		return errMsg(syscall.ENODEV, "ipv4: Device not found")
 	}
+	valid, preferred := ipv4.InfinityLifeTime, ipv4.InfinityLifeTime
+	if ci := a.Cacheinfo; ci != nil {
+		if ci.Valid == 0 || ci.Preferred > ci.Valid {
+			return errMsg(syscall.EINVAL, "ipv4: address lifetime invalid")
+		}
+		valid, preferred = ci.Valid, ci.Preferred
+	}
 	l4 := c.st.ns.IPv4
 	for _, o := range l4.Addrs(d.Ifindex()) {
 		if o.Local == local && o.Prefix.Bits() == int(a.PrefixLen) {
 			if c.h.Flags&unix.NLM_F_EXCL != 0 || c.h.Flags&unix.NLM_F_REPLACE == 0 {
 				return errMsg(syscall.EEXIST, "ipv4: Address already assigned")
 			}
-			// A replace renews what usnet keeps (nothing expires here)
-			// and is reported again, as the kernel does.
+			// A replace takes the request's metric, protocol and
+			// lifetimes (not its flags) and is announced again.
+			if err := l4.ReplaceAddr(o, a.RtPriority, a.Proto, valid, preferred); err != nil {
+				return err
+			}
 			c.st.addrEvent(ipv4.AddrNew, o)
 			return nil
 		}
@@ -62,9 +72,9 @@ func newAddr(c *call) error {
 	ia := ipv4.IfAddr{
 		Dev: d, Local: local, Address: a.Address, Prefix: netip.PrefixFrom(local, int(a.PrefixLen)),
 		Broadcast: a.Broadcast, Label: a.Label, Scope: a.Scope, Flags: a.AllFlags(),
-		Priority: a.RtPriority, Proto: a.Proto,
+		Priority: a.RtPriority, Proto: a.Proto, ValidLft: valid, PreferredLft: preferred,
 	}
-	ia.Flags &^= unix.IFA_F_SECONDARY | unix.IFA_F_PERMANENT
+	ia.Flags &^= unix.IFA_F_SECONDARY | unix.IFA_F_PERMANENT | unix.IFA_F_DEPRECATED
 	_, err = l4.AddAddr(ia)
 	return err
 }

@@ -32,8 +32,18 @@
 // NEW/DELNSID on RTNLGRP_LINK, IPV4_IFADDR, IPV4_ROUTE, IPV4_RULE, NEIGH,
 // IPV4_NETCONF and NSID with the port id and sequence number rules of the kernel
 // (see notify.go). NLM_F_ECHO is honoured where the kernel honours it
-// (addresses, routes, rules): the requester then gets its copy by unicast
-// and not a second one through the group.
+// (addresses, routes, rules; for links, the RTM_NEWLINK of the device a
+// request creates and the RTM_DELLINK of each device it deletes): the
+// requester then gets its copy by unicast and not a second one through
+// the group.
+//
+// Addresses keep Linux's lifetimes (package ipv4: IFA_CACHEINFO on
+// RTM_NEWADDR, NLM_F_REPLACE renewing them): on the namespace clock an
+// address becomes IFA_F_DEPRECATED when its preferred lifetime ends
+// (RTM_NEWADDR without port id) and is deleted with its routes when its
+// valid lifetime ends, as check_lifetime does. IFLA_OPERSTATE and
+// IFLA_LINKMODE are applied as set_operstate and linkwatch's
+// rfc2863_policy apply them (package netdev).
 //
 // Routes and rules (route.go, rule.go) are written against package fib.
 //
@@ -53,12 +63,19 @@
 //   - When a veth end comes up after its peer, the kernel's first
 //     RTM_NEWLINK already shows IFF_LOWER_UP; usnet's carrier follows
 //     one event later, so the next RTM_NEWLINK shows it.
-//   - IFLA_OPERSTATE and IFLA_LINKMODE are validated but not applied
-//     (netdev has no setters yet); IFLA_BROADCAST is not settable.
-//   - Addresses have no lifetimes: all are IFA_F_PERMANENT with infinite
-//     IFA_CACHEINFO lifetimes; NLM_F_REPLACE of an existing address only
-//     re-announces it.
-//   - NLM_F_ECHO is not honoured for links.
+//   - IFLA_BROADCAST is not settable. IFF_DORMANT can be set in
+//     ifi_flags (Linux ignores it there and shows the driver's dormant
+//     state), and makes the device DORMANT. A device that never reports
+//     carrier (dummy, loopback) comes back up UNKNOWN, where Linux keeps
+//     an operational state userspace set before it went down.
+//   - Addresses whose lifetimes end in the same check are handled in
+//     device and address-list order; the kernel walks its address hash,
+//     seeded per namespace, so the order of their notifications can
+//     differ. promote_secondaries defaults to on (a kernel namespace
+//     inherits init_net's setting), which decides whether an expiring
+//     primary takes its secondaries with it.
+//   - The RTM_DELLINK of a veth peer in another namespace does not name
+//     the requester of the deletion (NLM_F_ECHO).
 //   - The RTM_DELLINK of a device moving to another namespace carries
 //     IFLA_NEW_IFINDEX only when the device keeps its ifindex there.
 //   - An over-long fixed-size attribute is EINVAL (rtmsg's strict

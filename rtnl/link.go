@@ -348,6 +348,21 @@ func (c *call) createVeth(dst *stack.Namespace, l *rtmsg.Link) error {
 // configure applies the settable attributes of a new device (what
 // rtnl_create_link and rtnl_configure_link do). Executor only.
 func (st *nsState) configure(d *netdev.Device, l *rtmsg.Link, flags bool) error {
+	if flags {
+		// rtnl_configure_link gets the request for this device only
+		// (not for a veth peer): its RTM_NEWLINK honours NLM_F_ECHO.
+		st.created = d
+	}
+	// rtnl_create_link: the requested operational state and link mode.
+	if l.Attrs.Has(unix.IFLA_OPERSTATE) {
+		if l.OperState > uint8(netdev.OperUp) {
+			return syscall.EINVAL
+		}
+		d.SetOperState(netdev.OperState(l.OperState))
+	}
+	if l.Attrs.Has(unix.IFLA_LINKMODE) {
+		d.SetLinkMode(l.LinkMode)
+	}
 	if l.Attrs.Has(unix.IFLA_NUM_TX_QUEUES) || l.Attrs.Has(unix.IFLA_NUM_RX_QUEUES) {
 		tx, rx := d.NumTxQueues(), d.NumRxQueues()
 		if l.Attrs.Has(unix.IFLA_NUM_TX_QUEUES) {
@@ -473,6 +488,9 @@ func (st *nsState) applyLink(d *netdev.Device, l *rtmsg.Link, ns *stack.Namespac
 	if err != nil {
 		return err
 	}
+	if l.Attrs.Has(unix.IFLA_OPERSTATE) && l.OperState > uint8(netdev.OperUp) {
+		return syscall.EINVAL
+	}
 	if l.Attrs.Has(unix.IFLA_ADDRESS) {
 		if len(l.Address) < 6 {
 			return errMsg(syscall.EINVAL, "")
@@ -531,10 +549,19 @@ func (st *nsState) applyLink(d *netdev.Device, l *rtmsg.Link, ns *stack.Namespac
 			return err
 		}
 	}
-	if l.Attrs.Has(unix.IFLA_OPERSTATE) && l.OperState > uint8(netdev.OperUp) {
-		return syscall.EINVAL
+	// set_operstate, then the link mode, whose change is announced
+	// once the rest is applied (DO_SETLINK_NOTIFY).
+	if l.Attrs.Has(unix.IFLA_OPERSTATE) {
+		d.SetOperState(netdev.OperState(l.OperState))
 	}
-	return af.apply(d)
+	modeChanged := l.Attrs.Has(unix.IFLA_LINKMODE) && d.SetLinkMode(l.LinkMode)
+	if err := af.apply(d); err != nil {
+		return err
+	}
+	if modeChanged {
+		d.StateChange()
+	}
+	return nil
 }
 
 // delLink is rtnl_dellink: the device and, for a veth, its peer.
@@ -586,7 +613,10 @@ func delLink(c *call) error {
 		})
 	}
 	c.do(func() { c.st.ns.Dev.Unregister(d) })
-	if pst != nil {
+	switch {
+	case pst == c.st:
+		c.do(func() { pns.Dev.Unregister(peer) }) // its RTM_DELLINK answers the request too
+	case pst != nil:
 		pns.Exec().Do(func() { pns.Dev.Unregister(peer) })
 	}
 	return nil

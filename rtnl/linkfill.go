@@ -32,13 +32,21 @@ type linkState struct {
 	moved      bool
 	newNetnsid int32
 	newIfindex int32
+	// report: the message answers the request being handled (the
+	// device it created or deleted), so NLM_F_ECHO applies to it.
+	report bool
 }
 
-// ifFlags is dev_get_flags: RUNNING and LOWER_UP only while up.
+// ifFlags is dev_get_flags: RUNNING and LOWER_UP only while up, and
+// RUNNING only while the operational state is UP or UNKNOWN
+// (netif_oper_up: a DORMANT device with carrier is not RUNNING).
 func ifFlags(d *netdev.Device, ls linkState) uint32 {
 	f := uint32(d.Flags())
 	if ls.down || !d.IsUp() {
 		f &^= uint32(netdev.FlagUp | netdev.FlagRunning | netdev.FlagLowerUp | netdev.FlagDormant)
+	}
+	if o := d.OperState(); o != netdev.OperUp && o != netdev.OperUnknown {
+		f &^= uint32(netdev.FlagRunning)
 	}
 	return f
 }

@@ -1,6 +1,8 @@
 package rtnl
 
 import (
+	"time"
+
 	"github.com/usnet/usnet/ipv4"
 	"github.com/usnet/usnet/neigh"
 	"github.com/usnet/usnet/netdev"
@@ -65,7 +67,9 @@ func (st *nsState) devEvent(ev netdev.Event, d *netdev.Device) {
 		st.link(unix.RTM_NEWLINK, d, 0, linkState{})
 	case netdev.EventUnregister:
 		st.netconf(unix.RTM_DELNETCONF, d)
-		ls := linkState{down: true, dellink: true}
+		// rtnl_delete_link passes the request on to the RTM_DELLINK of
+		// every device it deletes (NLM_F_ECHO).
+		ls := linkState{down: true, dellink: true, report: st.cur != nil && st.cur.typ == unix.RTM_DELLINK}
 		if to, ok := st.moving[d]; ok {
 			// The old namespace names the new one, allocating its id,
 			// between the unregister notifiers and the RTM_DELLINK.
@@ -93,9 +97,12 @@ func (st *nsState) linkChanged(d *netdev.Device) {
 func (st *nsState) flushDeferred() {
 	l := st.deferNew
 	st.deferNew = nil
+	created := st.created
+	st.created = nil
 	for _, d := range l {
 		if st.ns.Dev.ByIndex(d.Ifindex()) == d {
-			st.link(unix.RTM_NEWLINK, d, ^uint32(0), linkState{})
+			report := d == created && st.cur != nil && st.cur.typ == unix.RTM_NEWLINK
+			st.link(unix.RTM_NEWLINK, d, ^uint32(0), linkState{report: report})
 		}
 	}
 }
@@ -112,7 +119,16 @@ func (st *nsState) beforeOther() {
 }
 
 func (st *nsState) link(typ uint16, d *netdev.Device, change uint32, ls linkState) {
-	if !st.wants(unix.RTNLGRP_LINK) {
+	// Linux 6.18 names the requester (port id, sequence) in a link
+	// notification only when it asked for NLM_F_ECHO, and only in the
+	// RTM_NEWLINK of a device it created and the RTM_DELLINK of one it
+	// deleted; it then gets the message by unicast.
+	var h netlink.Header
+	var echo []uint16
+	if c := st.cur; ls.report && c != nil && c.flags&unix.NLM_F_ECHO != 0 {
+		h.Pid, h.Seq, echo = c.pid, c.seq, []uint16{c.typ}
+	}
+	if !st.wants(unix.RTNLGRP_LINK, echo...) {
 		// The kernel builds the message without listeners too, and
 		// filling IFLA_LINK_NETNSID gives the peer namespace its id.
 		if _, ln := d.Link(); ln != nil {
@@ -123,10 +139,11 @@ func (st *nsState) link(typ uint16, d *netdev.Device, change uint32, ls linkStat
 		return
 	}
 	e := st.begin()
-	m := e.BeginMessage(netlink.Header{Type: typ})
+	h.Type = typ
+	m := e.BeginMessage(h)
 	fillLink(e, st.ns.IPv4, d, change, ls)
 	e.EndMessage(m)
-	st.multicast(unix.RTNLGRP_LINK, e.Bytes())
+	st.multicast(unix.RTNLGRP_LINK, e.Bytes(), echo...)
 }
 
 func (st *nsState) netconf(typ uint16, d *netdev.Device) {
@@ -173,8 +190,6 @@ func (st *nsState) addrEvent(ev ipv4.AddrEvent, a *ipv4.IfAddr) {
 	typ := uint16(unix.RTM_NEWADDR)
 	if ev == ipv4.AddrDel {
 		typ = unix.RTM_DELADDR
-	} else if _, ok := st.addrStamp[a]; !ok {
-		st.addrStamp[a] = st.stamp()
 	}
 	st.beforeOther()
 	if st.wants(unix.RTNLGRP_IPV4_IFADDR, addrTypes...) {
@@ -189,21 +204,21 @@ func (st *nsState) addrEvent(ev ipv4.AddrEvent, a *ipv4.IfAddr) {
 		e.EndMessage(m)
 		st.multicast(unix.RTNLGRP_IPV4_IFADDR, e.Bytes(), addrTypes...)
 	}
-	if ev == ipv4.AddrDel {
-		delete(st.addrStamp, a)
-	}
 }
 
-// fillAddr appends an ifaddrmsg (inet_fill_ifaddr). usnet addresses have
-// no lifetimes: they are reported IFA_F_PERMANENT with infinite ones.
+// fillAddr appends an ifaddrmsg (inet_fill_ifaddr): the lifetimes left
+// and the creation and update stamps in hundredths of a second of the
+// namespace clock.
 func (st *nsState) fillAddr(e *netlink.AttributeEncoder, a *ipv4.IfAddr) {
-	flags := a.Flags | unix.IFA_F_PERMANENT
-	ts := st.addrStamp[a]
+	now := st.ns.Exec().Now()
+	valid, preferred := a.Remaining(now)
+	hundredths := func(t time.Duration) uint32 { return uint32(t / (10 * time.Millisecond)) }
 	ra := rtmsg.Addr{
-		Family: unix.AF_INET, PrefixLen: uint8(a.Prefix.Bits()), Flags8: uint8(flags), Scope: a.Scope,
+		Family: unix.AF_INET, PrefixLen: uint8(a.Prefix.Bits()), Flags8: uint8(a.Flags), Scope: a.Scope,
 		Index: uint32(a.Dev.Ifindex()), Address: a.Address, Local: a.Local, Broadcast: a.Broadcast,
-		Label: a.Label, Proto: a.Proto, Flags: flags, RtPriority: a.Priority,
-		Cacheinfo: &rtmsg.AddrCacheinfo{Preferred: ^uint32(0), Valid: ^uint32(0), Created: ts, Updated: ts},
+		Label: a.Label, Proto: a.Proto, Flags: a.Flags, RtPriority: a.Priority,
+		Cacheinfo: &rtmsg.AddrCacheinfo{Preferred: preferred, Valid: valid,
+			Created: hundredths(a.Cstamp), Updated: hundredths(a.Tstamp)},
 	}
 	ra.Attrs.Set(unix.IFA_FLAGS)
 	ra.Encode(e)

@@ -5,7 +5,6 @@ import (
 
 	"sync"
 
-	"github.com/usnet/usnet/ipv4"
 	"github.com/usnet/usnet/netdev"
 	"github.com/usnet/usnet/netlink"
 	"github.com/usnet/usnet/netns"
@@ -41,9 +40,9 @@ type nsState struct {
 	deleting  map[*netdev.Device]bool   // closed by a link deletion
 	creating  bool                      // a NEWLINK request registers devices
 	deferNew  []*netdev.Device          // their RTM_NEWLINK, sent once configured
+	created   *netdev.Device            // the device the request itself creates
 	pendingUp *netdev.Device            // being opened by a request: NEWLINK goes first
 	upSent    *netdev.Device
-	addrStamp map[*ipv4.IfAddr]uint32   // IFA_CACHEINFO cstamp
 	moving    map[*netdev.Device]moveTo // set by a request moving the device away
 	// bridgeSubscribed: the namespace's bridges report FDB changes.
 	bridgeSubscribed bool
@@ -53,8 +52,8 @@ func newNSState(srv *Server, ns *stack.Namespace) *nsState {
 	return &nsState{
 		srv: srv, ns: ns,
 		admin: map[*netdev.Device]uint32{}, closing: map[*netdev.Device]bool{},
-		deleting: map[*netdev.Device]bool{}, addrStamp: map[*ipv4.IfAddr]uint32{},
-		moving: map[*netdev.Device]moveTo{},
+		deleting: map[*netdev.Device]bool{},
+		moving:   map[*netdev.Device]moveTo{},
 	}
 }
 
@@ -87,11 +86,6 @@ func (st *nsState) subscribe() {
 	for _, d := range n.Dev.Devices() {
 		st.admin[d] = adminFlags(d)
 	}
-	for _, d := range n.Dev.Devices() {
-		for _, a := range n.IPv4.Addrs(d.Ifindex()) {
-			st.addrStamp[a] = st.stamp()
-		}
-	}
 	n.Dev.Subscribe(st.devEvent)
 	n.IPv4.SubscribeAddrs(st.addrEvent)
 	if n.Neigh != nil {
@@ -100,9 +94,6 @@ func (st *nsState) subscribe() {
 	st.subscribeFIB()
 	st.bridgeSubscribe()
 }
-
-// stamp is the current time in hundredths of a second (IFA_CACHEINFO).
-func (st *nsState) stamp() uint32 { return uint32(st.ns.Exec().Now() / 1e7) }
 
 // ctx returns the request being handled if it is of one of the given
 // types: only the request that directly asks for a change is named in

@@ -63,3 +63,63 @@ func TestMonitorCompat(t *testing.T) {
 		})
 	}
 }
+
+// TestLifetimeMonitorCompat: an address added with valid_lft 2
+// preferred_lft 1 on a kernel namespace (iproute2 `ip` and `ip monitor`)
+// and on a usnet daemon namespace (`usnet ip` and `usnet ip monitor`)
+// gives the same notifications: added, deprecated after about a second
+// (RTM_NEWADDR, lifetimes 1/0), deleted with its routes after two.
+func TestLifetimeMonitorCompat(t *testing.T) {
+	ipBin, err := exec.LookPath("ip")
+	if err != nil {
+		t.Skip("ipcompat: iproute2's ip is not installed")
+	}
+	setup := []string{"link add m0 type veth peer name m1", "link set m1 up", "link set m0 up"}
+	add := "addr add 10.9.0.1/24 dev m0 valid_lft 2 preferred_lft 1"
+	kns, _ := KernelTarget{}.Setup(t)
+	var u UsnetTarget
+	uns, udial := u.Setup(t)
+	for _, line := range setup {
+		if out, err := exec.Command(ipBin, append([]string{"-n", kns}, strings.Fields(line)...)...).CombinedOutput(); err != nil {
+			t.Fatalf("ip %s: %v %s", line, err, out)
+		}
+		var e bytes.Buffer
+		if code := iproute.Run(append([]string{"-n", uns}, strings.Fields(line)...), iproute.Options{Stderr: &e, Dial: udial}); code != 0 {
+			t.Fatalf("usnet ip %s: exit %d: %s", line, code, e.String())
+		}
+	}
+	time.Sleep(1500 * time.Millisecond) // carrier settled on both
+	var ref bytes.Buffer
+	cmd := exec.Command(ipBin, "-n", kns, "monitor", "address", "route")
+	cmd.Stdout = &ref
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var got, gotErr bytes.Buffer
+	done, finished := make(chan struct{}), make(chan int)
+	go func() {
+		finished <- iproute.Run([]string{"-n", uns, "monitor", "address", "route"},
+			iproute.Options{Stdout: &got, Stderr: &gotErr, Dial: udial, Done: done})
+	}()
+	time.Sleep(500 * time.Millisecond)
+	if out, err := exec.Command(ipBin, append([]string{"-n", kns}, strings.Fields(add)...)...).CombinedOutput(); err != nil {
+		t.Fatalf("ip %s: %v %s", add, err, out)
+	}
+	var e bytes.Buffer
+	if code := iproute.Run(append([]string{"-n", uns}, strings.Fields(add)...), iproute.Options{Stderr: &e, Dial: udial}); code != 0 {
+		t.Fatalf("usnet ip %s: exit %d: %s", add, code, e.String())
+	}
+	time.Sleep(3500 * time.Millisecond)
+	close(done)
+	if code := <-finished; code != 0 {
+		t.Errorf("usnet ip monitor: exit %d: %s", code, gotErr.String())
+	}
+	cmd.Process.Kill()
+	cmd.Wait()
+	if g, w := Normalize(got.String()), Normalize(ref.String()); g != w {
+		t.Errorf("monitor differs:\n--- usnet ip on usnet\n%s--- iproute2 on the kernel\n%s", g, w)
+	}
+	if !strings.Contains(ref.String(), "deprecated") || !strings.Contains(ref.String(), "Deleted 10.9.0.0/24") {
+		t.Errorf("the kernel did not expire the address as expected:\n%s", ref.String())
+	}
+}

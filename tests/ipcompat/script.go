@@ -94,12 +94,34 @@ var (
 	reSelf      = regexp.MustCompile(`usnet-ipc-(go-)?[0-9]+`)
 	reDigits    = regexp.MustCompile(`[0-9]+`)
 	reStatsTx   = regexp.MustCompile(`(?m)^(    [RT]X:.*\n)( +[0-9 ]+\n)`)
+	reLftTx     = regexp.MustCompile(`(valid|preferred)_lft [0-9]+sec`)
+	reLftJS     = regexp.MustCompile(`"(valid|preferred)_life_time":\s?[0-9]+`)
 )
+
+// roundLifetimes rounds the address lifetimes in s up to a multiple of
+// 100 seconds (forever, 4294967295, stays): the script uses multiples of
+// 100, and the seconds that pass while it runs would otherwise show.
+func roundLifetimes(s string) string {
+	round := func(m string) string {
+		i := strings.LastIndexAny(m, ": ") + 1
+		j := i
+		for j < len(m) && m[j] >= '0' && m[j] <= '9' {
+			j++
+		}
+		v, err := strconv.ParseUint(m[i:j], 10, 64)
+		if err != nil || v >= 0xffffffff {
+			return m
+		}
+		return m[:i] + strconv.FormatUint((v+99)/100*100, 10) + m[j:]
+	}
+	s = reLftTx.ReplaceAllStringFunc(s, round)
+	return reLftJS.ReplaceAllStringFunc(s, round)
+}
 
 // Normalize removes what legitimately differs between two runs or two
 // implementations: interface indexes, MAC addresses the script did not
-// set itself, traffic counters, and the names of the script's two
-// namespaces.
+// set itself, traffic counters, the names of the script's two
+// namespaces, and the seconds that pass off address lifetimes.
 func Normalize(s string) string {
 	s = reIfindexJS.ReplaceAllStringFunc(s, func(m string) string {
 		return m[:strings.IndexByte(m, ':')+1] + "N"
@@ -118,7 +140,7 @@ func Normalize(s string) string {
 	})
 	s = reStatsJS.ReplaceAllStringFunc(s, func(m string) string { return reDigits.ReplaceAllString(m, "0") })
 	s = reStatsTx.ReplaceAllString(s, "${1}    STATS\n")
-	return s
+	return roundLifetimes(s)
 }
 
 // isNeigh reports whether a command's object is the neighbour table.
