@@ -57,11 +57,14 @@ type Conn struct {
 	sndWl1, sndWl2      uint32
 	sndq                sndQueue // sndqueue.go
 	xmitGoal            int      // payload of the largest segment to build (gsoMax)
-	sndCap              int
+	sndCap              int      // send buffer in truesize (sk_sndbuf; buffer.go)
 	finQueued, finSent  bool
 	sndNoSpace          bool   // a Send found the buffer full (SOCK_NOSPACE)
-	sndMax              uint32 // highest sequence sent (go-back-N rewinds sndNxt, not this)
-	finSeq              uint32 // sequence number of our FIN, once sent
+	notsentLow          uint32 // TCP_NOTSENT_LOWAT (0: no limit)
+	sndLimStart         time.Duration
+	sndLimTotal         time.Duration // time limited by the send buffer (TCP_CHRONO_SNDBUF_LIMITED)
+	sndMax              uint32        // highest sequence sent (go-back-N rewinds sndNxt, not this)
+	finSeq              uint32        // sequence number of our FIN, once sent
 	finEver             bool
 	mss                 int // payload per segment (mss_cache)
 	advMSS              int // MSS we announce: route MTU - 40
@@ -193,21 +196,24 @@ type Info struct {
 	BytesReceived, Retransmits    uint64
 	SegsOut, SegsIn, DupAcksTotal uint64
 	PAWSDrops, TLPs               uint64
-	DSACKs                        uint64 // D-SACK blocks received
-	ReordSeen                     uint64 // reordering events detected (tcpi_reord_seen)
-	RACKLost                      uint64 // bytes RACK marked lost
-	Timeouts                      uint64 // retransmission timeouts on data (TCPTimeouts)
-	TLPRecoveries                 uint64 // probes that repaired a loss, answered by a reduction (TCPLossProbeRecovery)
-	LostRetransmits               uint64 // retransmitted segments found lost again (TCPLostRetransmit)
-	SpuriousRTOs                  uint64 // timeouts F-RTO found spurious (TCPSpuriousRTOs)
-	FullUndo, PartialUndo         uint64 // fast recoveries undone at their end, or on a partial ACK (TCPFullUndo, TCPPartialUndo)
-	DSACKUndo, LossUndo           uint64 // undone because every retransmission was D-SACKed; timeouts undone (TCPDSACKUndo, TCPLossUndo)
-	ECN                           bool   // ECN negotiated (TCPI_OPT_ECN)
-	CEReceived                    uint64 // data segments that arrived CE-marked
-	CWRReductions                 uint64 // window reductions for ECE (entries into CWR)
-	UrgentMarks, UrgentSkipped    uint64 // urgent pointers taken; urgent bytes stepped over in the stream
-	RcvSsthresh, RcvWnd           uint32 // window cap grown by received data; window last advertised, unscaled (tcpi_rcv_ssthresh, tcpi_rcv_wnd)
-	RcvMSS                        int    // the peer's segment size as seen (tcpi_rcv_mss)
+	DSACKs                        uint64        // D-SACK blocks received
+	ReordSeen                     uint64        // reordering events detected (tcpi_reord_seen)
+	RACKLost                      uint64        // bytes RACK marked lost
+	Timeouts                      uint64        // retransmission timeouts on data (TCPTimeouts)
+	TLPRecoveries                 uint64        // probes that repaired a loss, answered by a reduction (TCPLossProbeRecovery)
+	LostRetransmits               uint64        // retransmitted segments found lost again (TCPLostRetransmit)
+	SpuriousRTOs                  uint64        // timeouts F-RTO found spurious (TCPSpuriousRTOs)
+	FullUndo, PartialUndo         uint64        // fast recoveries undone at their end, or on a partial ACK (TCPFullUndo, TCPPartialUndo)
+	DSACKUndo, LossUndo           uint64        // undone because every retransmission was D-SACKed; timeouts undone (TCPDSACKUndo, TCPLossUndo)
+	ECN                           bool          // ECN negotiated (TCPI_OPT_ECN)
+	CEReceived                    uint64        // data segments that arrived CE-marked
+	CWRReductions                 uint64        // window reductions for ECE (entries into CWR)
+	UrgentMarks, UrgentSkipped    uint64        // urgent pointers taken; urgent bytes stepped over in the stream
+	RcvSsthresh, RcvWnd           uint32        // window cap grown by received data; window last advertised, unscaled (tcpi_rcv_ssthresh, tcpi_rcv_wnd)
+	RcvMSS                        int           // the peer's segment size as seen (tcpi_rcv_mss)
+	SndBuf, WmemQueued            int           // send buffer and the truesize queued against it (sk_sndbuf, sk_wmem_queued: SK_MEMINFO_SNDBUF, SK_MEMINFO_WMEM_QUEUED)
+	NotsentBytes                  int           // queued, never sent (tcpi_notsent_bytes)
+	SndbufLimited                 time.Duration // time spent with nothing to send while the writer waited for buffer (tcpi_sndbuf_limited)
 }
 
 // oooSeg is an out-of-order segment: its payload skb (nil for a bare
@@ -245,17 +251,22 @@ func (c *Conn) TCPInfo() Info {
 	i.Cwnd, i.Ssthresh, i.PriorCwnd = c.snd.Cwnd, c.snd.Ssthresh, c.priorCwnd
 	i.Congestion = c.ca.Name()
 	i.RcvSsthresh, i.RcvWnd, i.RcvMSS = c.rcvSsthresh, c.rcvWnd, c.rcvMSS
+	i.SndBuf, i.WmemQueued, i.NotsentBytes = c.sndCap, c.sndq.Mem(), c.notsent()
+	i.SndbufLimited = c.sndLimTotal
+	if c.sndLimStart != 0 {
+		i.SndbufLimited += c.t.exec.Now() + 1 - c.sndLimStart
+	}
 	return i
 }
 
 // SetSendBuffer sets SO_SNDBUF: the kernel doubles the value for
-// bookkeeping overhead, with a floor of SOCK_MIN_SNDBUF.
+// bookkeeping overhead, with a floor of SOCK_MIN_SNDBUF; the queue's
+// truesize is held to that. A writer is woken if it now fits
+// (sk_write_space).
 func (c *Conn) SetSendBuffer(n int) {
 	c.sndCap = max(2*min(n, 1<<30), 4608)
 	c.sndLocked = true
-	if c.OnWritable != nil {
-		c.OnWritable()
-	}
+	c.writeSpace()
 }
 
 // SetRecvBuffer sets SO_RCVBUF (doubled, floor SOCK_MIN_RCVBUF), which
@@ -351,7 +362,8 @@ func (c *Conn) Established() bool {
 }
 
 // Send queues p (tcp_sendmsg) and returns how much fitted in the send
-// buffer; 0 with a nil error means "full, wait for OnWritable".
+// buffer (sndAppend: new skbs while the queued truesize is below it);
+// 0 with a nil error means "full, wait for OnWritable".
 func (c *Conn) Send(p []byte) (int, error) {
 	if c.err != nil {
 		return 0, c.err
@@ -366,22 +378,23 @@ func (c *Conn) Send(p []byte) (int, error) {
 	if c.finQueued {
 		return 0, syscall.EPIPE
 	}
-	n := min(len(p), c.sndCap-c.sndq.Len())
+	n := c.sndAppend(p)
 	if n < len(p) {
-		c.sndNoSpace = true
+		c.sndNoSpace = true // wait_for_space
 	}
-	if n <= 0 {
+	if n == 0 {
 		return 0, nil
 	}
-	n = c.sndAppend(p[:n])
 	c.Info.BytesSent += uint64(n)
 	c.output()
 	return n, nil
 }
 
-// Writable reports whether Send would accept bytes.
+// Writable reports whether poll would report the socket writable
+// (tcp_poll: __sk_stream_is_writeable): room for a third of the buffer
+// at least, not just for one more byte.
 func (c *Conn) Writable() bool {
-	return c.err != nil || c.Established() && !c.finQueued && c.sndq.Len() < c.sndCap || c.state == Closed
+	return c.err != nil || c.Established() && !c.finQueued && c.sndWriteable(true) || c.state == Closed
 }
 
 // Recv copies received bytes into p. eof reports the peer's FIN once the

@@ -177,7 +177,9 @@ func (c *Conn) segment(seg header.TCP) {
 			}
 		}
 	}
+	// tcp_data_snd_check: push, then see whether the writer may go on.
 	c.output()
+	c.checkSpace()
 }
 
 // sendDupAck is tcp_send_dupack: the ACK for a segment that brought
@@ -420,7 +422,6 @@ func (c *Conn) ackRcvd(seg header.TCP, o *header.TCPOptions) bool {
 		} else {
 			c.armRTO()
 		}
-		c.newSpace()
 	}
 	c.Info.Cwnd, c.Info.Ssthresh, c.Info.PriorCwnd = c.snd.Cwnd, c.snd.Ssthresh, c.priorCwnd
 	finAcked := c.finEver && ack == c.finSeq+1

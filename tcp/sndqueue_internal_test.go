@@ -18,7 +18,7 @@ import (
 func TestSndQueueSegments(t *testing.T) {
 	pool := skb.NewPool()
 	pool.Debug = true
-	c := &Conn{t: &Table{pool: pool}, mss: 1000, xmitGoal: 8000}
+	c := &Conn{t: &Table{pool: pool}, mss: 1000, xmitGoal: 8000, sndCap: 1 << 30}
 	rnd := rand.New(rand.NewPCG(1, 2))
 	var stream []byte // stream[0] is the byte at sndUna
 	held := []*skb.Buf{}
