@@ -200,20 +200,38 @@ func (c *Conn) sndFits(n int) bool {
 	return true
 }
 
-// split cuts the skb at position i after its first at bytes, the rest
-// going to a new skb behind it (tso_fragment). It reports false when the
-// pool has no buffer.
+// splitSnd cuts the skb at position i after its first at bytes
+// (tso_fragment), copying the smaller part into a new skb: the rest
+// behind it, or the front before it, the old skb keeping the other part
+// in its buffer. Either way the copy and the truesize charged for it are
+// as small as they can be. It reports false when the pool has no buffer.
 func (c *Conn) splitSnd(i, at int) bool {
 	q := &c.sndq
 	s := q.at(i)
-	nb := c.t.pool.Get(skb.DefaultHeadroom, s.Len()-at)
+	rest := s.Len() - at
+	if rest <= at {
+		nb := c.t.pool.Get(skb.DefaultHeadroom, rest)
+		if nb == nil {
+			return false
+		}
+		nb.Append(s.Bytes()[at:])
+		s.Trim(at)
+		q.bytes -= rest
+		q.insert(i+1, nb)
+		return true
+	}
+	nb := c.t.pool.Get(skb.DefaultHeadroom, at)
 	if nb == nil {
 		return false
 	}
-	nb.Append(s.Bytes()[at:])
-	s.Trim(at)
-	q.bytes -= nb.Len()
-	q.insert(i+1, nb)
+	nb.Append(s.Bytes()[:at])
+	s.Pull(at)
+	q.bytes -= at
+	cursorHere := q.ci == i
+	q.insert(i, nb)
+	if cursorHere {
+		q.ci = i // the new skb starts where the old one did
+	}
 	return true
 }
 
@@ -231,7 +249,7 @@ func (c *Conn) sndSegment(off, n int) *skb.Buf {
 		if n < s.Len() && !c.splitSnd(i, n) {
 			return nil
 		}
-		if n == s.Len() {
+		if s = q.at(i); n == s.Len() {
 			return s.Clone()
 		}
 	}
