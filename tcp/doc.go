@@ -128,8 +128,8 @@
 // and stops send-buffer growth, and the per-socket scaling_ratio; a send
 // skb charged its whole buffer when allocated rather than growing with
 // the bytes copied into page fragments, so that a split (tso_fragment)
-// charges a second buffer until the front is acknowledged where Linux
-// moves fragments; SACK blocks beyond the MSS's option room cut by GSO
+// charges a new buffer for the smaller part where Linux moves
+// fragments; SACK blocks beyond the MSS's option room cut by GSO
 // rather than by a smaller mss_now (tcp_current_mss);
 // tcp_measure_rcv_mss's quick-ack side effects, 256 rather than 65536
 // port perturbation slots, ECN with SYN cookies, AccECN, pacing.
