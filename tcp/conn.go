@@ -60,16 +60,17 @@ type Conn struct {
 	sndCap              int      // send buffer in truesize (sk_sndbuf; buffer.go)
 	finQueued, finSent  bool
 	sndNoSpace          bool   // a Send found the buffer full (SOCK_NOSPACE)
-	notsentLow          uint32 // TCP_NOTSENT_LOWAT (0: no limit)
-	sndLimStart         time.Duration
-	sndLimTotal         time.Duration // time limited by the send buffer (TCP_CHRONO_SNDBUF_LIMITED)
-	sndMax              uint32        // highest sequence sent (go-back-N rewinds sndNxt, not this)
-	finSeq              uint32        // sequence number of our FIN, once sent
+	sndMax              uint32 // highest sequence sent (go-back-N rewinds sndNxt, not this)
+	finSeq              uint32 // sequence number of our FIN, once sent
 	finEver             bool
 	mss                 int // payload per segment (mss_cache)
 	advMSS              int // MSS we announce: route MTU - 40
 	sndShift, rcvShift  uint8
 	peerWScale          bool
+
+	// send-buffer accounting (buffer.go)
+	notsentLow               uint32        // TCP_NOTSENT_LOWAT (0: no limit)
+	sndLimStart, sndLimTotal time.Duration // time limited by the send buffer (TCP_CHRONO_SNDBUF_LIMITED): since (+1), before
 
 	// receive side
 	irs, rcvNxt uint32
@@ -196,24 +197,29 @@ type Info struct {
 	BytesReceived, Retransmits    uint64
 	SegsOut, SegsIn, DupAcksTotal uint64
 	PAWSDrops, TLPs               uint64
-	DSACKs                        uint64        // D-SACK blocks received
-	ReordSeen                     uint64        // reordering events detected (tcpi_reord_seen)
-	RACKLost                      uint64        // bytes RACK marked lost
-	Timeouts                      uint64        // retransmission timeouts on data (TCPTimeouts)
-	TLPRecoveries                 uint64        // probes that repaired a loss, answered by a reduction (TCPLossProbeRecovery)
-	LostRetransmits               uint64        // retransmitted segments found lost again (TCPLostRetransmit)
-	SpuriousRTOs                  uint64        // timeouts F-RTO found spurious (TCPSpuriousRTOs)
-	FullUndo, PartialUndo         uint64        // fast recoveries undone at their end, or on a partial ACK (TCPFullUndo, TCPPartialUndo)
-	DSACKUndo, LossUndo           uint64        // undone because every retransmission was D-SACKed; timeouts undone (TCPDSACKUndo, TCPLossUndo)
-	ECN                           bool          // ECN negotiated (TCPI_OPT_ECN)
-	CEReceived                    uint64        // data segments that arrived CE-marked
-	CWRReductions                 uint64        // window reductions for ECE (entries into CWR)
-	UrgentMarks, UrgentSkipped    uint64        // urgent pointers taken; urgent bytes stepped over in the stream
-	RcvSsthresh, RcvWnd           uint32        // window cap grown by received data; window last advertised, unscaled (tcpi_rcv_ssthresh, tcpi_rcv_wnd)
-	RcvMSS                        int           // the peer's segment size as seen (tcpi_rcv_mss)
-	SndBuf, WmemQueued            int           // send buffer and the truesize queued against it (sk_sndbuf, sk_wmem_queued: SK_MEMINFO_SNDBUF, SK_MEMINFO_WMEM_QUEUED)
-	NotsentBytes                  int           // queued, never sent (tcpi_notsent_bytes)
-	SndbufLimited                 time.Duration // time spent with nothing to send while the writer waited for buffer (tcpi_sndbuf_limited)
+	DSACKs                        uint64 // D-SACK blocks received
+	ReordSeen                     uint64 // reordering events detected (tcpi_reord_seen)
+	RACKLost                      uint64 // bytes RACK marked lost
+	Timeouts                      uint64 // retransmission timeouts on data (TCPTimeouts)
+	TLPRecoveries                 uint64 // probes that repaired a loss, answered by a reduction (TCPLossProbeRecovery)
+	LostRetransmits               uint64 // retransmitted segments found lost again (TCPLostRetransmit)
+	SpuriousRTOs                  uint64 // timeouts F-RTO found spurious (TCPSpuriousRTOs)
+	FullUndo, PartialUndo         uint64 // fast recoveries undone at their end, or on a partial ACK (TCPFullUndo, TCPPartialUndo)
+	DSACKUndo, LossUndo           uint64 // undone because every retransmission was D-SACKed; timeouts undone (TCPDSACKUndo, TCPLossUndo)
+	ECN                           bool   // ECN negotiated (TCPI_OPT_ECN)
+	CEReceived                    uint64 // data segments that arrived CE-marked
+	CWRReductions                 uint64 // window reductions for ECE (entries into CWR)
+	UrgentMarks, UrgentSkipped    uint64 // urgent pointers taken; urgent bytes stepped over in the stream
+	RcvSsthresh, RcvWnd           uint32 // window cap grown by received data; window last advertised, unscaled (tcpi_rcv_ssthresh, tcpi_rcv_wnd)
+	RcvMSS                        int    // the peer's segment size as seen (tcpi_rcv_mss)
+
+	// The send buffer (buffer.go): its size and the truesize queued
+	// against it (sk_sndbuf, sk_wmem_queued as SO_MEMINFO shows them),
+	// the bytes queued and never sent (tcpi_notsent_bytes), and the time
+	// spent with nothing to send while the writer waited for buffer
+	// (tcpi_sndbuf_limited).
+	SndBuf, WmemQueued, NotsentBytes int
+	SndbufLimited                    time.Duration
 }
 
 // oooSeg is an out-of-order segment: its payload skb (nil for a bare
