@@ -166,6 +166,17 @@ func (p *Pool) free(b *Buf, c *chunk) {
 	p.mu.Unlock()
 }
 
+// TruesizeOf is the truesize of a Buf that Get(headroom, size) returns,
+// without taking one (0 if none would fit): what a socket is charged for
+// it, for limits that must be judged before allocating.
+func TruesizeOf(headroom, size int) int {
+	cls := classOf(headroom + size)
+	if cls < 0 {
+		return 0
+	}
+	return classSizes[cls] + bufOverhead
+}
+
 func classOf(size int) int {
 	for i, s := range classSizes {
 		if size <= s {

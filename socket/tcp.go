@@ -116,15 +116,17 @@ func (tc *TCPConn) Write(p []byte) (int, error) {
 		if written == len(p) {
 			break
 		}
-		if n == 0 {
-			if tc.wd.expired() {
-				return written, opError("write", "tcp", tc.laddr, tc.raddr, "", os.ErrDeadlineExceeded)
-			}
-			select {
-			case <-tc.writable:
-			case <-tc.wd.done():
-			case <-tc.closeCh:
-			}
+		// Send took less than asked: the buffer is full and the
+		// connection will signal when a third of it is free
+		// (sk_stream_wait_memory); asking again before would only find
+		// it full.
+		if tc.wd.expired() {
+			return written, opError("write", "tcp", tc.laddr, tc.raddr, "", os.ErrDeadlineExceeded)
+		}
+		select {
+		case <-tc.writable:
+		case <-tc.wd.done():
+		case <-tc.closeCh:
 		}
 	}
 	return written, nil

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/usnet/usnet/header"
+	"github.com/usnet/usnet/skb"
 )
 
 // Buffer autotuning. Receive side: dynamic right-sizing
@@ -16,8 +17,8 @@ import (
 //
 // Linux counts buffers in truesize, payload plus overhead, and advertises
 // about half of sk_rcvbuf (tcp_win_from_space with the default scaling
-// ratio); usnet's queues hold payload only, so the receive window is half
-// the buffer figure and the send queue holds the buffer figure of payload.
+// ratio); so does usnet: the receive window is half the buffer figure,
+// and the send queue's truesize is held to the send buffer (buffer.go).
 
 // winFromSpace and spaceFromWin are tcp_win_from_space / tcp_space_from_win
 // at the default scaling ratio (50%).
@@ -111,17 +112,20 @@ func (c *Conn) initBufferSpace() {
 }
 
 // sndBufExpand is tcp_sndbuf_expand: room for twice the congestion window
-// (at least IW10, and the reordering degree), up to tcp_wmem[2].
+// (at least IW10, and the reordering degree), up to tcp_wmem[2], each
+// segment counted at the truesize of an skb holding one MSS — the worst
+// case, without GSO; GSO skbs cost little more than their payload, so
+// the buffer then holds about three windows. It runs at establishment
+// and when an ACK finds the writer waiting and cwnd not full
+// (checkSpace).
 func (c *Conn) sndBufExpand() {
 	if c.sndLocked {
 		return
 	}
+	perMSS := skb.TruesizeOf(skb.DefaultHeadroom, c.mss)
 	segs := max(int(c.snd.Cwnd), initCwnd, int(c.rack.reordering)+1)
-	want := min(2*segs*c.mss, c.t.Sysctl.WmemMax)
+	want := min(2*segs*perMSS, c.t.Sysctl.WmemMax)
 	if want > c.sndCap {
 		c.sndCap = want
-		if c.OnWritable != nil {
-			c.OnWritable()
-		}
 	}
 }

@@ -61,9 +61,6 @@ func (c *Conn) caAcked(newly uint32, rtt time.Duration) {
 	c.ca.PktsAcked(&c.snd, acked, rtt)
 	c.ca.CongAvoid(&c.snd, c.sndUna, acked)
 	c.cwndLimited = false
-	if c.caState == cc.Open {
-		c.sndBufExpand() // tcp_new_space
-	}
 }
 
 // enterRecovery starts fast recovery (tcp_enter_recovery,

@@ -57,7 +57,7 @@ type Conn struct {
 	sndWl1, sndWl2      uint32
 	sndq                sndQueue // sndqueue.go
 	xmitGoal            int      // payload of the largest segment to build (gsoMax)
-	sndCap              int
+	sndCap              int      // send buffer in truesize (sk_sndbuf; buffer.go)
 	finQueued, finSent  bool
 	sndNoSpace          bool   // a Send found the buffer full (SOCK_NOSPACE)
 	sndMax              uint32 // highest sequence sent (go-back-N rewinds sndNxt, not this)
@@ -67,6 +67,10 @@ type Conn struct {
 	advMSS              int // MSS we announce: route MTU - 40
 	sndShift, rcvShift  uint8
 	peerWScale          bool
+
+	// send-buffer accounting (buffer.go)
+	notsentLow               uint32        // TCP_NOTSENT_LOWAT (0: no limit)
+	sndLimStart, sndLimTotal time.Duration // time limited by the send buffer (TCP_CHRONO_SNDBUF_LIMITED): since (+1), before
 
 	// receive side
 	irs, rcvNxt uint32
@@ -208,6 +212,14 @@ type Info struct {
 	UrgentMarks, UrgentSkipped    uint64 // urgent pointers taken; urgent bytes stepped over in the stream
 	RcvSsthresh, RcvWnd           uint32 // window cap grown by received data; window last advertised, unscaled (tcpi_rcv_ssthresh, tcpi_rcv_wnd)
 	RcvMSS                        int    // the peer's segment size as seen (tcpi_rcv_mss)
+
+	// The send buffer (buffer.go): its size and the truesize queued
+	// against it (sk_sndbuf, sk_wmem_queued as SO_MEMINFO shows them),
+	// the bytes queued and never sent (tcpi_notsent_bytes), and the time
+	// spent with nothing to send while the writer waited for buffer
+	// (tcpi_sndbuf_limited).
+	SndBuf, WmemQueued, NotsentBytes int
+	SndbufLimited                    time.Duration
 }
 
 // oooSeg is an out-of-order segment: its payload skb (nil for a bare
@@ -245,17 +257,22 @@ func (c *Conn) TCPInfo() Info {
 	i.Cwnd, i.Ssthresh, i.PriorCwnd = c.snd.Cwnd, c.snd.Ssthresh, c.priorCwnd
 	i.Congestion = c.ca.Name()
 	i.RcvSsthresh, i.RcvWnd, i.RcvMSS = c.rcvSsthresh, c.rcvWnd, c.rcvMSS
+	i.SndBuf, i.WmemQueued, i.NotsentBytes = c.sndCap, c.sndq.Mem(), c.notsent()
+	i.SndbufLimited = c.sndLimTotal
+	if c.sndLimStart != 0 {
+		i.SndbufLimited += c.t.exec.Now() + 1 - c.sndLimStart
+	}
 	return i
 }
 
 // SetSendBuffer sets SO_SNDBUF: the kernel doubles the value for
-// bookkeeping overhead, with a floor of SOCK_MIN_SNDBUF.
+// bookkeeping overhead, with a floor of SOCK_MIN_SNDBUF; the queue's
+// truesize is held to that. A writer is woken if it now fits
+// (sk_write_space).
 func (c *Conn) SetSendBuffer(n int) {
 	c.sndCap = max(2*min(n, 1<<30), 4608)
 	c.sndLocked = true
-	if c.OnWritable != nil {
-		c.OnWritable()
-	}
+	c.writeSpace()
 }
 
 // SetRecvBuffer sets SO_RCVBUF (doubled, floor SOCK_MIN_RCVBUF), which
@@ -351,7 +368,8 @@ func (c *Conn) Established() bool {
 }
 
 // Send queues p (tcp_sendmsg) and returns how much fitted in the send
-// buffer; 0 with a nil error means "full, wait for OnWritable".
+// buffer (sndAppend: new skbs while the queued truesize is below it);
+// 0 with a nil error means "full, wait for OnWritable".
 func (c *Conn) Send(p []byte) (int, error) {
 	if c.err != nil {
 		return 0, c.err
@@ -366,22 +384,23 @@ func (c *Conn) Send(p []byte) (int, error) {
 	if c.finQueued {
 		return 0, syscall.EPIPE
 	}
-	n := min(len(p), c.sndCap-c.sndq.Len())
+	n := c.sndAppend(p)
 	if n < len(p) {
-		c.sndNoSpace = true
+		c.sndNoSpace = true // wait_for_space
 	}
-	if n <= 0 {
+	if n == 0 {
 		return 0, nil
 	}
-	n = c.sndAppend(p[:n])
 	c.Info.BytesSent += uint64(n)
 	c.output()
 	return n, nil
 }
 
-// Writable reports whether Send would accept bytes.
+// Writable reports whether poll would report the socket writable
+// (tcp_poll: __sk_stream_is_writeable): room for a third of the buffer
+// at least, not just for one more byte.
 func (c *Conn) Writable() bool {
-	return c.err != nil || c.Established() && !c.finQueued && c.sndq.Len() < c.sndCap || c.state == Closed
+	return c.err != nil || c.Established() && !c.finQueued && c.sndWriteable(true) || c.state == Closed
 }
 
 // Recv copies received bytes into p. eof reports the peer's FIN once the

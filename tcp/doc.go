@@ -35,7 +35,12 @@
 //     acknowledged with no D-SACK for it first — costs one reduction to
 //     the algorithm's ssthresh (TCPLossProbeRecovery), one whose original
 //     arrived too (its D-SACK) none. Receivers send D-SACKs (RFC 2883) for
-//     duplicates, PAWS-rejected ones included. Lost records are
+//     duplicates, PAWS-rejected ones included: data below rcv_nxt, and
+//     data the out-of-order queue holds already — a segment inside one
+//     held, the overlap of one starting inside, the held ones a longer
+//     one covers or replaces, and held data that in-order data overlaps
+//     (tcp_data_queue_ofo, tcp_ofo_queue; TCPDSACKOfoSent,
+//     TCPDSACKOldSent, TCPOFOMerge). Lost records are
 //     retransmitted within cwnd; lost retransmissions are detected again
 //     (TCPLostRetransmit), and after an RTO that moves Loss to Recovery,
 //     whose PRR paces the repair (FLAG_LOST_RETRANS); an RTO marks every
@@ -63,8 +68,16 @@
 //   - Buffers (autotune.go): tcp_rmem/tcp_wmem defaults (131072 and
 //     16384 to start, 6 MiB and 4 MiB at most); receive-buffer autotuning
 //     by dynamic right-sizing (tcp_moderate_rcvbuf, with the receiver's
-//     RTT from timestamps or per window), the send buffer following twice
-//     cwnd; SO_RCVBUF/SO_SNDBUF lock them. The window scale is chosen for
+//     RTT from timestamps or per window); the send buffer in truesize
+//     (buffer.go): the send queue's skbs are charged against it
+//     (sk_wmem_queued against sk_sndbuf), a write takes new skbs while
+//     the charge is below it, a waiting writer is woken once ACKs free a
+//     third (sk_stream_write_space), TCP_NOTSENT_LOWAT bounds the unsent
+//     bytes, and while a writer waits with cwnd not full the buffer grows
+//     to twice cwnd counted in one-MSS skbs (tcp_new_space,
+//     tcp_sndbuf_expand); Info shows SndBuf, WmemQueued, NotsentBytes and
+//     the time limited by the send buffer (tcpi_sndbuf_limited).
+//     SO_RCVBUF/SO_SNDBUF lock them. The window scale is chosen for
 //     tcp_rmem[2]. Both queues hold packet buffers (skbs), not byte
 //     stores: received packets are queued by reference and copied once,
 //     into the reader's buffer (rcvqueue.go); sent data is copied once,
@@ -107,12 +120,17 @@
 // capped by the full RTO rather than the time left to it
 // (tcp_rto_delta_us), a lone FIN's probe sending the data before it,
 // Disorder (which bars probes) judged from the records when the timer is
-// armed rather than kept as a state, SACK reneging, buffers counted in
-// payload rather than truesize (the window is half the buffer figure, as
-// at Linux's default scaling ratio, and the free space for window
-// selection does not subtract the out-of-order queue), the global tcp_mem
-// pressure that shrinks rcv_ssthresh (tcp_adjust_rcv_ssthresh) and the
-// per-socket scaling_ratio, tcp_measure_rcv_mss's quick-ack side effects,
-// 256 rather than 65536 port perturbation slots, ECN with SYN cookies,
-// AccECN, pacing.
+// armed rather than kept as a state, SACK reneging, the receive window
+// counted in payload rather than truesize (the window is half the buffer
+// figure, as at Linux's default scaling ratio, and the free space for
+// window selection does not subtract the out-of-order queue), the global
+// tcp_mem pressure that shrinks rcv_ssthresh (tcp_adjust_rcv_ssthresh)
+// and stops send-buffer growth, and the per-socket scaling_ratio; a send
+// skb charged its whole buffer when allocated rather than growing with
+// the bytes copied into page fragments, so that a split (tso_fragment)
+// charges a new buffer for the smaller part where Linux moves
+// fragments; SACK blocks beyond the MSS's option room cut by GSO
+// rather than by a smaller mss_now (tcp_current_mss);
+// tcp_measure_rcv_mss's quick-ack side effects, 256 rather than 65536
+// port perturbation slots, ECN with SYN cookies, AccECN, pacing.
 package tcp

@@ -178,7 +178,7 @@ func (w *world) transferWatch(src, dst *tcp.Conn, n int, limit time.Duration, wa
 		}
 		return eof
 	}) {
-		w.t.Fatalf("transfer stalled: sent %d got %d of %d; src %v %+v dst %v", sent, got, n, src.State(), src.Info, dst.State())
+		w.t.Fatalf("transfer stalled: sent %d got %d of %d; src %v %+v dst %v %+v", sent, got, n, src.State(), src.TCPInfo(), dst.State(), dst.TCPInfo())
 	}
 	if got != n || string(hs.Sum(nil)) != string(hd.Sum(nil)) {
 		w.t.Fatalf("transfer corrupted: got %d of %d bytes, hash mismatch", got, n)

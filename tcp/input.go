@@ -177,7 +177,9 @@ func (c *Conn) segment(seg header.TCP) {
 			}
 		}
 	}
+	// tcp_data_snd_check: push, then see whether the writer may go on.
 	c.output()
+	c.checkSpace()
 }
 
 // sendDupAck is tcp_send_dupack: the ACK for a segment that brought
@@ -420,7 +422,6 @@ func (c *Conn) ackRcvd(seg header.TCP, o *header.TCPOptions) bool {
 		} else {
 			c.armRTO()
 		}
-		c.newSpace()
 	}
 	c.Info.Cwnd, c.Info.Ssthresh, c.Info.PriorCwnd = c.snd.Cwnd, c.snd.Ssthresh, c.priorCwnd
 	finAcked := c.finEver && ack == c.finSeq+1
@@ -474,10 +475,21 @@ func (c *Conn) data(seq uint32, p []byte, fin bool) {
 	c.Info.BytesReceived += uint64(len(p))
 	c.growWindow(len(p), c.rxTruesize(len(p)))
 	hadOOO := len(c.ooo) > 0
+	// tcp_ofo_queue: out-of-order data that the new in-order data
+	// reached moves over; what the new data overlapped is D-SACKed, up
+	// to where it ended (dsack_high).
+	dsackHigh := c.rcvNxt
 	for len(c.ooo) > 0 && seqLEQ(c.ooo[0].seq, c.rcvNxt) && !fin {
 		s := c.ooo[0]
 		c.ooo[0] = oooSeg{}
 		c.ooo = c.ooo[1:]
+		if seqLT(s.seq, dsackHigh) {
+			hi := dsackHigh
+			if e := s.end(); seqLT(e, dsackHigh) {
+				dsackHigh = e
+			}
+			c.dsackExtend(s.seq, hi)
+		}
 		if d := c.rcvNxt - s.seq; int(d) < len(s.data) {
 			s.b.Pull(int(d))
 			c.queueRcvBuf(s.b)
@@ -485,10 +497,7 @@ func (c *Conn) data(seq uint32, p []byte, fin bool) {
 			c.Info.BytesReceived += uint64(len(s.data)) - uint64(d)
 			fin = s.fin
 		} else {
-			if s.b != nil {
-				c.rcvMem -= s.b.Truesize()
-				s.b.Free()
-			}
+			c.freeOOO(s)
 			if int(d) == len(s.data) && s.fin {
 				fin = true
 			}
@@ -517,22 +526,45 @@ func (c *Conn) data(seq uint32, p []byte, fin bool) {
 	}
 }
 
-// queueOOO keeps an out-of-order segment, sorted, bounded.
+// queueOOO keeps an out-of-order segment, sorted, bounded
+// (tcp_data_queue_ofo). Overlaps are resolved as Linux does, each one
+// reported in a D-SACK: a segment whose bytes are all held already is
+// dropped (D-SACK for all of it); one starting inside the segment before
+// it is kept whole, the overlap D-SACKed; one starting at the same
+// sequence and longer replaces it; segments after it that it covers are
+// dropped and D-SACKed, and a partial overlap with the next one is
+// D-SACKed too. Starts and ends therefore rise together along the queue.
 func (c *Conn) queueOOO(seq uint32, p []byte, fin bool) {
-	if len(c.ooo) >= maxOOO || len(p) == 0 && !fin || int(seq-c.rcvNxt)+len(p) > int(c.window()) {
+	if len(p) == 0 && !fin {
 		return
 	}
+	end := seq + uint32(len(p))
+	if fin {
+		end++ // end_seq counts the FIN
+	}
+	// The segment before: the last one starting at or before seq.
 	i, _ := slices.BinarySearchFunc(c.ooo, seq, func(s oooSeg, x uint32) int {
-		switch {
-		case seqLT(s.seq, x):
+		if seqLEQ(s.seq, x) {
 			return -1
-		case s.seq == x:
-			return 0
 		}
 		return 1
 	})
-	if i < len(c.ooo) && c.ooo[i].seq == seq && len(c.ooo[i].data) >= len(p) {
-		return // duplicate
+	replace := false
+	if i > 0 && seqLT(seq, c.ooo[i-1].end()) {
+		prev := c.ooo[i-1]
+		switch {
+		case seqLEQ(end, prev.end()):
+			c.t.Stats.TCPOFOMerge++
+			c.dsackSet(seq, end) // all the bits are present
+			return
+		case seqLT(prev.seq, seq):
+			c.dsackSet(seq, prev.end()) // partial overlap
+		default:
+			replace = true // same start, longer: it takes prev's place
+		}
+	}
+	if !replace && len(c.ooo) >= maxOOO || int(seq-c.rcvNxt)+len(p) > int(c.window()) {
+		return
 	}
 	s := oooSeg{seq: seq, fin: fin}
 	if len(p) > 0 {
@@ -546,7 +578,48 @@ func (c *Conn) queueOOO(seq uint32, p []byte, fin bool) {
 		}
 		s.data = s.b.Bytes()
 	}
-	c.ooo = slices.Insert(c.ooo, i, s)
+	if replace {
+		i--
+		old := c.ooo[i]
+		c.dsackExtend(old.seq, old.end())
+		c.t.Stats.TCPOFOMerge++
+		c.freeOOO(old)
+		c.ooo[i] = s
+	} else {
+		c.ooo = slices.Insert(c.ooo, i, s)
+	}
+	// Drop the segments after it that it covers (merge_right).
+	j := i + 1
+	for j < len(c.ooo) && seqLT(c.ooo[j].seq, end) {
+		if seqLT(end, c.ooo[j].end()) {
+			c.dsackExtend(c.ooo[j].seq, end)
+			break
+		}
+		c.dsackExtend(c.ooo[j].seq, c.ooo[j].end())
+		c.t.Stats.TCPOFOMerge++
+		c.freeOOO(c.ooo[j])
+		j++
+	}
+	if j > i+1 {
+		c.ooo = slices.Delete(c.ooo, i+1, j)
+	}
+}
+
+// end is the segment's end_seq: after its payload, and its FIN.
+func (s *oooSeg) end() uint32 {
+	e := s.seq + uint32(len(s.data))
+	if s.fin {
+		e++
+	}
+	return e
+}
+
+// freeOOO gives back a segment taken off the out-of-order queue.
+func (c *Conn) freeOOO(s oooSeg) {
+	if s.b != nil {
+		c.rcvMem -= s.b.Truesize()
+		s.b.Free()
+	}
 }
 
 // finReceived is tcp_fin: the peer will send no more.

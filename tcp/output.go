@@ -94,8 +94,15 @@ func (c *Conn) xmitBuf(rt *ipv4.Route, b *skb.Buf, seq uint32, flags header.TCPF
 		opts.Encode(h[20:])
 	}
 	c.urgOut(tcp, seq)
-	if plen > c.mss {
-		b.GSOSize, b.GSOType = uint16(c.mss), skb.GSOTCPv4
+	// SACK blocks take option room the MSS does not leave for them
+	// (tcp_current_mss shrinks segments by it): a segment that no longer
+	// fits the MTU with them is cut to the smaller size by GSO.
+	gso := c.mss
+	if extra := olen - c.tsLen(); extra > 0 && plen > 0 {
+		gso -= extra
+	}
+	if plen > gso {
+		b.GSOSize, b.GSOType = uint16(gso), skb.GSOTCPv4
 	}
 	if rt.Dev != nil && rt.Dev.Features().TxCsum {
 		// Leave the sum to the device (or to nobody between in-process
@@ -177,6 +184,7 @@ func (c *Conn) output() {
 		return
 	}
 	c.xmitGoal = c.gsoMax(rt)
+	sent := false
 	for {
 		off := int(c.sndNxt - c.sndUna)
 		inflight := c.pipe()
@@ -194,6 +202,9 @@ func (c *Conn) output() {
 		cwnd := c.cwndBytes()
 		wnd := min(cwnd, uint32(min(rwndLeft+int64(inflight), 1<<31)))
 		if avail <= 0 {
+			if sent {
+				c.sndbufLimitedCheck() // tcp_cwnd_validate
+			}
 			if c.finQueued && !c.finSent {
 				c.xmit(rt, c.sndNxt, header.TCPFlagFIN|header.TCPFlagACK, nil, nil)
 				c.recordSent(c.sndNxt, c.sndNxt+1, true)
@@ -241,6 +252,7 @@ func (c *Conn) output() {
 			return
 		}
 		c.recordSent(c.sndNxt, c.sndNxt+uint32(n), false)
+		sent = true
 		if c.caState == cc.Recovery || c.caState == cc.CWR {
 			c.prrOut += (uint32(n) + uint32(c.mss) - 1) / uint32(c.mss)
 		}
@@ -322,4 +334,13 @@ func (t *Table) replyRst(src, dst netip.Addr, seg header.TCP, plen int) {
 	r.FillChecksum(dst, src)
 	t.Stats.OutRsts++
 	t.ip.Output(b, dst, src, 6, &rt, ipv4.SendOpts{})
+}
+
+// tsLen is the option room the MSS already leaves: the timestamps (12
+// bytes with padding) when they are in use.
+func (c *Conn) tsLen() int {
+	if c.tsOK {
+		return 12
+	}
+	return 0
 }

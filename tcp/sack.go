@@ -120,10 +120,34 @@ func (c *Conn) pipe() uint32 {
 	return p
 }
 
-// dsackSet records a duplicate range for the next ACK (tcp_dsack_set).
+// dsackSet records a duplicate range for the next ACK (tcp_dsack_set),
+// replacing one not sent yet.
 func (c *Conn) dsackSet(a, b uint32) {
 	if !c.sackOK || !seqLT(a, b) {
 		return
 	}
+	if seqLT(a, c.rcvNxt) {
+		c.t.Stats.TCPDSACKOldSent++
+	} else {
+		c.t.Stats.TCPDSACKOfoSent++
+	}
 	c.dsack, c.dsackOn = seqRange{a, b}, true
+}
+
+// dsackExtend widens the pending D-SACK range by an overlapping or
+// adjacent one, or sets it if there is none (tcp_dsack_extend).
+func (c *Conn) dsackExtend(a, b uint32) {
+	if !c.dsackOn {
+		c.dsackSet(a, b)
+		return
+	}
+	d := &c.dsack
+	if seqLEQ(a, d.end) && seqLEQ(d.start, b) {
+		if seqLT(a, d.start) {
+			d.start = a
+		}
+		if seqLT(d.end, b) {
+			d.end = b
+		}
+	}
 }

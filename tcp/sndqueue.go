@@ -16,7 +16,14 @@ import (
 // the front of an skb splits it first (tso_fragment). An skb whose data a
 // clone still shares (in flight, or queued at an in-process receiver) is
 // never written and never cloned again: its retransmission is a copy, as
-// Linux copies a cloned skb. Queue limits count payload bytes (sndCap).
+// Linux copies a cloned skb.
+//
+// The queue is charged in truesize, the memory its skbs pin (Linux's
+// sk_wmem_queued, compared with sk_sndbuf — sndCap — in buffer.go): a
+// new skb is charged when it is queued (tcp_skb_entail) or split off
+// (tso_fragment) and uncharged when acknowledged data frees it. Clones in
+// flight are not charged again. A GSO-sized skb costs its payload plus a
+// few percent; a one-byte write costs a whole small buffer (768 bytes).
 
 // sndQueue is a FIFO of skbs holding the bytes from sndUna on.
 type sndQueue struct {
@@ -24,6 +31,7 @@ type sndQueue struct {
 	head  int
 	n     int
 	bytes int
+	mem   int // truesize of the skbs queued (sk_wmem_queued)
 	// A cursor for find: position ci and the offset of its first byte.
 	// Lookups mostly move forward, at sndNxt.
 	ci, coff int
@@ -31,6 +39,9 @@ type sndQueue struct {
 
 // Len returns the bytes queued.
 func (q *sndQueue) Len() int { return q.bytes }
+
+// Mem returns the truesize queued.
+func (q *sndQueue) Mem() int { return q.mem }
 
 func (q *sndQueue) at(i int) *skb.Buf { return q.ring[(q.head+i)&(len(q.ring)-1)] }
 
@@ -63,6 +74,7 @@ func (q *sndQueue) insert(i int, b *skb.Buf) {
 	q.set(i, b)
 	q.n++
 	q.bytes += b.Len()
+	q.mem += b.Truesize()
 	if q.ci >= i {
 		q.ci++ // the same skb, one place further
 	}
@@ -99,6 +111,7 @@ func (q *sndQueue) ack(n int) {
 		}
 		n -= l
 		q.bytes -= l
+		q.mem -= b.Truesize()
 		b.Free()
 		q.set(0, nil)
 		q.head = (q.head + 1) & (len(q.ring) - 1)
@@ -126,9 +139,11 @@ func (c *Conn) sizeGoal() int {
 	return max(c.xmitGoal, c.mss)
 }
 
-// sndAppend copies p to the end of the queue: into the last skb while it
-// is unsent, unshared and below the size goal, then into new skbs. It
-// returns how much it queued (less only when the pool runs dry).
+// sndAppend copies p to the end of the queue, as tcp_sendmsg does: into
+// the last skb while it is unsent, unshared and below the size goal,
+// whatever the buffer holds, then into new skbs, each only while the
+// queued truesize is below the send buffer (sk_stream_memory_free). It
+// returns how much it queued.
 func (c *Conn) sndAppend(p []byte) int {
 	q := &c.sndq
 	goal := c.sizeGoal()
@@ -142,6 +157,9 @@ func (c *Conn) sndAppend(p []byte) int {
 			done += k
 			continue
 		}
+		if !c.sndMemFree(false) {
+			break
+		}
 		b := c.t.pool.Get(skb.DefaultHeadroom, min(len(p)-done, goal))
 		if b == nil {
 			break
@@ -153,24 +171,67 @@ func (c *Conn) sndAppend(p []byte) int {
 		q.set(q.n, b)
 		q.n++
 		q.bytes += k
+		q.mem += b.Truesize()
 	}
 	return done
 }
 
-// split cuts the skb at position i after its first at bytes, the rest
-// going to a new skb behind it (tso_fragment). It reports false when the
-// pool has no buffer.
+// sndFits reports whether sndAppend would queue all n bytes: SendOOB's
+// all-or-nothing test, so that the urgent mark lands on the last byte.
+func (c *Conn) sndFits(n int) bool {
+	q := &c.sndq
+	goal := c.sizeGoal()
+	notsent := uint64(c.notsent())
+	if t := q.last(); t != nil && q.bytes-t.Len() >= int(c.sndNxt-c.sndUna) && t.Len() < goal && !t.Shared() {
+		k := min(n, goal-t.Len(), t.Tailroom())
+		n -= k
+		notsent += uint64(k)
+	}
+	mem := q.mem
+	for n > 0 {
+		if mem >= c.sndCap || notsent >= c.notsentLowat() {
+			return false
+		}
+		k := min(n, goal)
+		mem += skb.TruesizeOf(skb.DefaultHeadroom, k)
+		notsent += uint64(k)
+		n -= k
+	}
+	return true
+}
+
+// splitSnd cuts the skb at position i after its first at bytes
+// (tso_fragment), copying the smaller part into a new skb: the rest
+// behind it, or the front before it, the old skb keeping the other part
+// in its buffer. Either way the copy and the truesize charged for it are
+// as small as they can be. It reports false when the pool has no buffer.
 func (c *Conn) splitSnd(i, at int) bool {
 	q := &c.sndq
 	s := q.at(i)
-	nb := c.t.pool.Get(skb.DefaultHeadroom, s.Len()-at)
+	rest := s.Len() - at
+	if rest <= at {
+		nb := c.t.pool.Get(skb.DefaultHeadroom, rest)
+		if nb == nil {
+			return false
+		}
+		nb.Append(s.Bytes()[at:])
+		s.Trim(at)
+		q.bytes -= rest
+		q.insert(i+1, nb)
+		return true
+	}
+	nb := c.t.pool.Get(skb.DefaultHeadroom, at)
 	if nb == nil {
 		return false
 	}
-	nb.Append(s.Bytes()[at:])
-	s.Trim(at)
-	q.bytes -= nb.Len()
-	q.insert(i+1, nb)
+	nb.Append(s.Bytes()[:at])
+	s.Pull(at)
+	q.bytes -= at
+	cursorHere := q.ci == i
+	q.insert(i, nb)
+	if cursorHere {
+		q.ci = i // the new skb starts where the old one did
+	}
 	return true
 }
 
@@ -188,7 +249,7 @@ func (c *Conn) sndSegment(off, n int) *skb.Buf {
 		if n < s.Len() && !c.splitSnd(i, n) {
 			return nil
 		}
-		if n == s.Len() {
+		if s = q.at(i); n == s.Len() {
 			return s.Clone()
 		}
 	}

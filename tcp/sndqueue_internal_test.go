@@ -12,13 +12,14 @@ import (
 // segments at random offsets and lengths — whole skbs (clones), fronts
 // of skbs (split, then clones), ranges across skbs (copies), ranges in
 // an skb a clone still shares (copies) — and acknowledges random
-// amounts: every segment holds exactly the stream's bytes, and no buffer
-// is left once the queue is purged. The pool poisons freed memory, so a
+// amounts: every segment holds exactly the stream's bytes, the queue is
+// charged exactly its skbs' truesize, and no buffer is left once the
+// queue is purged. The pool poisons freed memory, so a
 // use after free or a write into shared data shows as wrong bytes.
 func TestSndQueueSegments(t *testing.T) {
 	pool := skb.NewPool()
 	pool.Debug = true
-	c := &Conn{t: &Table{pool: pool}, mss: 1000, xmitGoal: 8000}
+	c := &Conn{t: &Table{pool: pool}, mss: 1000, xmitGoal: 8000, sndCap: 1 << 30}
 	rnd := rand.New(rand.NewPCG(1, 2))
 	var stream []byte // stream[0] is the byte at sndUna
 	held := []*skb.Buf{}
@@ -68,6 +69,15 @@ func TestSndQueueSegments(t *testing.T) {
 		}
 		acked := rnd.IntN(len(stream)/2 + 1)
 		c.sndq.ack(acked)
+		// The charge is the truesize of what the queue holds, splits
+		// and partial acknowledgments included.
+		mem := 0
+		for i := range c.sndq.n {
+			mem += c.sndq.at(i).Truesize()
+		}
+		if c.sndq.Mem() != mem {
+			t.Fatalf("round %d: wmem_queued %d, the skbs' truesize %d", round, c.sndq.Mem(), mem)
+		}
 		stream = stream[acked:]
 		c.sndUna += uint32(acked)
 		c.sndNxt = c.sndUna + uint32(rnd.IntN(len(stream)+1))

@@ -64,6 +64,10 @@ type Stats struct {
 	// TcpExt counters of resets for data nobody will read: arriving after
 	// close(2), or unread at close(2).
 	TCPAbortOnData, TCPAbortOnClose uint64
+	// TcpExt counters of D-SACKs sent for data below rcv_nxt and for
+	// out-of-order data, and of out-of-order segments dropped as
+	// duplicates or covered (sack.go, input.go).
+	TCPDSACKOldSent, TCPDSACKOfoSent, TCPOFOMerge uint64
 }
 
 type key struct {

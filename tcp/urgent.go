@@ -125,7 +125,7 @@ func (c *Conn) SendOOB(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
-	if c.sndCap-c.sndq.Len() < len(p) {
+	if !c.sndFits(len(p)) {
 		c.sndNoSpace = true
 		return 0, nil // all or nothing, so the mark lands on p's last byte
 	}
