@@ -3,6 +3,7 @@ package host
 import (
 	"encoding/binary"
 	"errors"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -22,6 +23,19 @@ func vethNS(t testing.TB, tag string) (string, string) {
 	sh(t, "ip", "-n", kns, "link", "add", "va", "type", "veth", "peer", "name", "vb")
 	sh(t, "ip", "-n", kns, "link", "set", "va", "up")
 	sh(t, "ip", "-n", kns, "link", "set", "vb", "up")
+	// Frames sent before the kernel's link watch has made the pair
+	// operational are dropped; under load that took long enough for a
+	// whole flood once (TestAFPacketDropAccounting saw "sent 0").
+	for i := 0; ; i++ {
+		out := sh(t, "ip", "-n", kns, "-o", "link", "show", "up")
+		if strings.Count(out, "state UP") >= 2 {
+			break
+		}
+		if i == 500 {
+			t.Fatalf("veth pair not operational after 5 s:\n%s", out)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 	return kns, path
 }
 
@@ -119,6 +133,9 @@ func flood(t testing.TB, path string, dst [6]byte, n int) int {
 		sent += k
 	}
 	s := tx.Stats()
+	if s.TxDrops > 0 {
+		t.Fatalf("%d of %d frames refused with ENETDOWN/ENXIO: the host interface was not up", s.TxDrops, n)
+	}
 	return int(s.TxFrames)
 }
 
