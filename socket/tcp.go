@@ -29,50 +29,63 @@ var _ net.Conn = (*TCPConn)(nil)
 func newTCPConn(exec executor.Executor, c *tcp.Conn) *TCPConn {
 	tc := &TCPConn{endpoint: newEndpoint(exec), c: c, writable: newSignal()}
 	tc.linger.Store(-1)
-	c.OnReadable = tc.readable.raise
+	c.OnReadable = tc.onReadable
 	c.OnWritable = tc.writable.raise
 	tc.laddr = net.TCPAddrFromAddrPort(c.LocalAddr())
 	tc.raddr = net.TCPAddrFromAddrPort(c.RemoteAddr())
+	tc.idle.Store(!c.Readable())
 	return tc
+}
+
+// dialDone reports, on the executor, whether the handshake has ended
+// either way.
+func (tc *TCPConn) dialDone() bool {
+	c := tc.c
+	return c.Established() || c.Err() != nil || c.State() == tcp.Closed
 }
 
 // DialTCP connects from laddr (zero: any) to raddr in the namespace whose
 // TCP table is t, waiting for the handshake or ctx.
+//
+// The goroutine enters the executor once to send the SYN and once more
+// when the connection's signals tell that the handshake ended, not to
+// poll in between: every transition out of SYN-SENT raises them.
 func DialTCP(ctx context.Context, exec executor.Executor, t *tcp.Table, laddr, raddr netip.AddrPort) (*TCPConn, error) {
-	var c *tcp.Conn
 	var err error
 	var tc *TCPConn
+	var done bool
 	exec.Do(func() {
-		c, err = t.Connect(laddr, raddr)
-		if err == nil {
+		var c *tcp.Conn
+		if c, err = t.Connect(laddr, raddr); err == nil {
 			tc = newTCPConn(exec, c)
+			// Connect may have ended the attempt before the signals
+			// were installed.
+			done = tc.dialDone()
 		}
 	})
-	ra := net.TCPAddrFromAddrPort(raddr)
 	if err != nil {
-		return nil, opError("dial", "tcp", nil, ra, "connect", err)
+		return nil, opError("dial", "tcp", nil, net.TCPAddrFromAddrPort(raddr), "connect", err)
 	}
-	for {
-		var done bool
-		exec.Do(func() {
-			done = c.Established() || c.Err() != nil || c.State() == tcp.Closed
-			err = c.Err()
-			tc.laddr = net.TCPAddrFromAddrPort(c.LocalAddr())
-		})
-		if done {
-			if err != nil {
-				return nil, opError("dial", "tcp", nil, ra, "connect", err)
-			}
-			return tc, nil
-		}
+	if tc == nil {
+		return nil, opError("dial", "tcp", nil, net.TCPAddrFromAddrPort(raddr), "", net.ErrClosed)
+	}
+	for !done {
 		select {
 		case <-tc.writable:
 		case <-tc.readable:
 		case <-ctx.Done():
-			exec.Do(c.Abort)
-			return nil, opError("dial", "tcp", nil, ra, "", ctx.Err())
+			exec.Do(tc.c.Abort)
+			return nil, opError("dial", "tcp", nil, tc.raddr, "", ctx.Err())
 		}
+		exec.Do(func() {
+			done = tc.dialDone()
+			err = tc.c.Err()
+		})
 	}
+	if err != nil {
+		return nil, opError("dial", "tcp", nil, tc.raddr, "connect", err)
+	}
+	return tc, nil
 }
 
 // Read reads received bytes; io.EOF after the peer's FIN.
@@ -85,6 +98,7 @@ func (tc *TCPConn) Read(p []byte) (int, error) {
 	var rerr error
 	err := tc.waitRead(func() bool {
 		n, eof, rerr = tc.c.Recv(p)
+		tc.idle.Store(!tc.c.Readable())
 		return n > 0 || eof || rerr != nil
 	})
 	if err != nil {
@@ -156,7 +170,10 @@ func (tc *TCPConn) Close() error {
 		case <-t.C:
 		}
 	default:
-		tc.exec.Do(tc.c.Close)
+		// Nothing waits for the FIN (close(2) returns at once too), so
+		// the goroutine does not wait for the executor either: later
+		// calls from this goroutine queue behind the close.
+		tc.exec.Post(tc.c.Close)
 	}
 	return nil
 }
@@ -306,7 +323,7 @@ func ListenTCP(exec executor.Executor, t *tcp.Table, laddr netip.AddrPort, backl
 	exec.Do(func() {
 		tl.l, err = t.Listen(laddr, backlog)
 		if err == nil {
-			tl.l.OnAcceptable = tl.readable.raise
+			tl.l.OnAcceptable = tl.onReadable
 			tl.addr = net.TCPAddrFromAddrPort(tl.l.Addr())
 		}
 	})
@@ -318,20 +335,19 @@ func ListenTCP(exec executor.Executor, t *tcp.Table, laddr netip.AddrPort, backl
 
 // Accept waits for the next connection.
 func (tl *TCPListener) Accept() (net.Conn, error) {
-	var c *tcp.Conn
+	// One executor call takes the connection off the queue, wraps it and
+	// tells whether another is queued, so that the next Accept waits
+	// for OnAcceptable instead of asking.
+	var tc *TCPConn
 	err := tl.waitRead(func() bool {
-		c = tl.l.Accept()
-		return c != nil
+		if c := tl.l.Accept(); c != nil {
+			tc = newTCPConn(tl.exec, c)
+		}
+		tl.idle.Store(!tl.l.Pending())
+		return tc != nil
 	})
 	if err != nil {
 		return nil, opError("accept", "tcp", nil, tl.addr, "", err)
-	}
-	var tc *TCPConn
-	tl.exec.Do(func() { tc = newTCPConn(tl.exec, c) })
-	if tc == nil {
-		// The namespace went away between the accept and the wrapping
-		// (its executor no longer runs anything).
-		return nil, opError("accept", "tcp", nil, tl.addr, "", net.ErrClosed)
 	}
 	return tc, nil
 }

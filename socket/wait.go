@@ -96,9 +96,14 @@ func opError(op, network string, src, dst net.Addr, syscallName string, err erro
 type endpoint struct {
 	exec     executor.Executor
 	readable signal
-	rd, wd   *deadline
-	closed   atomic.Bool
-	closeCh  chan struct{}
+	// idle is set on the executor when a read would find nothing, and
+	// cleared there before readable is raised: waitRead then waits for
+	// the signal instead of asking the executor first. Endpoints that
+	// never set it ask every time.
+	idle    atomic.Bool
+	rd, wd  *deadline
+	closed  atomic.Bool
+	closeCh chan struct{}
 }
 
 func newEndpoint(exec executor.Executor) endpoint {
@@ -114,10 +119,12 @@ func (e *endpoint) waitRead(try func() bool) error {
 		if e.closed.Load() {
 			return net.ErrClosed
 		}
-		var got bool
-		e.exec.Do(func() { got = try() })
-		if got {
-			return nil
+		if !e.idle.Load() {
+			var got bool
+			e.exec.Do(func() { got = try() })
+			if got {
+				return nil
+			}
 		}
 		if e.rd.expired() {
 			return os.ErrDeadlineExceeded
@@ -128,6 +135,12 @@ func (e *endpoint) waitRead(try func() bool) error {
 		case <-e.closeCh:
 		}
 	}
+}
+
+// onReadable is the endpoint's readiness callback on the executor.
+func (e *endpoint) onReadable() {
+	e.idle.Store(false)
+	e.readable.raise()
 }
 
 // markClosed records Close; it reports false if it was closed already.
