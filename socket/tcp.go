@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -17,22 +18,24 @@ import (
 // *net.TCPConn that usnet supports.
 type TCPConn struct {
 	endpoint
-	c        *tcp.Conn
-	writable signal
-	laddr    *net.TCPAddr
-	raddr    *net.TCPAddr
-	linger   atomic.Int32 // SO_LINGER seconds, -1: off
+	c      *tcp.Conn
+	la, ra netip.AddrPort
+	// The net.Addr forms are made when first asked for (errors,
+	// LocalAddr): most connections never need them.
+	addrOnce     sync.Once
+	laddr, raddr *net.TCPAddr
+	linger       atomic.Int32 // SO_LINGER seconds, -1: off
 }
 
 var _ net.Conn = (*TCPConn)(nil)
 
 func newTCPConn(exec executor.Executor, c *tcp.Conn) *TCPConn {
-	tc := &TCPConn{endpoint: newEndpoint(exec), c: c, writable: newSignal()}
+	tc := &TCPConn{c: c, la: c.LocalAddr(), ra: c.RemoteAddr()}
+	tc.init(exec)
+	tc.writable = newSignal()
 	tc.linger.Store(-1)
 	c.OnReadable = tc.onReadable
 	c.OnWritable = tc.writable.raise
-	tc.laddr = net.TCPAddrFromAddrPort(c.LocalAddr())
-	tc.raddr = net.TCPAddrFromAddrPort(c.RemoteAddr())
 	tc.idle.Store(!c.Readable())
 	return tc
 }
@@ -75,7 +78,7 @@ func DialTCP(ctx context.Context, exec executor.Executor, t *tcp.Table, laddr, r
 		case <-tc.readable:
 		case <-ctx.Done():
 			exec.Do(tc.c.Abort)
-			return nil, opError("dial", "tcp", nil, tc.raddr, "", ctx.Err())
+			return nil, opError("dial", "tcp", nil, tc.RemoteAddr(), "", ctx.Err())
 		}
 		exec.Do(func() {
 			done = tc.dialDone()
@@ -83,7 +86,7 @@ func DialTCP(ctx context.Context, exec executor.Executor, t *tcp.Table, laddr, r
 		})
 	}
 	if err != nil {
-		return nil, opError("dial", "tcp", nil, tc.raddr, "connect", err)
+		return nil, opError("dial", "tcp", nil, tc.RemoteAddr(), "connect", err)
 	}
 	return tc, nil
 }
@@ -102,10 +105,10 @@ func (tc *TCPConn) Read(p []byte) (int, error) {
 		return n > 0 || eof || rerr != nil
 	})
 	if err != nil {
-		return 0, opError("read", "tcp", tc.laddr, tc.raddr, "", err)
+		return 0, opError("read", "tcp", tc.LocalAddr(), tc.RemoteAddr(), "", err)
 	}
 	if rerr != nil {
-		return 0, opError("read", "tcp", tc.laddr, tc.raddr, "read", rerr)
+		return 0, opError("read", "tcp", tc.LocalAddr(), tc.RemoteAddr(), "read", rerr)
 	}
 	if eof {
 		return 0, io.EOF
@@ -118,21 +121,21 @@ func (tc *TCPConn) Write(p []byte) (int, error) {
 	written := 0
 	for written < len(p) {
 		if tc.closed.Load() {
-			return written, opError("write", "tcp", tc.laddr, tc.raddr, "", net.ErrClosed)
+			return written, opError("write", "tcp", tc.LocalAddr(), tc.RemoteAddr(), "", net.ErrClosed)
 		}
 		var n int
 		var werr error
 		tc.exec.Do(func() { n, werr = tc.c.Send(p[written:]) })
 		written += n
 		if werr != nil {
-			return written, opError("write", "tcp", tc.laddr, tc.raddr, "write", werr)
+			return written, opError("write", "tcp", tc.LocalAddr(), tc.RemoteAddr(), "write", werr)
 		}
 		if written == len(p) {
 			break
 		}
 		if n == 0 {
 			if tc.wd.expired() {
-				return written, opError("write", "tcp", tc.laddr, tc.raddr, "", os.ErrDeadlineExceeded)
+				return written, opError("write", "tcp", tc.LocalAddr(), tc.RemoteAddr(), "", os.ErrDeadlineExceeded)
 			}
 			select {
 			case <-tc.writable:
@@ -152,7 +155,7 @@ func (tc *TCPConn) Write(p []byte) (int, error) {
 // sk_stream_wait_close; Linux blocks even for a non-blocking socket).
 func (tc *TCPConn) Close() error {
 	if !tc.markClosed() {
-		return opError("close", "tcp", tc.laddr, tc.raddr, "", net.ErrClosed)
+		return opError("close", "tcp", tc.LocalAddr(), tc.RemoteAddr(), "", net.ErrClosed)
 	}
 	switch l := tc.linger.Load(); {
 	case l == 0:
@@ -181,7 +184,7 @@ func (tc *TCPConn) Close() error {
 // CloseWrite shuts down the sending side (FIN).
 func (tc *TCPConn) CloseWrite() error {
 	if tc.closed.Load() {
-		return opError("close", "tcp", tc.laddr, tc.raddr, "", net.ErrClosed)
+		return opError("close", "tcp", tc.LocalAddr(), tc.RemoteAddr(), "", net.ErrClosed)
 	}
 	tc.exec.Do(tc.c.CloseWrite)
 	return nil
@@ -193,12 +196,12 @@ func (tc *TCPConn) CloseWrite() error {
 // sending side shut down too, data from the peer resets the connection.
 func (tc *TCPConn) CloseRead() error {
 	if tc.closed.Load() {
-		return opError("close", "tcp", tc.laddr, tc.raddr, "", net.ErrClosed)
+		return opError("close", "tcp", tc.LocalAddr(), tc.RemoteAddr(), "", net.ErrClosed)
 	}
 	var err error
 	tc.exec.Do(func() { err = tc.c.CloseRead() })
 	if err != nil {
-		return opError("close", "tcp", tc.laddr, tc.raddr, "shutdown", err)
+		return opError("close", "tcp", tc.LocalAddr(), tc.RemoteAddr(), "shutdown", err)
 	}
 	return nil
 }
@@ -259,7 +262,7 @@ func (tc *TCPConn) ReadOOB() (byte, error) {
 	var err error
 	tc.exec.Do(func() { b, err = tc.c.RecvOOB() })
 	if err != nil {
-		return 0, opError("read", "tcp", tc.laddr, tc.raddr, "recvmsg", err)
+		return 0, opError("read", "tcp", tc.LocalAddr(), tc.RemoteAddr(), "recvmsg", err)
 	}
 	return b, nil
 }
@@ -277,19 +280,19 @@ func (tc *TCPConn) WriteOOB(p []byte) (int, error) {
 	last := p[len(p)-1:]
 	for {
 		if tc.closed.Load() {
-			return len(p) - 1, opError("write", "tcp", tc.laddr, tc.raddr, "", net.ErrClosed)
+			return len(p) - 1, opError("write", "tcp", tc.LocalAddr(), tc.RemoteAddr(), "", net.ErrClosed)
 		}
 		var n int
 		var err error
 		tc.exec.Do(func() { n, err = tc.c.SendOOB(last) })
 		if err != nil {
-			return len(p) - 1, opError("write", "tcp", tc.laddr, tc.raddr, "sendmsg", err)
+			return len(p) - 1, opError("write", "tcp", tc.LocalAddr(), tc.RemoteAddr(), "sendmsg", err)
 		}
 		if n > 0 {
 			return len(p), nil
 		}
 		if tc.wd.expired() {
-			return len(p) - 1, opError("write", "tcp", tc.laddr, tc.raddr, "", os.ErrDeadlineExceeded)
+			return len(p) - 1, opError("write", "tcp", tc.LocalAddr(), tc.RemoteAddr(), "", os.ErrDeadlineExceeded)
 		}
 		select {
 		case <-tc.writable:
@@ -306,8 +309,15 @@ func (tc *TCPConn) Info() tcp.Info {
 	return i
 }
 
-func (tc *TCPConn) LocalAddr() net.Addr  { return tc.laddr }
-func (tc *TCPConn) RemoteAddr() net.Addr { return tc.raddr }
+func (tc *TCPConn) LocalAddr() net.Addr  { tc.makeAddrs(); return tc.laddr }
+func (tc *TCPConn) RemoteAddr() net.Addr { tc.makeAddrs(); return tc.raddr }
+
+func (tc *TCPConn) makeAddrs() {
+	tc.addrOnce.Do(func() {
+		tc.laddr = net.TCPAddrFromAddrPort(tc.la)
+		tc.raddr = net.TCPAddrFromAddrPort(tc.ra)
+	})
+}
 
 // TCPListener is a listening socket as a net.Listener.
 type TCPListener struct {
@@ -318,7 +328,8 @@ type TCPListener struct {
 
 // ListenTCP listens on laddr in the namespace whose TCP table is t.
 func ListenTCP(exec executor.Executor, t *tcp.Table, laddr netip.AddrPort, backlog int) (*TCPListener, error) {
-	tl := &TCPListener{endpoint: newEndpoint(exec)}
+	tl := &TCPListener{}
+	tl.init(exec)
 	var err error
 	exec.Do(func() {
 		tl.l, err = t.Listen(laddr, backlog)
