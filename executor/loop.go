@@ -70,6 +70,8 @@ func (l *Loop) disarm(t *Timer)    { l.heap.remove(t) }
 
 func (l *Loop) NewTimer(f func()) *Timer { return &Timer{idx: -1, f: f, q: l} }
 
+func (l *Loop) InitTimer(t *Timer, f func()) { *t = Timer{idx: -1, f: f, q: l} }
+
 func (l *Loop) AfterFunc(d time.Duration, f func()) *Timer {
 	t := l.NewTimer(f)
 	t.Reset(d)
