@@ -25,6 +25,14 @@ type TCPConn struct {
 	addrOnce     sync.Once
 	laddr, raddr *net.TCPAddr
 	linger       atomic.Int32 // SO_LINGER seconds, -1: off
+
+	// While DialTCP waits, the connection's callbacks tell on the
+	// executor whether the handshake has ended, and hand DialTCP the
+	// outcome: dialErr, then dialed. DialTCP reads them without entering
+	// the executor again.
+	dialing bool // executor only
+	dialErr error
+	dialed  atomic.Bool
 }
 
 var _ net.Conn = (*TCPConn)(nil)
@@ -35,35 +43,59 @@ func newTCPConn(exec executor.Executor, c *tcp.Conn) *TCPConn {
 	tc.writable = newSignal()
 	tc.linger.Store(-1)
 	c.OnReadable = tc.onReadable
-	c.OnWritable = tc.writable.raise
+	c.OnWritable = tc.onWritable
 	tc.idle.Store(!c.Readable())
 	return tc
 }
 
-// dialDone reports, on the executor, whether the handshake has ended
-// either way.
-func (tc *TCPConn) dialDone() bool {
+// onReadable and onWritable are the connection's callbacks, on the
+// executor.
+func (tc *TCPConn) onReadable() {
+	tc.idle.Store(false)
+	if tc.dialing {
+		tc.dialCheck()
+	}
+	tc.readable.raise()
+}
+
+func (tc *TCPConn) onWritable() {
+	if tc.dialing {
+		tc.dialCheck()
+	}
+	tc.writable.raise()
+}
+
+// dialCheck, on the executor, ends the dial once the handshake has ended
+// either way, and wakes DialTCP.
+func (tc *TCPConn) dialCheck() {
 	c := tc.c
-	return c.Established() || c.Err() != nil || c.State() == tcp.Closed
+	if !c.Established() && c.Err() == nil && c.State() != tcp.Closed {
+		return
+	}
+	tc.dialing = false
+	tc.dialErr = c.Err()
+	tc.idle.Store(!c.Readable())
+	tc.dialed.Store(true)
+	tc.writable.raise()
 }
 
 // DialTCP connects from laddr (zero: any) to raddr in the namespace whose
 // TCP table is t, waiting for the handshake or ctx.
 //
-// The goroutine enters the executor once to send the SYN and once more
-// when the connection's signals tell that the handshake ended, not to
-// poll in between: every transition out of SYN-SENT raises them.
+// The goroutine enters the executor once, to send the SYN; the
+// connection's callbacks, which every transition out of SYN-SENT runs,
+// tell it the outcome.
 func DialTCP(ctx context.Context, exec executor.Executor, t *tcp.Table, laddr, raddr netip.AddrPort) (*TCPConn, error) {
 	var err error
 	var tc *TCPConn
-	var done bool
 	exec.Do(func() {
 		var c *tcp.Conn
 		if c, err = t.Connect(laddr, raddr); err == nil {
 			tc = newTCPConn(exec, c)
-			// Connect may have ended the attempt before the signals
+			tc.dialing = true
+			// Connect may have ended the attempt before the callbacks
 			// were installed.
-			done = tc.dialDone()
+			tc.dialCheck()
 		}
 	})
 	if err != nil {
@@ -72,21 +104,16 @@ func DialTCP(ctx context.Context, exec executor.Executor, t *tcp.Table, laddr, r
 	if tc == nil {
 		return nil, opError("dial", "tcp", nil, net.TCPAddrFromAddrPort(raddr), "", net.ErrClosed)
 	}
-	for !done {
+	for !tc.dialed.Load() {
 		select {
 		case <-tc.writable:
-		case <-tc.readable:
 		case <-ctx.Done():
 			exec.Do(tc.c.Abort)
 			return nil, opError("dial", "tcp", nil, tc.RemoteAddr(), "", ctx.Err())
 		}
-		exec.Do(func() {
-			done = tc.dialDone()
-			err = tc.c.Err()
-		})
 	}
-	if err != nil {
-		return nil, opError("dial", "tcp", nil, tc.RemoteAddr(), "connect", err)
+	if tc.dialErr != nil {
+		return nil, opError("dial", "tcp", nil, tc.RemoteAddr(), "connect", tc.dialErr)
 	}
 	return tc, nil
 }
