@@ -190,3 +190,35 @@ func TestLoopDoRacingClose(t *testing.T) {
 		}
 	}
 }
+
+// TestLoopClockPerEvent: Now stands still within an event and moves on
+// between events; a timer armed in an event counts from the event's time
+// and fires when the real clock gets there.
+func TestLoopClockPerEvent(t *testing.T) {
+	l := NewLoop("clock")
+	defer l.Close()
+	var in1, in2, next time.Duration
+	l.Do(func() {
+		in1 = l.Now()
+		time.Sleep(5 * time.Millisecond)
+		in2 = l.Now()
+	})
+	if in1 != in2 {
+		t.Fatalf("Now moved within one event: %v then %v", in1, in2)
+	}
+	l.Do(func() { next = l.Now() })
+	if next-in1 < 5*time.Millisecond {
+		t.Fatalf("Now moved %v across events 5 ms apart", next-in1)
+	}
+	fired := make(chan time.Duration, 1)
+	var armedAt time.Duration
+	start := time.Now()
+	l.Do(func() {
+		armedAt = l.Now()
+		l.AfterFunc(20*time.Millisecond, func() { fired <- l.Now() })
+	})
+	at := <-fired
+	if at-armedAt < 20*time.Millisecond || time.Since(start) < 15*time.Millisecond {
+		t.Fatalf("timer fired at +%v (event clock), %v after arming (wall)", at-armedAt, time.Since(start))
+	}
+}
