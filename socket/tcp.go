@@ -347,10 +347,22 @@ func (tc *TCPConn) makeAddrs() {
 }
 
 // TCPListener is a listening socket as a net.Listener.
+//
+// Connections do not wait in the tcp.Listener's accept queue for Accept
+// to fetch them with an executor call: as each becomes ready, the
+// listener's callback wraps it on the executor and moves it to ready,
+// which Accept reads under a lock. Those connections still count against
+// the backlog (tcp.Listener.Waiting) until Accept takes them.
 type TCPListener struct {
 	endpoint
 	l    *tcp.Listener
 	addr *net.TCPAddr
+
+	mu      sync.Mutex
+	ready   []*TCPConn // ready[head:] wait for Accept, oldest first
+	head    int
+	waiting atomic.Int32 // len(ready) - head, for the backlog on the executor
+	gone    atomic.Bool  // the tcp.Listener was closed under the socket (namespace deleted)
 }
 
 // ListenTCP listens on laddr in the namespace whose TCP table is t.
@@ -361,7 +373,8 @@ func ListenTCP(exec executor.Executor, t *tcp.Table, laddr netip.AddrPort, backl
 	exec.Do(func() {
 		tl.l, err = t.Listen(laddr, backlog)
 		if err == nil {
-			tl.l.OnAcceptable = tl.onReadable
+			tl.l.OnAcceptable = tl.onAcceptable
+			tl.l.Waiting = tl.numWaiting
 			tl.addr = net.TCPAddrFromAddrPort(tl.l.Addr())
 		}
 	})
@@ -371,31 +384,73 @@ func ListenTCP(exec executor.Executor, t *tcp.Table, laddr netip.AddrPort, backl
 	return tl, nil
 }
 
-// Accept waits for the next connection.
-func (tl *TCPListener) Accept() (net.Conn, error) {
-	// One executor call takes the connection off the queue, wraps it and
-	// tells whether another is queued, so that the next Accept waits
-	// for OnAcceptable instead of asking.
-	var tc *TCPConn
-	err := tl.waitRead(func() bool {
-		if c := tl.l.Accept(); c != nil {
-			tc = newTCPConn(tl.exec, c)
-		}
-		tl.idle.Store(!tl.l.Pending())
-		return tc != nil
-	})
-	if err != nil {
-		return nil, opError("accept", "tcp", nil, tl.addr, "", err)
+func (tl *TCPListener) numWaiting() int { return int(tl.waiting.Load()) }
+
+// onAcceptable, on the executor, moves the connections ready to accept
+// to ready and wakes Accept.
+func (tl *TCPListener) onAcceptable() {
+	for c := tl.l.Accept(); c != nil; c = tl.l.Accept() {
+		tc := newTCPConn(tl.exec, c)
+		tl.mu.Lock()
+		tl.ready = append(tl.ready, tc)
+		tl.waiting.Add(1)
+		tl.mu.Unlock()
 	}
-	return tc, nil
+	if tl.l.Pending() {
+		tl.gone.Store(true) // nothing is queued, so the listener is closed
+	}
+	tl.readable.raise()
 }
 
-// Close stops listening.
+// take pops the oldest ready connection, or returns nil.
+func (tl *TCPListener) take() *TCPConn {
+	tl.mu.Lock()
+	defer tl.mu.Unlock()
+	if tl.head == len(tl.ready) {
+		return nil
+	}
+	tc := tl.ready[tl.head]
+	tl.ready[tl.head] = nil
+	if tl.head++; tl.head == len(tl.ready) {
+		tl.ready, tl.head = tl.ready[:0], 0
+	}
+	tl.waiting.Add(-1)
+	return tc
+}
+
+// Accept waits for the next connection.
+func (tl *TCPListener) Accept() (net.Conn, error) {
+	for {
+		if tl.closed.Load() || tl.gone.Load() {
+			return nil, opError("accept", "tcp", nil, tl.addr, "", net.ErrClosed)
+		}
+		if tc := tl.take(); tc != nil {
+			return tc, nil
+		}
+		if tl.rd.expired() {
+			return nil, opError("accept", "tcp", nil, tl.addr, "", os.ErrDeadlineExceeded)
+		}
+		select {
+		case <-tl.readable:
+		case <-tl.rd.done():
+		case <-tl.closeCh:
+		}
+	}
+}
+
+// Close stops listening; connections not accepted yet are reset, as
+// Linux resets those left in the accept queue.
 func (tl *TCPListener) Close() error {
 	if !tl.markClosed() {
 		return opError("close", "tcp", nil, tl.addr, "", net.ErrClosed)
 	}
-	tl.exec.Do(tl.l.Close)
+	tl.exec.Do(func() {
+		tl.l.Close()
+		for tc := tl.take(); tc != nil; tc = tl.take() {
+			tc.markClosed()
+			tc.c.Abort()
+		}
+	})
 	return nil
 }
 
