@@ -222,3 +222,48 @@ func TestLoopClockPerEvent(t *testing.T) {
 		t.Fatalf("timer fired at +%v (event clock), %v after arming (wall)", at-armedAt, time.Since(start))
 	}
 }
+
+// TestLoopIdleTimerMoves: the loop's sleep ends for a timer armed earlier
+// than the one it slept for, and for one armed later after the earlier
+// was stopped (the idle timer is moved only when it would be too late).
+func TestLoopIdleTimerMoves(t *testing.T) {
+	l := NewLoop("idle")
+	defer l.Close()
+	fired := make(chan time.Time, 4)
+	var far, early *Timer
+	l.Do(func() { far = l.AfterFunc(time.Hour, func() { fired <- time.Now() }) })
+	time.Sleep(5 * time.Millisecond) // the loop sleeps for an hour
+	start := time.Now()
+	l.Do(func() { l.AfterFunc(20*time.Millisecond, func() { fired <- time.Now() }) })
+	select {
+	case at := <-fired:
+		if d := at.Sub(start); d < 15*time.Millisecond {
+			t.Fatalf("20 ms timer fired after %v", d)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("a timer armed before the one the loop slept for did not fire")
+	}
+	l.Do(func() {
+		far.Stop()
+		early = l.AfterFunc(10*time.Millisecond, func() { fired <- time.Now() })
+	})
+	time.Sleep(2 * time.Millisecond) // the loop sleeps for 10 ms
+	start = time.Now()
+	l.Do(func() {
+		early.Stop()
+		l.AfterFunc(40*time.Millisecond, func() { fired <- time.Now() })
+	})
+	select {
+	case at := <-fired:
+		if d := at.Sub(start); d < 35*time.Millisecond {
+			t.Fatalf("40 ms timer fired after %v", d)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("a timer armed after the one the loop slept for was stopped did not fire")
+	}
+	select {
+	case <-fired:
+		t.Fatal("a stopped timer fired")
+	case <-time.After(30 * time.Millisecond):
+	}
+}
