@@ -121,3 +121,49 @@ func TestTCPAcceptGetsEarlyData(t *testing.T) {
 		s.Close()
 	}
 }
+
+// TestTCPConcurrentReads: Reads on one connection take turns and share
+// the connection's one recv call; each gets a contiguous piece of the
+// stream in its own buffer, and together they get all of it.
+func TestTCPConcurrentReads(t *testing.T) {
+	a, b := tcpPair(t)
+	c, s, _ := dialAccept(t, a, b, 53)
+	defer c.Close()
+	const total = 300 << 10
+	go func() {
+		buf := make([]byte, total)
+		for i := range buf {
+			buf[i] = byte(i % 251)
+		}
+		s.Write(buf)
+		s.Close()
+	}()
+	got := make(chan int, 4)
+	for range 4 {
+		go func() {
+			n := 0
+			buf := make([]byte, 1000)
+			for {
+				k, err := c.Read(buf)
+				for j := 1; j < k; j++ {
+					if buf[j] != byte((int(buf[j-1])+1)%251) {
+						t.Errorf("read of %d bytes is not one piece of the stream at %d", k, j)
+						break
+					}
+				}
+				n += k
+				if err != nil {
+					got <- n
+					return
+				}
+			}
+		}()
+	}
+	sum := 0
+	for range 4 {
+		sum += <-got
+	}
+	if sum != total {
+		t.Fatalf("readers got %d bytes together, want %d", sum, total)
+	}
+}

@@ -33,6 +33,32 @@ type TCPConn struct {
 	dialing bool // executor only
 	dialErr error
 	dialed  atomic.Bool
+
+	// Reads take turns (as the net package's do) and share one recv
+	// call, so that a Read allocates nothing.
+	rmu  sync.Mutex
+	recv recvCall
+
+	closeT executor.Timer // runs the default Close on the executor, kicked
+}
+
+// recvCall is a Read's executor call: its arguments and results, and the
+// function value (made once) that Do runs.
+type recvCall struct {
+	tc    *TCPConn
+	p     []byte
+	n     int
+	eof   bool
+	err   error
+	got   bool
+	runFn func()
+}
+
+func (r *recvCall) run() {
+	c := r.tc.c
+	r.n, r.eof, r.err = c.Recv(r.p)
+	r.tc.idle.Store(!c.Readable())
+	r.got = r.n > 0 || r.eof || r.err != nil
 }
 
 var _ net.Conn = (*TCPConn)(nil)
@@ -45,6 +71,7 @@ func newTCPConn(exec executor.Executor, c *tcp.Conn) *TCPConn {
 	c.OnReadable = tc.onReadable
 	c.OnWritable = tc.onWritable
 	tc.idle.Store(!c.Readable())
+	exec.InitTimer(&tc.closeT, c.Close)
 	return tc
 }
 
@@ -123,14 +150,16 @@ func (tc *TCPConn) Read(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
-	var n int
-	var eof bool
-	var rerr error
-	err := tc.waitRead(func() bool {
-		n, eof, rerr = tc.c.Recv(p)
-		tc.idle.Store(!tc.c.Readable())
-		return n > 0 || eof || rerr != nil
-	})
+	tc.rmu.Lock()
+	r := &tc.recv
+	if r.runFn == nil {
+		r.tc, r.runFn = tc, r.run
+	}
+	r.p = p
+	err := tc.waitRecv(r)
+	n, eof, rerr := r.n, r.eof, r.err
+	r.p, r.err = nil, nil
+	tc.rmu.Unlock()
 	if err != nil {
 		return 0, opError("read", "tcp", tc.LocalAddr(), tc.RemoteAddr(), "", err)
 	}
@@ -141,6 +170,30 @@ func (tc *TCPConn) Read(p []byte) (int, error) {
 		return 0, io.EOF
 	}
 	return n, nil
+}
+
+// waitRecv is waitRead for r: the same loop, without a closure per call.
+func (tc *TCPConn) waitRecv(r *recvCall) error {
+	for {
+		if tc.closed.Load() {
+			return net.ErrClosed
+		}
+		if !tc.idle.Load() {
+			r.got = false
+			tc.exec.Do(r.runFn)
+			if r.got {
+				return nil
+			}
+		}
+		if tc.rd.expired() {
+			return os.ErrDeadlineExceeded
+		}
+		select {
+		case <-tc.readable:
+		case <-tc.rd.done():
+		case <-tc.closeCh:
+		}
+	}
 }
 
 // Write queues all of p, waiting while the send buffer is full.
@@ -203,7 +256,7 @@ func (tc *TCPConn) Close() error {
 		// Nothing waits for the FIN (close(2) returns at once too), so
 		// the goroutine does not wait for the executor either: later
 		// calls from this goroutine queue behind the close.
-		tc.exec.Post(tc.c.Close)
+		tc.exec.Kick(&tc.closeT)
 	}
 	return nil
 }
