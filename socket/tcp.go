@@ -20,6 +20,10 @@ type TCPConn struct {
 	endpoint
 	c      *tcp.Conn
 	la, ra netip.AddrPort
+	// idle is set on the executor when a Read would find nothing, and
+	// cleared there before readable is raised: Read then waits for the
+	// signal instead of asking the executor first.
+	idle atomic.Bool
 	// The net.Addr forms are made when first asked for (errors,
 	// LocalAddr): most connections never need them.
 	addrOnce     sync.Once

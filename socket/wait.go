@@ -126,14 +126,9 @@ type endpoint struct {
 	exec     executor.Executor
 	readable signal
 	writable signal // nil for sockets whose writes never wait
-	// idle is set on the executor when a read would find nothing, and
-	// cleared there before readable is raised: waitRead then waits for
-	// the signal instead of asking the executor first. Endpoints that
-	// never set it ask every time.
-	idle    atomic.Bool
-	rd, wd  deadline
-	closed  atomic.Bool
-	closeCh chan struct{}
+	rd, wd   deadline
+	closed   atomic.Bool
+	closeCh  chan struct{}
 }
 
 func (e *endpoint) init(exec executor.Executor) {
@@ -149,12 +144,10 @@ func (e *endpoint) waitRead(try func() bool) error {
 		if e.closed.Load() {
 			return net.ErrClosed
 		}
-		if !e.idle.Load() {
-			var got bool
-			e.exec.Do(func() { got = try() })
-			if got {
-				return nil
-			}
+		var got bool
+		e.exec.Do(func() { got = try() })
+		if got {
+			return nil
 		}
 		if e.rd.expired() {
 			return os.ErrDeadlineExceeded
@@ -165,12 +158,6 @@ func (e *endpoint) waitRead(try func() bool) error {
 		case <-e.closeCh:
 		}
 	}
-}
-
-// onReadable is the endpoint's readiness callback on the executor.
-func (e *endpoint) onReadable() {
-	e.idle.Store(false)
-	e.readable.raise()
 }
 
 // markClosed records Close; it reports false if it was closed already.
