@@ -267,3 +267,37 @@ func TestLoopIdleTimerMoves(t *testing.T) {
 	case <-time.After(30 * time.Millisecond):
 	}
 }
+
+// TestLoopExpiredTimersOneRound: timers that are due together run in
+// order in one round, which reads the clock once: they all see the same
+// Now.
+func TestLoopExpiredTimersOneRound(t *testing.T) {
+	l := NewLoop("due")
+	defer l.Close()
+	var order []int
+	var at []time.Duration
+	done := make(chan struct{})
+	l.Do(func() {
+		for i := range 5 {
+			l.AfterFunc(10*time.Millisecond, func() {
+				order = append(order, i)
+				at = append(at, l.Now())
+				if i == 4 {
+					close(done)
+				}
+			})
+		}
+	})
+	<-done
+	l.Do(func() {
+		if fmt.Sprint(order) != "[0 1 2 3 4]" {
+			t.Errorf("timers ran in order %v", order)
+		}
+		for _, x := range at[1:] {
+			if x != at[0] {
+				t.Errorf("timers due together saw the clock at %v: not one round", at)
+				break
+			}
+		}
+	})
+}

@@ -180,11 +180,15 @@ func (l *Loop) run() {
 		now := time.Duration(-1) // the clock, when read since the events ran
 		if l.heap.peek() != nil {
 			now = l.clock()
+			fired := false
 			for t := l.heap.peek(); t != nil && t.when <= now; t = l.heap.peek() {
 				l.heap.pop()
 				l.cur, l.curSet = now, true
 				t.f()
-				now = -1 // the timer took time: read the clock again to sleep
+				fired = true
+			}
+			if fired {
+				now = -1 // the timers took time: read the clock again to sleep
 			}
 		}
 		if closed {
