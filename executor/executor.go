@@ -31,6 +31,10 @@ type Executor interface {
 	Epoch() time.Time
 	// NewTimer returns a disarmed timer that runs f on this executor.
 	NewTimer(f func()) *Timer
+	// InitTimer makes *t, which must not be armed, a disarmed timer that
+	// runs f on this executor: NewTimer for a Timer embedded in a larger
+	// structure (a TCP connection's timers), saving an allocation each.
+	InitTimer(t *Timer, f func())
 	// AfterFunc runs f on this executor after d.
 	AfterFunc(d time.Duration, f func()) *Timer
 	// Rand is the executor's random source: seeded from the world seed and

@@ -190,3 +190,114 @@ func TestLoopDoRacingClose(t *testing.T) {
 		}
 	}
 }
+
+// TestLoopClockPerEvent: Now stands still within an event and moves on
+// between events; a timer armed in an event counts from the event's time
+// and fires when the real clock gets there.
+func TestLoopClockPerEvent(t *testing.T) {
+	l := NewLoop("clock")
+	defer l.Close()
+	var in1, in2, next time.Duration
+	l.Do(func() {
+		in1 = l.Now()
+		time.Sleep(5 * time.Millisecond)
+		in2 = l.Now()
+	})
+	if in1 != in2 {
+		t.Fatalf("Now moved within one event: %v then %v", in1, in2)
+	}
+	l.Do(func() { next = l.Now() })
+	if next-in1 < 5*time.Millisecond {
+		t.Fatalf("Now moved %v across events 5 ms apart", next-in1)
+	}
+	fired := make(chan time.Duration, 1)
+	var armedAt time.Duration
+	start := time.Now()
+	l.Do(func() {
+		armedAt = l.Now()
+		l.AfterFunc(20*time.Millisecond, func() { fired <- l.Now() })
+	})
+	at := <-fired
+	if at-armedAt < 20*time.Millisecond || time.Since(start) < 15*time.Millisecond {
+		t.Fatalf("timer fired at +%v (event clock), %v after arming (wall)", at-armedAt, time.Since(start))
+	}
+}
+
+// TestLoopIdleTimerMoves: the loop's sleep ends for a timer armed earlier
+// than the one it slept for, and for one armed later after the earlier
+// was stopped (the idle timer is moved only when it would be too late).
+func TestLoopIdleTimerMoves(t *testing.T) {
+	l := NewLoop("idle")
+	defer l.Close()
+	fired := make(chan time.Time, 4)
+	var far, early *Timer
+	l.Do(func() { far = l.AfterFunc(time.Hour, func() { fired <- time.Now() }) })
+	time.Sleep(5 * time.Millisecond) // the loop sleeps for an hour
+	start := time.Now()
+	l.Do(func() { l.AfterFunc(20*time.Millisecond, func() { fired <- time.Now() }) })
+	select {
+	case at := <-fired:
+		if d := at.Sub(start); d < 15*time.Millisecond {
+			t.Fatalf("20 ms timer fired after %v", d)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("a timer armed before the one the loop slept for did not fire")
+	}
+	l.Do(func() {
+		far.Stop()
+		early = l.AfterFunc(10*time.Millisecond, func() { fired <- time.Now() })
+	})
+	time.Sleep(2 * time.Millisecond) // the loop sleeps for 10 ms
+	start = time.Now()
+	l.Do(func() {
+		early.Stop()
+		l.AfterFunc(40*time.Millisecond, func() { fired <- time.Now() })
+	})
+	select {
+	case at := <-fired:
+		if d := at.Sub(start); d < 35*time.Millisecond {
+			t.Fatalf("40 ms timer fired after %v", d)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("a timer armed after the one the loop slept for was stopped did not fire")
+	}
+	select {
+	case <-fired:
+		t.Fatal("a stopped timer fired")
+	case <-time.After(30 * time.Millisecond):
+	}
+}
+
+// TestLoopExpiredTimersOneRound: timers that are due together run in
+// order in one round, which reads the clock once: they all see the same
+// Now.
+func TestLoopExpiredTimersOneRound(t *testing.T) {
+	l := NewLoop("due")
+	defer l.Close()
+	var order []int
+	var at []time.Duration
+	done := make(chan struct{})
+	l.Do(func() {
+		for i := range 5 {
+			l.AfterFunc(10*time.Millisecond, func() {
+				order = append(order, i)
+				at = append(at, l.Now())
+				if i == 4 {
+					close(done)
+				}
+			})
+		}
+	})
+	<-done
+	l.Do(func() {
+		if fmt.Sprint(order) != "[0 1 2 3 4]" {
+			t.Errorf("timers ran in order %v", order)
+		}
+		for _, x := range at[1:] {
+			if x != at[0] {
+				t.Errorf("timers due together saw the clock at %v: not one round", at)
+				break
+			}
+		}
+	})
+}

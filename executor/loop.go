@@ -17,6 +17,14 @@ type Loop struct {
 	epoch time.Time
 	rnd   *mrand.Rand
 	heap  timerHeap
+	// cur is the time of the running event, read from the clock when
+	// the event first asks (curSet): Now and the timers armed by the
+	// event use it instead of reading the clock each time (tens of
+	// nanoseconds a read here, and TCP asks several times per segment),
+	// as Linux's TCP reads one clock per event (tcp_mstamp); an event
+	// that never asks, as most socket calls, reads no clock at all.
+	cur    time.Duration
+	curSet bool
 
 	calls sync.Pool // of *call, for Do
 
@@ -60,15 +68,24 @@ func (l *Loop) Close() {
 }
 
 func (l *Loop) Name() string       { return l.name }
-func (l *Loop) Now() time.Duration { return time.Since(l.start) }
+func (l *Loop) Now() time.Duration { return l.now() }
 func (l *Loop) Epoch() time.Time   { return l.epoch }
 func (l *Loop) Rand() *mrand.Rand  { return l.rnd }
 
-func (l *Loop) now() time.Duration { return time.Since(l.start) }
-func (l *Loop) arm(t *Timer)       { l.heap.push(t) }
-func (l *Loop) disarm(t *Timer)    { l.heap.remove(t) }
+func (l *Loop) now() time.Duration {
+	if !l.curSet {
+		l.cur, l.curSet = l.clock(), true
+	}
+	return l.cur
+}
+
+func (l *Loop) clock() time.Duration { return time.Since(l.start) }
+func (l *Loop) arm(t *Timer)         { l.heap.push(t) }
+func (l *Loop) disarm(t *Timer)      { l.heap.remove(t) }
 
 func (l *Loop) NewTimer(f func()) *Timer { return &Timer{idx: -1, f: f, q: l} }
+
+func (l *Loop) InitTimer(t *Timer, f func()) { *t = Timer{idx: -1, f: f, q: l} }
 
 func (l *Loop) AfterFunc(d time.Duration, f func()) *Timer {
 	t := l.NewTimer(f)
@@ -141,6 +158,7 @@ func (l *Loop) run() {
 	var spare []*Timer
 	idle := time.NewTimer(time.Hour)
 	defer idle.Stop()
+	idleAt := time.Hour // when idle fires, on the clock's scale; -1 once it has
 	for {
 		l.mu.Lock()
 		in := l.inbox
@@ -154,14 +172,24 @@ func (l *Loop) run() {
 			if t.idx >= 0 {
 				l.heap.remove(t)
 			}
+			l.curSet = false
 			t.f()
 			in[i] = nil
 		}
 		spare = in
-		now := l.now()
-		for t := l.heap.peek(); t != nil && t.when <= now; t = l.heap.peek() {
-			l.heap.pop()
-			t.f()
+		now := time.Duration(-1) // the clock, when read since the events ran
+		if l.heap.peek() != nil {
+			now = l.clock()
+			fired := false
+			for t := l.heap.peek(); t != nil && t.when <= now; t = l.heap.peek() {
+				l.heap.pop()
+				l.cur, l.curSet = now, true
+				t.f()
+				fired = true
+			}
+			if fired {
+				now = -1 // the timers took time: read the clock again to sleep
+			}
 		}
 		if closed {
 			return
@@ -172,17 +200,27 @@ func (l *Loop) run() {
 		if pending {
 			continue
 		}
-		wait := time.Hour
+		if now < 0 {
+			now = l.clock()
+		}
+		wake := now + time.Hour
 		if t := l.heap.peek(); t != nil {
-			wait = t.when - l.now()
-			if wait <= 0 {
+			if t.when <= now {
 				continue
 			}
+			wake = t.when
 		}
-		idle.Reset(wait)
+		// The idle timer is moved only when it would fire too late: one
+		// that fires early (the timer it was set for was stopped) costs a
+		// spurious round, a Reset on every sleep costs more.
+		if idleAt < 0 || wake < idleAt {
+			idle.Reset(wake - now)
+			idleAt = wake
+		}
 		select {
 		case <-l.wake:
 		case <-idle.C:
+			idleAt = -1
 		}
 	}
 }

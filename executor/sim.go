@@ -135,6 +135,8 @@ func (e *simExec) Rand() *rand.Rand   { return e.rnd }
 
 func (e *simExec) NewTimer(f func()) *Timer { return &Timer{idx: -1, f: f, q: e.s} }
 
+func (e *simExec) InitTimer(t *Timer, f func()) { *t = Timer{idx: -1, f: f, q: e.s} }
+
 func (e *simExec) AfterFunc(d time.Duration, f func()) *Timer {
 	t := e.NewTimer(f)
 	t.Reset(d)

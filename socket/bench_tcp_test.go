@@ -228,3 +228,55 @@ func BenchmarkTCPConnect(b *testing.B) {
 	b.StopTimer()
 	b.ReportMetric(float64(b.N)/el.Seconds(), "conn/s")
 }
+
+// BenchmarkTCPConnectClose is the comparison suite's tcp-connrate loop
+// (bench/measure.ConnRate with ServeEcho): dial and close at once; the
+// server accepts, gives each connection a goroutine that reads until the
+// client's FIN and closes, so TIME_WAIT lands on the client. Run it as
+// the suite does, 5000 connections (-benchtime=5000x): past about 14,000
+// the client's even ephemeral ports are all in TIME_WAIT and each connect
+// walks them (as Linux's __inet_hash_connect does), which is then all the
+// benchmark measures.
+func BenchmarkTCPConnectClose(b *testing.B) {
+	a, bb := benchPair(b, 1500)
+	l, err := socket.ListenTCP(bb.Exec(), bb.TCP, netip.AddrPortFrom(benchB, 5204), 4096)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	b.Cleanup(func() { l.Close(); wg.Wait() })
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			s, err := l.Accept()
+			if err != nil {
+				return
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer s.Close()
+				buf := make([]byte, 512)
+				for {
+					if _, err := s.Read(buf); err != nil {
+						return
+					}
+				}
+			}()
+		}
+	}()
+	dst := netip.AddrPortFrom(benchB, 5204)
+	b.ResetTimer()
+	start := time.Now()
+	for range b.N {
+		c, err := socket.DialTCP(context.Background(), a.Exec(), a.TCP, netip.AddrPort{}, dst)
+		if err != nil {
+			b.Fatal(err)
+		}
+		c.Close()
+	}
+	el := time.Since(start)
+	b.StopTimer()
+	b.ReportMetric(float64(b.N)/el.Seconds(), "conn/s")
+}

@@ -24,7 +24,8 @@ var _ net.PacketConn = (*PingConn)(nil)
 
 // ListenPing opens a ping socket in the namespace whose ping table is t.
 func ListenPing(exec executor.Executor, t *ping.Table) (*PingConn, error) {
-	c := &PingConn{endpoint: newEndpoint(exec)}
+	c := &PingConn{}
+	c.init(exec)
 	var err error
 	exec.Do(func() {
 		c.s, err = t.NewSock(0)

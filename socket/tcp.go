@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -17,62 +18,135 @@ import (
 // *net.TCPConn that usnet supports.
 type TCPConn struct {
 	endpoint
-	c        *tcp.Conn
-	writable signal
-	laddr    *net.TCPAddr
-	raddr    *net.TCPAddr
-	linger   atomic.Int32 // SO_LINGER seconds, -1: off
+	c      *tcp.Conn
+	la, ra netip.AddrPort
+	// idle is set on the executor when a Read would find nothing, and
+	// cleared there before readable is raised: Read then waits for the
+	// signal instead of asking the executor first.
+	idle atomic.Bool
+	// The net.Addr forms are made when first asked for (errors,
+	// LocalAddr): most connections never need them.
+	addrOnce     sync.Once
+	laddr, raddr *net.TCPAddr
+	linger       atomic.Int32 // SO_LINGER seconds, -1: off
+
+	// While DialTCP waits, the connection's callbacks tell on the
+	// executor whether the handshake has ended, and hand DialTCP the
+	// outcome: dialErr, then dialed. DialTCP reads them without entering
+	// the executor again.
+	dialing bool // executor only
+	dialErr error
+	dialed  atomic.Bool
+
+	// Reads take turns (as the net package's do) and share one recv
+	// call, so that a Read allocates nothing.
+	rmu  sync.Mutex
+	recv recvCall
+
+	closeT executor.Timer // runs the default Close on the executor, kicked
+}
+
+// recvCall is a Read's executor call: its arguments and results, and the
+// function value (made once) that Do runs.
+type recvCall struct {
+	tc    *TCPConn
+	p     []byte
+	n     int
+	eof   bool
+	err   error
+	got   bool
+	runFn func()
+}
+
+func (r *recvCall) run() {
+	c := r.tc.c
+	r.n, r.eof, r.err = c.Recv(r.p)
+	r.tc.idle.Store(!c.Readable())
+	r.got = r.n > 0 || r.eof || r.err != nil
 }
 
 var _ net.Conn = (*TCPConn)(nil)
 
 func newTCPConn(exec executor.Executor, c *tcp.Conn) *TCPConn {
-	tc := &TCPConn{endpoint: newEndpoint(exec), c: c, writable: newSignal()}
+	tc := &TCPConn{c: c, la: c.LocalAddr(), ra: c.RemoteAddr()}
+	tc.init(exec)
+	tc.writable = newSignal()
 	tc.linger.Store(-1)
-	c.OnReadable = tc.readable.raise
-	c.OnWritable = tc.writable.raise
-	tc.laddr = net.TCPAddrFromAddrPort(c.LocalAddr())
-	tc.raddr = net.TCPAddrFromAddrPort(c.RemoteAddr())
+	c.OnReadable = tc.onReadable
+	c.OnWritable = tc.onWritable
+	tc.idle.Store(!c.Readable())
+	exec.InitTimer(&tc.closeT, c.Close)
 	return tc
+}
+
+// onReadable and onWritable are the connection's callbacks, on the
+// executor.
+func (tc *TCPConn) onReadable() {
+	tc.idle.Store(false)
+	if tc.dialing {
+		tc.dialCheck()
+	}
+	tc.readable.raise()
+}
+
+func (tc *TCPConn) onWritable() {
+	if tc.dialing {
+		tc.dialCheck()
+	}
+	tc.writable.raise()
+}
+
+// dialCheck, on the executor, ends the dial once the handshake has ended
+// either way, and wakes DialTCP.
+func (tc *TCPConn) dialCheck() {
+	c := tc.c
+	if !c.Established() && c.Err() == nil && c.State() != tcp.Closed {
+		return
+	}
+	tc.dialing = false
+	tc.dialErr = c.Err()
+	tc.idle.Store(!c.Readable())
+	tc.dialed.Store(true)
+	tc.writable.raise()
 }
 
 // DialTCP connects from laddr (zero: any) to raddr in the namespace whose
 // TCP table is t, waiting for the handshake or ctx.
+//
+// The goroutine enters the executor once, to send the SYN; the
+// connection's callbacks, which every transition out of SYN-SENT runs,
+// tell it the outcome.
 func DialTCP(ctx context.Context, exec executor.Executor, t *tcp.Table, laddr, raddr netip.AddrPort) (*TCPConn, error) {
-	var c *tcp.Conn
 	var err error
 	var tc *TCPConn
 	exec.Do(func() {
-		c, err = t.Connect(laddr, raddr)
-		if err == nil {
+		var c *tcp.Conn
+		if c, err = t.Connect(laddr, raddr); err == nil {
 			tc = newTCPConn(exec, c)
+			tc.dialing = true
+			// Connect may have ended the attempt before the callbacks
+			// were installed.
+			tc.dialCheck()
 		}
 	})
-	ra := net.TCPAddrFromAddrPort(raddr)
 	if err != nil {
-		return nil, opError("dial", "tcp", nil, ra, "connect", err)
+		return nil, opError("dial", "tcp", nil, net.TCPAddrFromAddrPort(raddr), "connect", err)
 	}
-	for {
-		var done bool
-		exec.Do(func() {
-			done = c.Established() || c.Err() != nil || c.State() == tcp.Closed
-			err = c.Err()
-			tc.laddr = net.TCPAddrFromAddrPort(c.LocalAddr())
-		})
-		if done {
-			if err != nil {
-				return nil, opError("dial", "tcp", nil, ra, "connect", err)
-			}
-			return tc, nil
-		}
+	if tc == nil {
+		return nil, opError("dial", "tcp", nil, net.TCPAddrFromAddrPort(raddr), "", net.ErrClosed)
+	}
+	for !tc.dialed.Load() {
 		select {
 		case <-tc.writable:
-		case <-tc.readable:
 		case <-ctx.Done():
-			exec.Do(c.Abort)
-			return nil, opError("dial", "tcp", nil, ra, "", ctx.Err())
+			exec.Do(tc.c.Abort)
+			return nil, opError("dial", "tcp", nil, tc.RemoteAddr(), "", ctx.Err())
 		}
 	}
+	if tc.dialErr != nil {
+		return nil, opError("dial", "tcp", nil, tc.RemoteAddr(), "connect", tc.dialErr)
+	}
+	return tc, nil
 }
 
 // Read reads received bytes; io.EOF after the peer's FIN.
@@ -80,18 +154,21 @@ func (tc *TCPConn) Read(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
-	var n int
-	var eof bool
-	var rerr error
-	err := tc.waitRead(func() bool {
-		n, eof, rerr = tc.c.Recv(p)
-		return n > 0 || eof || rerr != nil
-	})
+	tc.rmu.Lock()
+	r := &tc.recv
+	if r.runFn == nil {
+		r.tc, r.runFn = tc, r.run
+	}
+	r.p = p
+	err := tc.waitRecv(r)
+	n, eof, rerr := r.n, r.eof, r.err
+	r.p, r.err = nil, nil
+	tc.rmu.Unlock()
 	if err != nil {
-		return 0, opError("read", "tcp", tc.laddr, tc.raddr, "", err)
+		return 0, opError("read", "tcp", tc.LocalAddr(), tc.RemoteAddr(), "", err)
 	}
 	if rerr != nil {
-		return 0, opError("read", "tcp", tc.laddr, tc.raddr, "read", rerr)
+		return 0, opError("read", "tcp", tc.LocalAddr(), tc.RemoteAddr(), "read", rerr)
 	}
 	if eof {
 		return 0, io.EOF
@@ -99,19 +176,43 @@ func (tc *TCPConn) Read(p []byte) (int, error) {
 	return n, nil
 }
 
+// waitRecv is waitRead for r: the same loop, without a closure per call.
+func (tc *TCPConn) waitRecv(r *recvCall) error {
+	for {
+		if tc.closed.Load() {
+			return net.ErrClosed
+		}
+		if !tc.idle.Load() {
+			r.got = false
+			tc.exec.Do(r.runFn)
+			if r.got {
+				return nil
+			}
+		}
+		if tc.rd.expired() {
+			return os.ErrDeadlineExceeded
+		}
+		select {
+		case <-tc.readable:
+		case <-tc.rd.done():
+		case <-tc.closeCh:
+		}
+	}
+}
+
 // Write queues all of p, waiting while the send buffer is full.
 func (tc *TCPConn) Write(p []byte) (int, error) {
 	written := 0
 	for written < len(p) {
 		if tc.closed.Load() {
-			return written, opError("write", "tcp", tc.laddr, tc.raddr, "", net.ErrClosed)
+			return written, opError("write", "tcp", tc.LocalAddr(), tc.RemoteAddr(), "", net.ErrClosed)
 		}
 		var n int
 		var werr error
 		tc.exec.Do(func() { n, werr = tc.c.Send(p[written:]) })
 		written += n
 		if werr != nil {
-			return written, opError("write", "tcp", tc.laddr, tc.raddr, "write", werr)
+			return written, opError("write", "tcp", tc.LocalAddr(), tc.RemoteAddr(), "write", werr)
 		}
 		if written == len(p) {
 			break
@@ -121,7 +222,7 @@ func (tc *TCPConn) Write(p []byte) (int, error) {
 		// (sk_stream_wait_memory); asking again before would only find
 		// it full.
 		if tc.wd.expired() {
-			return written, opError("write", "tcp", tc.laddr, tc.raddr, "", os.ErrDeadlineExceeded)
+			return written, opError("write", "tcp", tc.LocalAddr(), tc.RemoteAddr(), "", os.ErrDeadlineExceeded)
 		}
 		select {
 		case <-tc.writable:
@@ -140,7 +241,7 @@ func (tc *TCPConn) Write(p []byte) (int, error) {
 // sk_stream_wait_close; Linux blocks even for a non-blocking socket).
 func (tc *TCPConn) Close() error {
 	if !tc.markClosed() {
-		return opError("close", "tcp", tc.laddr, tc.raddr, "", net.ErrClosed)
+		return opError("close", "tcp", tc.LocalAddr(), tc.RemoteAddr(), "", net.ErrClosed)
 	}
 	switch l := tc.linger.Load(); {
 	case l == 0:
@@ -158,7 +259,10 @@ func (tc *TCPConn) Close() error {
 		case <-t.C:
 		}
 	default:
-		tc.exec.Do(tc.c.Close)
+		// Nothing waits for the FIN (close(2) returns at once too), so
+		// the goroutine does not wait for the executor either: later
+		// calls from this goroutine queue behind the close.
+		tc.exec.Kick(&tc.closeT)
 	}
 	return nil
 }
@@ -166,7 +270,7 @@ func (tc *TCPConn) Close() error {
 // CloseWrite shuts down the sending side (FIN).
 func (tc *TCPConn) CloseWrite() error {
 	if tc.closed.Load() {
-		return opError("close", "tcp", tc.laddr, tc.raddr, "", net.ErrClosed)
+		return opError("close", "tcp", tc.LocalAddr(), tc.RemoteAddr(), "", net.ErrClosed)
 	}
 	tc.exec.Do(tc.c.CloseWrite)
 	return nil
@@ -178,12 +282,12 @@ func (tc *TCPConn) CloseWrite() error {
 // sending side shut down too, data from the peer resets the connection.
 func (tc *TCPConn) CloseRead() error {
 	if tc.closed.Load() {
-		return opError("close", "tcp", tc.laddr, tc.raddr, "", net.ErrClosed)
+		return opError("close", "tcp", tc.LocalAddr(), tc.RemoteAddr(), "", net.ErrClosed)
 	}
 	var err error
 	tc.exec.Do(func() { err = tc.c.CloseRead() })
 	if err != nil {
-		return opError("close", "tcp", tc.laddr, tc.raddr, "shutdown", err)
+		return opError("close", "tcp", tc.LocalAddr(), tc.RemoteAddr(), "shutdown", err)
 	}
 	return nil
 }
@@ -244,7 +348,7 @@ func (tc *TCPConn) ReadOOB() (byte, error) {
 	var err error
 	tc.exec.Do(func() { b, err = tc.c.RecvOOB() })
 	if err != nil {
-		return 0, opError("read", "tcp", tc.laddr, tc.raddr, "recvmsg", err)
+		return 0, opError("read", "tcp", tc.LocalAddr(), tc.RemoteAddr(), "recvmsg", err)
 	}
 	return b, nil
 }
@@ -262,19 +366,19 @@ func (tc *TCPConn) WriteOOB(p []byte) (int, error) {
 	last := p[len(p)-1:]
 	for {
 		if tc.closed.Load() {
-			return len(p) - 1, opError("write", "tcp", tc.laddr, tc.raddr, "", net.ErrClosed)
+			return len(p) - 1, opError("write", "tcp", tc.LocalAddr(), tc.RemoteAddr(), "", net.ErrClosed)
 		}
 		var n int
 		var err error
 		tc.exec.Do(func() { n, err = tc.c.SendOOB(last) })
 		if err != nil {
-			return len(p) - 1, opError("write", "tcp", tc.laddr, tc.raddr, "sendmsg", err)
+			return len(p) - 1, opError("write", "tcp", tc.LocalAddr(), tc.RemoteAddr(), "sendmsg", err)
 		}
 		if n > 0 {
 			return len(p), nil
 		}
 		if tc.wd.expired() {
-			return len(p) - 1, opError("write", "tcp", tc.laddr, tc.raddr, "", os.ErrDeadlineExceeded)
+			return len(p) - 1, opError("write", "tcp", tc.LocalAddr(), tc.RemoteAddr(), "", os.ErrDeadlineExceeded)
 		}
 		select {
 		case <-tc.writable:
@@ -291,24 +395,45 @@ func (tc *TCPConn) Info() tcp.Info {
 	return i
 }
 
-func (tc *TCPConn) LocalAddr() net.Addr  { return tc.laddr }
-func (tc *TCPConn) RemoteAddr() net.Addr { return tc.raddr }
+func (tc *TCPConn) LocalAddr() net.Addr  { tc.makeAddrs(); return tc.laddr }
+func (tc *TCPConn) RemoteAddr() net.Addr { tc.makeAddrs(); return tc.raddr }
+
+func (tc *TCPConn) makeAddrs() {
+	tc.addrOnce.Do(func() {
+		tc.laddr = net.TCPAddrFromAddrPort(tc.la)
+		tc.raddr = net.TCPAddrFromAddrPort(tc.ra)
+	})
+}
 
 // TCPListener is a listening socket as a net.Listener.
+//
+// Connections do not wait in the tcp.Listener's accept queue for Accept
+// to fetch them with an executor call: as each becomes ready, the
+// listener's callback wraps it on the executor and moves it to ready,
+// which Accept reads under a lock. Those connections still count against
+// the backlog (tcp.Listener.Waiting) until Accept takes them.
 type TCPListener struct {
 	endpoint
 	l    *tcp.Listener
 	addr *net.TCPAddr
+
+	mu      sync.Mutex
+	ready   []*TCPConn // ready[head:] wait for Accept, oldest first
+	head    int
+	waiting atomic.Int32 // len(ready) - head, for the backlog on the executor
+	gone    atomic.Bool  // the tcp.Listener was closed under the socket (namespace deleted)
 }
 
 // ListenTCP listens on laddr in the namespace whose TCP table is t.
 func ListenTCP(exec executor.Executor, t *tcp.Table, laddr netip.AddrPort, backlog int) (*TCPListener, error) {
-	tl := &TCPListener{endpoint: newEndpoint(exec)}
+	tl := &TCPListener{}
+	tl.init(exec)
 	var err error
 	exec.Do(func() {
 		tl.l, err = t.Listen(laddr, backlog)
 		if err == nil {
-			tl.l.OnAcceptable = tl.readable.raise
+			tl.l.OnAcceptable = tl.onAcceptable
+			tl.l.Waiting = tl.numWaiting
 			tl.addr = net.TCPAddrFromAddrPort(tl.l.Addr())
 		}
 	})
@@ -318,32 +443,73 @@ func ListenTCP(exec executor.Executor, t *tcp.Table, laddr netip.AddrPort, backl
 	return tl, nil
 }
 
-// Accept waits for the next connection.
-func (tl *TCPListener) Accept() (net.Conn, error) {
-	var c *tcp.Conn
-	err := tl.waitRead(func() bool {
-		c = tl.l.Accept()
-		return c != nil
-	})
-	if err != nil {
-		return nil, opError("accept", "tcp", nil, tl.addr, "", err)
+func (tl *TCPListener) numWaiting() int { return int(tl.waiting.Load()) }
+
+// onAcceptable, on the executor, moves the connections ready to accept
+// to ready and wakes Accept.
+func (tl *TCPListener) onAcceptable() {
+	for c := tl.l.Accept(); c != nil; c = tl.l.Accept() {
+		tc := newTCPConn(tl.exec, c)
+		tl.mu.Lock()
+		tl.ready = append(tl.ready, tc)
+		tl.waiting.Add(1)
+		tl.mu.Unlock()
 	}
-	var tc *TCPConn
-	tl.exec.Do(func() { tc = newTCPConn(tl.exec, c) })
-	if tc == nil {
-		// The namespace went away between the accept and the wrapping
-		// (its executor no longer runs anything).
-		return nil, opError("accept", "tcp", nil, tl.addr, "", net.ErrClosed)
+	if tl.l.Pending() {
+		tl.gone.Store(true) // nothing is queued, so the listener is closed
 	}
-	return tc, nil
+	tl.readable.raise()
 }
 
-// Close stops listening.
+// take pops the oldest ready connection, or returns nil.
+func (tl *TCPListener) take() *TCPConn {
+	tl.mu.Lock()
+	defer tl.mu.Unlock()
+	if tl.head == len(tl.ready) {
+		return nil
+	}
+	tc := tl.ready[tl.head]
+	tl.ready[tl.head] = nil
+	if tl.head++; tl.head == len(tl.ready) {
+		tl.ready, tl.head = tl.ready[:0], 0
+	}
+	tl.waiting.Add(-1)
+	return tc
+}
+
+// Accept waits for the next connection.
+func (tl *TCPListener) Accept() (net.Conn, error) {
+	for {
+		if tl.closed.Load() || tl.gone.Load() {
+			return nil, opError("accept", "tcp", nil, tl.addr, "", net.ErrClosed)
+		}
+		if tc := tl.take(); tc != nil {
+			return tc, nil
+		}
+		if tl.rd.expired() {
+			return nil, opError("accept", "tcp", nil, tl.addr, "", os.ErrDeadlineExceeded)
+		}
+		select {
+		case <-tl.readable:
+		case <-tl.rd.done():
+		case <-tl.closeCh:
+		}
+	}
+}
+
+// Close stops listening; connections not accepted yet are reset, as
+// Linux resets those left in the accept queue.
 func (tl *TCPListener) Close() error {
 	if !tl.markClosed() {
 		return opError("close", "tcp", nil, tl.addr, "", net.ErrClosed)
 	}
-	tl.exec.Do(tl.l.Close)
+	tl.exec.Do(func() {
+		tl.l.Close()
+		for tc := tl.take(); tc != nil; tc = tl.take() {
+			tc.markClosed()
+			tc.c.Abort()
+		}
+	})
 	return nil
 }
 

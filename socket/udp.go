@@ -73,7 +73,8 @@ func DialUDP(exec executor.Executor, t *udp.Table, laddr, raddr netip.AddrPort) 
 }
 
 func newUDPConn(exec executor.Executor, t *udp.Table) *UDPConn {
-	c := &UDPConn{endpoint: newEndpoint(exec)}
+	c := &UDPConn{}
+	c.init(exec)
 	exec.Do(func() {
 		c.s = t.NewSock()
 		c.s.OnReadable = c.readable.raise

@@ -25,42 +25,75 @@ func (s signal) raise() {
 }
 
 // deadline is one direction's deadline with its own wake-up, as the net
-// package's pollDesc has.
+// package's pollDesc has. Most connections never set one, so the channel
+// and the timer are made on the first set: until then done is nil, which
+// a select never picks.
 type deadline struct {
 	mu    sync.Mutex
 	t     time.Time
-	timer *time.Timer
+	timer *time.Timer   // fires d.fire at t; reused by later sets
 	ch    chan struct{} // closed when the deadline passes
 }
 
-func newDeadline() *deadline { return &deadline{ch: make(chan struct{})} }
-
-// set arms the deadline; the zero time clears it.
-func (d *deadline) set(t time.Time) {
+// set arms the deadline; the zero time clears it. It reports whether the
+// deadline's channel was made now: a waiter that selected on the nil
+// channel before must be woken to pick it up.
+func (d *deadline) set(t time.Time) (made bool) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	if d.ch == nil {
+		if t.IsZero() {
+			return false
+		}
+		d.ch = make(chan struct{})
+		made = true
+	}
 	if d.timer != nil {
 		d.timer.Stop()
-		d.timer = nil
 	}
-	select {
-	case <-d.ch:
+	if isClosed(d.ch) {
 		d.ch = make(chan struct{})
-	default:
 	}
 	d.t = t
 	if t.IsZero() {
-		return
+		return made
 	}
 	if dur := time.Until(t); dur <= 0 {
 		close(d.ch)
+	} else if d.timer == nil {
+		d.timer = time.AfterFunc(dur, d.fire)
 	} else {
-		ch := d.ch
-		d.timer = time.AfterFunc(dur, func() { close(ch) })
+		d.timer.Reset(dur)
+	}
+	return made
+}
+
+// fire closes the channel if the deadline has passed: a timer stopped or
+// reset too late to keep its function from running finds a deadline
+// that was cleared or moved and leaves it.
+func (d *deadline) fire() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.ch == nil || d.t.IsZero() || isClosed(d.ch) {
+		return
+	}
+	if dur := time.Until(d.t); dur > 0 {
+		d.timer.Reset(dur)
+		return
+	}
+	close(d.ch)
+}
+
+func isClosed(ch <-chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
 	}
 }
 
-// done returns the channel closed at the deadline.
+// done returns the channel closed at the deadline (nil: none was ever set).
 func (d *deadline) done() <-chan struct{} {
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -68,12 +101,8 @@ func (d *deadline) done() <-chan struct{} {
 }
 
 func (d *deadline) expired() bool {
-	select {
-	case <-d.done():
-		return true
-	default:
-		return false
-	}
+	ch := d.done()
+	return ch != nil && isClosed(ch)
 }
 
 // opError wraps err as the net package does for a kernel socket.
@@ -91,18 +120,19 @@ func opError(op, network string, src, dst net.Addr, syscallName string, err erro
 }
 
 // endpoint is the goroutine-side state every socket type shares: the
-// executor, the readiness signal its endpoint raises, the deadlines and
+// executor, the readiness signals its endpoint raises, the deadlines and
 // the closed state.
 type endpoint struct {
 	exec     executor.Executor
 	readable signal
-	rd, wd   *deadline
+	writable signal // nil for sockets whose writes never wait
+	rd, wd   deadline
 	closed   atomic.Bool
 	closeCh  chan struct{}
 }
 
-func newEndpoint(exec executor.Executor) endpoint {
-	return endpoint{exec: exec, readable: newSignal(), rd: newDeadline(), wd: newDeadline(), closeCh: make(chan struct{})}
+func (e *endpoint) init(exec executor.Executor) {
+	e.exec, e.readable, e.closeCh = exec, newSignal(), make(chan struct{})
 }
 
 // waitRead runs try on the executor until it reports that it got something
@@ -140,10 +170,26 @@ func (e *endpoint) markClosed() bool {
 }
 
 // SetDeadline sets both deadlines.
-func (e *endpoint) SetDeadline(t time.Time) error { e.rd.set(t); e.wd.set(t); return nil }
+func (e *endpoint) SetDeadline(t time.Time) error {
+	e.SetReadDeadline(t)
+	return e.SetWriteDeadline(t)
+}
 
-// SetReadDeadline sets the read deadline.
-func (e *endpoint) SetReadDeadline(t time.Time) error { e.rd.set(t); return nil }
+// SetReadDeadline sets the read deadline. A deadline set while a read
+// waits applies to that read, as in the net package: the first one wakes
+// the reader so that it waits on the new channel.
+func (e *endpoint) SetReadDeadline(t time.Time) error {
+	if e.rd.set(t) {
+		e.readable.raise()
+	}
+	return nil
+}
 
-// SetWriteDeadline sets the write deadline.
-func (e *endpoint) SetWriteDeadline(t time.Time) error { e.wd.set(t); return nil }
+// SetWriteDeadline sets the write deadline (waking a waiting writer, as
+// SetReadDeadline does a reader).
+func (e *endpoint) SetWriteDeadline(t time.Time) error {
+	if e.wd.set(t) {
+		e.writable.raise()
+	}
+	return nil
+}

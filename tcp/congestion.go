@@ -14,11 +14,15 @@ import (
 // caInit binds the namespace's default algorithm (tcp_congestion_control)
 // once the MSS is known.
 func (c *Conn) caInit() {
-	a, err := cc.New(c.t.Sysctl.CongestionControl)
-	if err != nil {
-		a, _ = cc.New(cc.Default)
+	// The SYN's options re-initialize the algorithm made with the
+	// connection: the same one is kept (Init resets it whole).
+	if c.ca == nil || c.ca.Name() != c.t.Sysctl.CongestionControl {
+		a, err := cc.New(c.t.Sysctl.CongestionControl)
+		if err != nil {
+			a, _ = cc.New(cc.Default)
+		}
+		c.ca = a
 	}
-	c.ca = a
 	c.snd = cc.Sender{Cwnd: initCwnd, Ssthresh: cc.InfiniteSsthresh, MSS: c.mss}
 	c.ca.Init(&c.snd)
 }

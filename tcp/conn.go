@@ -113,9 +113,9 @@ type Conn struct {
 
 	// timers and RTT
 	rto, srtt, rttvar time.Duration
-	rtoTimer          *executor.Timer
-	ackTimer          *executor.Timer
-	twTimer           *executor.Timer
+	rtoTimer          executor.Timer // timers.go: embedded, one allocation less each
+	ackTimer          executor.Timer
+	twTimer           executor.Timer
 	retries           int
 	rttTiming         bool
 	rttSeq            uint32
@@ -151,7 +151,7 @@ type Conn struct {
 	// RACK-TLP and PRR (rack.go, congestion.go)
 	txq          []txSeg // retransmission queue records, by sequence
 	rack         rack
-	reoTimer     *executor.Timer
+	reoTimer     executor.Timer
 	prrDelivered uint32
 	prrOut       uint32
 
@@ -237,10 +237,7 @@ func seqLEQ(a, b uint32) bool { return int32(a-b) <= 0 }
 
 func (t *Table) newConn(k key) *Conn {
 	c := &Conn{t: t, k: k, sndCap: t.Sysctl.WmemDefault, rcvCap: winFromSpace(t.Sysctl.RmemDefault), rto: rtoInit, mss: defaultMS}
-	c.rtoTimer = t.newTimer(c.onRTO)
-	c.ackTimer = t.newTimer(c.sendAck)
-	c.twTimer = t.newTimer(c.destroy)
-	c.reoTimer = t.newTimer(c.onReoTimeout)
+	c.initTimers()
 	c.rack.reordering = defaultReordering
 	c.iss = t.secureSeq(k)
 	c.tsOff = t.tsOffset(k.la, k.ra)

@@ -136,7 +136,7 @@ func (l *Listener) cookieAck(src, dst netip.Addr, seg header.TCP) bool {
 		t.Stats.SyncookiesFailed++
 		return false
 	}
-	if len(l.acceptq) >= l.backlog || len(t.conns) >= t.Sysctl.MaxConnections {
+	if l.queued() >= l.backlog || len(t.conns) >= t.Sysctl.MaxConnections {
 		t.Stats.ListenOverflows++
 		return true // dropped; the peer retransmits
 	}

@@ -23,6 +23,22 @@ type Listener struct {
 	overflowed time.Duration
 	// OnAcceptable is called when a connection is ready to accept.
 	OnAcceptable func()
+	// Waiting, when set, counts the connections the socket layer took
+	// off the accept queue (Accept) that the application has not
+	// accepted yet: a socket layer that moves connections to its own
+	// queue as soon as they are ready (so that the application's accept
+	// does not enter the executor) keeps them counted against the
+	// backlog, as Linux's accept queue does until accept(2).
+	Waiting func() int
+}
+
+// queued is the accept queue's length as the backlog sees it.
+func (l *Listener) queued() int {
+	n := len(l.acceptq)
+	if l.Waiting != nil {
+		n += l.Waiting()
+	}
+	return n
 }
 
 // Listen opens a listener on addr (inet_csk_listen_start): EADDRINUSE
@@ -65,7 +81,11 @@ func (l *Listener) Accept() *Conn {
 	}
 	c := l.acceptq[0]
 	l.acceptq[0] = nil
-	l.acceptq = l.acceptq[1:]
+	if len(l.acceptq) == 1 {
+		l.acceptq = l.acceptq[:0] // reuse the array: it is emptied at once
+	} else {
+		l.acceptq = l.acceptq[1:]
+	}
 	return c
 }
 
@@ -118,7 +138,7 @@ func (l *Listener) Close() {
 // isn, when not zero, is the ISN a TIME_WAIT connection handed on.
 func (l *Listener) synRcvd(src, dst netip.Addr, seg header.TCP, opts *header.TCPOptions, isn uint32) {
 	t := l.t
-	if len(l.acceptq) >= l.backlog {
+	if l.queued() >= l.backlog {
 		t.Stats.ListenOverflows++
 		return // dropped: the client retransmits its SYN
 	}

@@ -181,8 +181,9 @@ func (t *Table) NumTimeWait() int { return t.tw }
 // NumPorts is the number of local ports held by connections.
 func (t *Table) NumPorts() int { return len(t.ports) }
 
-// newTimer makes a connection timer; every TCP timer goes through it, so
-// a test can tell whether any still fires after the connections are gone.
+// newTimer makes a connection timer that is not always needed; it and
+// Conn.initTimers count every firing, so a test can tell whether any
+// timer still fires after the connections are gone.
 func (t *Table) newTimer(f func()) *executor.Timer {
 	return t.exec.NewTimer(func() {
 		t.fires++

@@ -105,3 +105,18 @@ func (c *Conn) onRTO() {
 	c.rto = min(c.rto*2, rtoMax)
 	c.armRTO()
 }
+
+// initTimers sets up the timers every connection has, embedded in the
+// Conn. Each runs a method that counts the firing (Table.fires) first.
+func (c *Conn) initTimers() {
+	e := c.t.exec
+	e.InitTimer(&c.rtoTimer, c.rtoFired)
+	e.InitTimer(&c.ackTimer, c.ackFired)
+	e.InitTimer(&c.twTimer, c.twFired)
+	e.InitTimer(&c.reoTimer, c.reoFired)
+}
+
+func (c *Conn) rtoFired() { c.t.fires++; c.onRTO() }
+func (c *Conn) ackFired() { c.t.fires++; c.sendAck() }
+func (c *Conn) twFired()  { c.t.fires++; c.destroy() }
+func (c *Conn) reoFired() { c.t.fires++; c.onReoTimeout() }

@@ -71,6 +71,13 @@ func Bulk(ln net.Listener, dial Dialer, n int64) (float64, error) {
 	return float64(n) * 8 / r.end.Sub(start).Seconds() / 1e9, nil
 }
 
+// echoBufs holds ServeEcho's buffers: a connection that is opened and
+// closed (connection-rate test) would otherwise cost the server a fresh
+// 64 KiB, zeroed and then collected, which measures the garbage
+// collector more than the stack, and weighs on usnet, whose server runs
+// in the measuring process, more than on the kernel's, in its own.
+var echoBufs = sync.Pool{New: func() any { return new([64 << 10]byte) }}
+
 // ServeEcho accepts connections until ln is closed and echoes every byte
 // back on each (request/response) or, for a connection that sends nothing
 // before closing, just closes it (connection-rate test).
@@ -82,7 +89,9 @@ func ServeEcho(ln net.Listener) {
 		}
 		go func() {
 			defer c.Close()
-			buf := make([]byte, 64<<10)
+			b := echoBufs.Get().(*[64 << 10]byte)
+			defer echoBufs.Put(b)
+			buf := b[:]
 			for {
 				k, err := c.Read(buf)
 				if k > 0 {
