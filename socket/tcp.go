@@ -160,7 +160,7 @@ func (tc *TCPConn) Read(p []byte) (int, error) {
 		r.tc, r.runFn = tc, r.run
 	}
 	r.p = p
-	err := tc.waitRecv(r)
+	err := tc.waitFor(r.runFn, &r.got, &tc.idle)
 	n, eof, rerr := r.n, r.eof, r.err
 	r.p, r.err = nil, nil
 	tc.rmu.Unlock()
@@ -174,30 +174,6 @@ func (tc *TCPConn) Read(p []byte) (int, error) {
 		return 0, io.EOF
 	}
 	return n, nil
-}
-
-// waitRecv is waitRead for r: the same loop, without a closure per call.
-func (tc *TCPConn) waitRecv(r *recvCall) error {
-	for {
-		if tc.closed.Load() {
-			return net.ErrClosed
-		}
-		if !tc.idle.Load() {
-			r.got = false
-			tc.exec.Do(r.runFn)
-			if r.got {
-				return nil
-			}
-		}
-		if tc.rd.expired() {
-			return os.ErrDeadlineExceeded
-		}
-		select {
-		case <-tc.readable:
-		case <-tc.rd.done():
-		case <-tc.closeCh:
-		}
-	}
 }
 
 // Write queues all of p, waiting while the send buffer is full.

@@ -140,14 +140,25 @@ func (e *endpoint) init(exec executor.Executor) {
 // Close. It returns net.ErrClosed or os.ErrDeadlineExceeded when those
 // end the wait.
 func (e *endpoint) waitRead(try func() bool) error {
+	var got bool
+	return e.waitFor(func() { got = try() }, &got, nil)
+}
+
+// waitFor is waitRead for callers that keep their executor function and
+// its result across calls, so that a read allocates nothing: run sets
+// *got. When idle is set, the executor has said nothing is there, and the
+// wait starts without asking.
+func (e *endpoint) waitFor(run func(), got *bool, idle *atomic.Bool) error {
 	for {
 		if e.closed.Load() {
 			return net.ErrClosed
 		}
-		var got bool
-		e.exec.Do(func() { got = try() })
-		if got {
-			return nil
+		if idle == nil || !idle.Load() {
+			*got = false
+			e.exec.Do(run)
+			if *got {
+				return nil
+			}
 		}
 		if e.rd.expired() {
 			return os.ErrDeadlineExceeded
