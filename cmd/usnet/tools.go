@@ -135,14 +135,16 @@ func cmdPerf(args []string) error {
 	client := fs.String("c", "", "run as client to HOST")
 	port := fs.Int("p", 5201, "port")
 	secs := fs.Float64("t", 10, "client: seconds to transmit")
-	bytes := fs.Int64("n", 0, "client: bytes to transmit (instead of -t)")
+	// iperf3's -n is --bytes here: -n names the namespace in every
+	// usnet command.
+	bytes := fs.Int64("bytes", 0, "client: bytes to transmit (instead of -t; iperf3's -n)")
 	reverse := fs.Bool("R", false, "client: the server sends")
 	parallel := fs.Int("P", 1, "client: parallel streams")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if *server == (*client != "") {
-		return errors.New("usage: usnet perf [-n NS] -s [-1] [-p PORT] | -c HOST [-p PORT] [-t S] [-n BYTES] [-R] [-P N]")
+		return errors.New("usage: usnet perf [-n NS] -s [-1] [-p PORT] | -c HOST [-p PORT] [-t S] [--bytes N] [-R] [-P N]")
 	}
 	api, err := openNamespace(*ns)
 	if err != nil {
