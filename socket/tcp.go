@@ -72,6 +72,9 @@ func newTCPConn(exec executor.Executor, c *tcp.Conn) *TCPConn {
 	tc.init(exec)
 	tc.writable = newSignal()
 	tc.linger.Store(-1)
+	// Go's net package turns Nagle off on every TCP connection it makes
+	// (dialed or accepted); SetNoDelay(false) turns it back on.
+	c.NoDelay = true
 	c.OnReadable = tc.onReadable
 	c.OnWritable = tc.onWritable
 	tc.idle.Store(!c.Readable())
@@ -268,10 +271,40 @@ func (tc *TCPConn) CloseRead() error {
 	return nil
 }
 
-// SetNoDelay turns Nagle's algorithm off (true) or on.
+// SetCongestion selects the connection's congestion control algorithm
+// by name ("cubic", "reno"), as setsockopt TCP_CONGESTION does; an
+// unknown name is ENOENT. The namespace's default is
+// tcp.Table.Sysctl.CongestionControl (net.ipv4.tcp_congestion_control).
+func (tc *TCPConn) SetCongestion(name string) error {
+	var err error
+	tc.exec.Do(func() { err = tc.c.SetCongestion(name) })
+	if err != nil {
+		return opError("setsockopt", "tcp", tc.LocalAddr(), tc.RemoteAddr(), "setsockopt", err)
+	}
+	return nil
+}
+
+// Congestion returns the connection's congestion control algorithm
+// (getsockopt TCP_CONGESTION).
+func (tc *TCPConn) Congestion() string {
+	var name string
+	tc.exec.Do(func() { name = tc.c.Congestion() })
+	return name
+}
+
+// SetNoDelay turns Nagle's algorithm off (true, the default of Go's net
+// package) or on.
 func (tc *TCPConn) SetNoDelay(on bool) error {
 	tc.exec.Do(func() { tc.c.NoDelay = on })
 	return nil
+}
+
+// NoDelay reports whether Nagle's algorithm is off (getsockopt
+// TCP_NODELAY).
+func (tc *TCPConn) NoDelay() bool {
+	var on bool
+	tc.exec.Do(func() { on = tc.c.NoDelay })
+	return on
 }
 
 // SetLinger sets SO_LINGER as *net.TCPConn does: sec < 0 is the default
