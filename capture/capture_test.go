@@ -45,8 +45,13 @@ func TestCaptureGSOSuperPackets(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	var out bytes.Buffer
+	var out, in bytes.Buffer
 	c, err := capture.Start(da, &out, capture.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The receiving end too: the super-packets arrive unsplit.
+	cb, err := capture.Start(db, &in, capture.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,6 +95,12 @@ func TestCaptureGSOSuperPackets(t *testing.T) {
 	}
 	if err := c.Stop(); err != nil {
 		t.Fatal(err)
+	}
+	if err := cb.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	if n := superPackets(t, in.Bytes(), pcapng.Inbound); n == 0 {
+		t.Fatal("no frame longer than the MTU reached the peer's end of the veth")
 	}
 	r, err := pcapng.NewReader(bytes.NewReader(out.Bytes()))
 	if err != nil {
@@ -136,5 +147,25 @@ func TestCaptureGSOSuperPackets(t *testing.T) {
 	}
 	if strings.Contains(string(res), "Malformed") || strings.Contains(string(res), "Bad checksum") {
 		t.Fatalf("tshark finds errors:\n%s", res)
+	}
+}
+
+// superPackets counts the frames longer than an MTU-sized Ethernet frame
+// in a capture, in direction dir.
+func superPackets(t *testing.T, file []byte, dir pcapng.Direction) int {
+	t.Helper()
+	r, err := pcapng.NewReader(bytes.NewReader(file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for {
+		p, err := r.Next()
+		if err != nil {
+			return n
+		}
+		if len(p.Data) > 1514 && p.Direction == dir {
+			n++
+		}
 	}
 }
