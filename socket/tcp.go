@@ -330,6 +330,34 @@ func (tc *TCPConn) SetKeepAlivePeriod(d time.Duration) error {
 	return nil
 }
 
+// SetKeepAliveConfig configures keepalive as *net.TCPConn's does: a zero
+// Idle or Interval is 15 s and a zero Count 9 (the net package's
+// defaults), a negative one leaves the setting as it is, durations are
+// whole seconds, at least one.
+func (tc *TCPConn) SetKeepAliveConfig(cfg net.KeepAliveConfig) error {
+	secs := func(d, cur time.Duration) time.Duration {
+		switch {
+		case d < 0:
+			return cur
+		case d == 0:
+			return 15 * time.Second
+		}
+		return max(d.Round(time.Second), time.Second)
+	}
+	tc.exec.Do(func() {
+		idle, intvl, cnt := tc.c.KeepAliveParams()
+		switch {
+		case cfg.Count == 0:
+			cnt = 9
+		case cfg.Count > 0:
+			cnt = cfg.Count
+		}
+		tc.c.SetKeepAliveParams(secs(cfg.Idle, idle), secs(cfg.Interval, intvl), cnt)
+		tc.c.SetKeepAlive(cfg.Enable)
+	})
+	return nil
+}
+
 // SetReadBuffer sets SO_RCVBUF (doubled, as the kernel does).
 func (tc *TCPConn) SetReadBuffer(n int) error {
 	tc.exec.Do(func() { tc.c.SetRecvBuffer(n) })

@@ -2,8 +2,10 @@ package socket_test
 
 import (
 	"errors"
+	"net"
 	"syscall"
 	"testing"
+	"time"
 )
 
 // TestTCPOptionDefaults: connections start as Go's net package makes them
@@ -34,5 +36,31 @@ func TestTCPOptionDefaults(t *testing.T) {
 	}
 	if err := c.SetNoDelay(false); err != nil || c.NoDelay() {
 		t.Errorf("SetNoDelay(false): %v, NoDelay %v", err, c.NoDelay())
+	}
+}
+
+// TestTCPKeepaliveTimeout: with the peer gone silent, keepalive probes go
+// unanswered and a blocked Read ends with ETIMEDOUT in a *net.OpError, as
+// a Go program sees it from the kernel (idle 1 s, one probe).
+func TestTCPKeepaliveTimeout(t *testing.T) {
+	a, b := tcpPair(t)
+	c, _, _ := dialAccept(t, a, b, 7302)
+	if err := c.SetKeepAliveConfig(net.KeepAliveConfig{Enable: true, Idle: time.Second, Interval: time.Second, Count: 1}); err != nil {
+		t.Fatal(err)
+	}
+	// The peer vanishes: its device goes down, so probes are lost.
+	b.Exec().Do(func() {
+		d := b.Dev.ByName("eth0")
+		d.Down()
+	})
+	c.SetReadDeadline(time.Now().Add(20 * time.Second))
+	start := time.Now()
+	_, err := c.Read(make([]byte, 1))
+	var oe *net.OpError
+	if !errors.As(err, &oe) || !errors.Is(err, syscall.ETIMEDOUT) {
+		t.Fatalf("read: %v (%T), want a *net.OpError with ETIMEDOUT", err, err)
+	}
+	if el := time.Since(start); el < 1500*time.Millisecond {
+		t.Fatalf("timed out after %v, before idle + one interval", el)
 	}
 }

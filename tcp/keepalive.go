@@ -36,6 +36,12 @@ func (c *Conn) SetKeepAliveParams(idle, intvl time.Duration, cnt int) {
 	}
 }
 
+// KeepAliveParams returns the idle time, interval and probe count in
+// force (the socket's own or the namespace's defaults).
+func (c *Conn) KeepAliveParams() (idle, intvl time.Duration, cnt int) {
+	return c.keepIdle(), c.keepIntvl(), c.keepCnt()
+}
+
 func (c *Conn) keepIdle() time.Duration {
 	if c.kaIdle > 0 {
 		return c.kaIdle
