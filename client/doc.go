@@ -19,7 +19,8 @@
 // the channel plus the netlink socket's receive queue. A consumer that
 // falls behind makes the socket overrun, which it learns from an Overflow
 // event (Linux reports ENOBUFS from recvmsg); Interfaces then re-reads the
-// state and re-emits every interface.
+// state and re-emits every interface. Filter, Map and Merge compose such
+// streams (narrow them, reshape them, combine several namespaces').
 //
 // Namespace.Dial, Listen and ListenPacket return net.Conn, net.Listener
 // and net.PacketConn values in the namespace: the stack's own sockets in
