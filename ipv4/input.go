@@ -271,7 +271,7 @@ func (l *Layer) forward(b *skb.Buf, dev *netdev.Device, rt *Route) {
 		return
 	}
 	mtu := rt.mtu()
-	if h.totLen() > mtu && h.fragOff()&flagDF != 0 && b.GSOSize == 0 {
+	if h.totLen() > mtu && h.fragOff()&flagDF != 0 && (b.GSOSize == 0 || gsoSegLen(h, b) > mtu) {
 		l.Stats.FragFails++
 		l.icmpSend(b, dev, icmpDestUnreach, icmpFragNeeded, uint32(mtu))
 		b.Free()
@@ -289,6 +289,22 @@ func (l *Layer) forward(b *skb.Buf, dev *netdev.Device, rt *Route) {
 	}
 	l.Stats.ForwDatagrams++
 	l.finishOutput(b, rt, h.dst())
+}
+
+// gsoSegLen is the network length of each segment a GSO packet stands
+// for: IP header, transport header and gso_size (skb_gso_network_seglen).
+// A forwarded super-packet fits the MTU when its segments do
+// (ip_exceeds_mtu); when they do not and DF is set, the sender learns the
+// MTU as for any other packet.
+func gsoSegLen(h hdr, b *skb.Buf) int {
+	n := h.ihl() + int(b.GSOSize)
+	switch t := []byte(h)[h.ihl():]; {
+	case h.proto() == 6 && len(t) >= 13:
+		n += int(t[12]>>4) * 4
+	case h.proto() == 17:
+		n += 8
+	}
+	return n
 }
 
 // mtu returns the route's effective MTU.
