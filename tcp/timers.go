@@ -41,6 +41,9 @@ func (c *Conn) rttSample(r time.Duration) {
 		c.rttvar = (3*c.rttvar + d) / 4
 		c.srtt = (7*c.srtt + r) / 8
 	}
+	// A zero sample (possible in virtual time) must still count as a
+	// measurement: srtt 0 means "none yet". Linux keeps srtt_us >= 1.
+	c.srtt = max(c.srtt, time.Microsecond)
 	// Linux floors the variance term, not the sum, at TCP_RTO_MIN
 	// (tcp_rtt_estimator's mdev_max), so RTO >= SRTT + 200 ms.
 	c.rto = min(c.srtt+max(4*c.rttvar, rtoMin), rtoMax)
