@@ -165,6 +165,7 @@ type Conn struct {
 	kaIdle, kaIntvl time.Duration
 	kaCnt, kaProbes int
 	lastRcv         time.Duration
+	lastDataRcv     time.Duration // in-order data last arrived (lrcvtime, +1 ns: 0 is never)
 	lastOOW         time.Duration // last rate-limited dupACK (oowRateLimited)
 
 	flow ipv4.FlowKey // route() scratch
@@ -241,7 +242,7 @@ func (t *Table) newConn(k key) *Conn {
 	c.rack.reordering = defaultReordering
 	c.iss = t.secureSeq(k)
 	c.tsOff = t.tsOffset(k.la, k.ra)
-	c.quickAcks = 16 // TCP_MAX_QUICKACKS: no delayed ACKs while slow start ramps up
+	c.quickAcks = maxQuickAcks // no delayed ACKs while slow start ramps up
 	c.caInit()
 	c.initWScale()
 	return c

@@ -473,6 +473,9 @@ func (c *Conn) data(seq uint32, p []byte, fin bool) {
 	c.queueRcv(p)
 	c.rcvNxt += uint32(len(p))
 	c.Info.BytesReceived += uint64(len(p))
+	if len(p) > 0 {
+		c.dataEvent()
+	}
 	c.growWindow(len(p), c.rxTruesize(len(p)))
 	hadOOO := len(c.ooo) > 0
 	// tcp_ofo_queue: out-of-order data that the new in-order data
@@ -512,7 +515,7 @@ func (c *Conn) data(seq uint32, p []byte, fin bool) {
 		// Every second full segment is acknowledged at once (counted in
 		// bytes, so a GRO super-packet counts as the segments it holds).
 		c.unacked += len(p)
-		if hadOOO || c.unacked >= 2*c.mss || c.quickAcks > 0 {
+		if c.ackNow(hadOOO) {
 			if c.quickAcks > 0 {
 				c.quickAcks--
 			}
