@@ -63,8 +63,10 @@ type Conn struct {
 	sndMax              uint32 // highest sequence sent (go-back-N rewinds sndNxt, not this)
 	finSeq              uint32 // sequence number of our FIN, once sent
 	finEver             bool
-	mss                 int // payload per segment (mss_cache)
-	advMSS              int // MSS we announce: route MTU - 40
+	sndSml              uint32 // end of the last short segment sent (snd_sml, for Nagle)
+	sndSmlSet           bool   // sndSml holds a sequence number of this connection
+	mss                 int    // payload per segment (mss_cache)
+	advMSS              int    // MSS we announce: route MTU - 40
 	sndShift, rcvShift  uint8
 	peerWScale          bool
 
