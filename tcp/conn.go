@@ -431,10 +431,16 @@ func (c *Conn) Recv(p []byte) (n int, eof bool, err error) {
 		}
 		return n, false, nil
 	}
+	// The peer's FIN, once read up to, is reported before an error that
+	// came later, as Linux's recvmsg tests SOCK_DONE before sk_err: after
+	// a FIN then an RST the reader sees end of file, the writer the error.
+	if c.finRcvd {
+		return 0, true, nil
+	}
 	if c.err != nil {
 		return 0, false, c.err
 	}
-	if c.finRcvd || c.rcvShutdown {
+	if c.rcvShutdown {
 		return 0, true, nil
 	}
 	return 0, false, nil

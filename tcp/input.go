@@ -106,15 +106,26 @@ func (c *Conn) segment(seg header.TCP) {
 			c.challengeAck()
 			return
 		}
+		// tcp_reset: EPIPE in CLOSE_WAIT, where only writing is left to
+		// fail, ECONNRESET elsewhere; EstabResets counts connections
+		// leaving ESTABLISHED or CLOSE_WAIT for CLOSED (tcp_set_state).
 		switch c.state {
 		case SynRecv:
-			c.destroy()
+			if c.listener != nil {
+				c.t.Stats.AttemptFails++ // tcp_check_req's embryonic reset
+				c.destroy()
+			} else {
+				c.fail(syscall.ECONNRESET) // simultaneous open
+			}
 		case TimeWait:
-			c.destroy()
-		case CloseWait, LastAck, Closing:
-			c.fail(syscall.EPIPE)
-		default:
+			c.destroy() // tcp_rfc1337 = 0: the RST ends TIME_WAIT
+		case CloseWait:
 			c.t.Stats.EstabResets++
+			c.fail(syscall.EPIPE)
+		case Established:
+			c.t.Stats.EstabResets++
+			c.fail(syscall.ECONNRESET)
+		default:
 			c.fail(syscall.ECONNRESET)
 		}
 		return
