@@ -6,9 +6,10 @@
 // What it does:
 //   - RFC 9293 states: active, passive and simultaneous open, orderly and
 //     simultaneous close, TIME_WAIT (60 s); RST in every state with RFC
-//     5961's exact-sequence rule, challenge ACKs (1000/s per namespace)
-//     and rate-limited out-of-window dupACKs (500 ms, as
-//     tcp_invalid_ratelimit). Data nobody will read resets the
+//     5961's exact-sequence rule, challenge ACKs (one per 500 ms per
+//     connection; the namespace-wide tcp_challenge_ack_limit is unlimited
+//     by default, as since Linux 6.0) and rate-limited out-of-window
+//     dupACKs (500 ms, as tcp_invalid_ratelimit). Data nobody will read resets the
 //     connection: unread at Close (TCPAbortOnClose), or arriving after
 //     Close in FIN_WAIT1/2 (TCPAbortOnData); CloseWrite alone keeps
 //     receiving.

@@ -1,6 +1,7 @@
 package tcp
 
 import (
+	"math"
 	"net/netip"
 	"slices"
 	"syscall"
@@ -701,10 +702,7 @@ func (c *Conn) icmpError(typ, code uint8, info uint32) {
 
 // Rate limits on the ACKs that answer bad segments, so two confused
 // endpoints cannot ping-pong ACKs at line rate.
-const (
-	oowInterval    = 500 * time.Millisecond // tcp_invalid_ratelimit
-	challengeLimit = 1000                   // tcp_challenge_ack_limit, per second and namespace
-)
+const oowInterval = 500 * time.Millisecond // tcp_invalid_ratelimit
 
 // oowRateLimited is tcp_oow_rate_limited: one dupACK for out-of-window
 // segments per 500 ms per connection.
@@ -720,17 +718,23 @@ func (c *Conn) oowRateLimited() bool {
 	return false
 }
 
-// challengeAck sends an RFC 5961 challenge ACK within the namespace's
-// budget (tcp_send_challenge_ack).
+// challengeAck sends an RFC 5961 challenge ACK (tcp_send_challenge_ack):
+// at most one per 500 ms on the connection, then within the namespace's
+// budget per second when tcp_challenge_ack_limit sets one.
 func (c *Conn) challengeAck() {
 	t := c.t
-	if sec := t.exec.Now() / time.Second; sec != t.challengeSec {
-		t.challengeSec, t.challengeCount = sec, 0
-	}
-	if t.challengeCount >= challengeLimit || c.oowRateLimited() {
+	if c.oowRateLimited() {
 		return
 	}
-	t.challengeCount++
+	if lim := t.Sysctl.ChallengeAckLimit; lim < math.MaxInt32 {
+		if sec := t.exec.Now() / time.Second; sec != t.challengeSec {
+			t.challengeSec, t.challengeCount = sec, 0
+		}
+		if t.challengeCount >= lim {
+			return
+		}
+		t.challengeCount++
+	}
 	t.Stats.ChallengeACKs++
 	c.sendAck()
 }
