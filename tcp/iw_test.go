@@ -1,10 +1,15 @@
 package tcp_test
 
 import (
+	"net/netip"
 	"testing"
 	"time"
 
+	"golang.org/x/sys/unix"
+
+	"github.com/usnet/usnet/fib"
 	"github.com/usnet/usnet/header"
+	"github.com/usnet/usnet/stack"
 )
 
 // TestInitialWindow: a bulk sender's first flight, before any ACK of
@@ -76,5 +81,51 @@ func TestPeerMSSClamp(t *testing.T) {
 		if most != tc.seg {
 			t.Fatalf("MTU %d: largest segment %d, want %d", tc.mtu, most, tc.seg)
 		}
+	}
+}
+
+// TestRouteAdvMSS: a route's advmss metric (ip route ... advmss N,
+// RTA_METRICS RTAX_ADVMSS) is the MSS a SYN and a SYN-ACK announce
+// (dst_metric_advmss), so the peer's segments shrink to it, while what we
+// send is still bounded by the MTU and the peer's MSS only.
+func TestRouteAdvMSS(t *testing.T) {
+	w := newWorld(t, 112, 1500)
+	addHost := func(ns *stack.Namespace, dst netip.Addr, advmss uint32) {
+		var err error
+		ns.Exec().Do(func() {
+			err = ns.FIB.Add(fib.Route{Table: unix.RT_TABLE_MAIN, Dst: netip.PrefixFrom(dst, 32), Type: unix.RTN_UNICAST,
+				Scope: unix.RT_SCOPE_LINK, Metrics: fib.Metrics{AdvMSS: advmss},
+				Nexthops: []fib.Nexthop{{Ifindex: ns.Dev.ByName("eth0").Ifindex()}}}, unix.NLM_F_CREATE, fib.Info{})
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	addHost(w.a, addrB, 1000)
+	addHost(w.b, addrA, 800)
+	qa, qb := w.wires(time.Millisecond)
+	cli, srv, _ := w.connect(80)
+	w.transfer(cli, srv, 256<<10, time.Minute)
+	w.transfer(srv, cli, 256<<10, time.Minute)
+	largest := func(q *wire) (syn, seg int) {
+		for _, s := range q.segs {
+			if s.flags&header.TCPFlagSYN != 0 {
+				syn = int(s.opts.MSS)
+			}
+			n := s.n
+			if s.gso != 0 {
+				n = int(s.gso)
+			}
+			seg = max(seg, n)
+		}
+		return syn, seg
+	}
+	synA, segA := largest(qa)
+	synB, segB := largest(qb)
+	if synA != 1000 || synB != 800 {
+		t.Fatalf("SYN MSS %d, SYN-ACK MSS %d; want the routes' advmss 1000 and 800", synA, synB)
+	}
+	if segA != 800-12 || segB != 1000-12 {
+		t.Fatalf("largest segments a->b %d, b->a %d; want 788 and 988", segA, segB)
 	}
 }

@@ -19,7 +19,8 @@ func (c *Conn) route() (*ipv4.Route, bool) {
 	return &c.rt, err == nil
 }
 
-// setMSS derives our MSS from the route's MTU (tcp_mss_to_mtu).
+// setMSS derives our MSS from the route's MTU (tcp_mss_to_mtu), and the MSS
+// we announce from it too unless the route sets advmss.
 func (c *Conn) setMSS() {
 	rt, ok := c.route()
 	if !ok {
@@ -32,6 +33,9 @@ func (c *Conn) setMSS() {
 	if mtu > 40 {
 		c.mss = min(mtu-40, 65495)
 		c.advMSS = c.mss
+	}
+	if rt.AdvMSS > 0 {
+		c.advMSS = min(rt.AdvMSS, 65495) // dst_metric_advmss: the route's advmss metric
 	}
 }
 
