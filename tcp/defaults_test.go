@@ -99,3 +99,75 @@ func TestRTOMin(t *testing.T) {
 		t.Errorf("timeouts %d, want 2", st.Timeouts)
 	}
 }
+
+// TestRTOWithoutRTTSample: when the handshake yields no RTT sample (the
+// SYN was retransmitted, so Karn's rule discards the SYN-ACK's timing,
+// and there are no timestamps), the first data segment's RTO is
+// TCP_TIMEOUT_FALLBACK, 3 s (RFC 6298 5.7, tcp_init_metrics), then
+// doubles.
+func TestRTOWithoutRTTSample(t *testing.T) {
+	w := newWorld(t, 113, 1500)
+	w.a.TCP.Sysctl.Timestamps, w.b.TCP.Sysctl.Timestamps = false, false
+	qa, _ := w.wires(time.Millisecond)
+	syns, datas := 0, 0
+	qa.drop = func(s *wireSeg) bool {
+		if s.flags&header.TCPFlagSYN != 0 {
+			syns++
+			return syns == 1
+		}
+		if s.n > 0 {
+			datas++
+			return datas <= 2
+		}
+		return false
+	}
+	cli, srv, _ := w.connect(80)
+	if rtt := cli.TCPInfo().RTT; rtt != 0 {
+		t.Fatalf("RTT sample %v from a retransmitted SYN", rtt)
+	}
+	qa.segs = nil
+	sendAll(t, w, cli, srv, 100, time.Minute)
+	d := qa.data()
+	if len(d) != 3 {
+		t.Fatalf("%d transmissions, want 3", len(d))
+	}
+	if r1, r2 := d[1].at-d[0].at, d[2].at-d[1].at; r1 != 3*time.Second || r2 != 6*time.Second {
+		t.Fatalf("retransmissions after %v and %v, want 3 s and 6 s", r1, r2)
+	}
+}
+
+// TestHandshakeRTTSamples: both ends time the handshake (the client its
+// SYN, the server its SYN-ACK: tcp_synack_rtt_meas), so each starts with
+// SRTT = the 10 ms RTT and RTO = SRTT + TCP_RTO_MIN; with the SYN-ACK
+// retransmitted, the server takes the sample from the timestamp echo.
+func TestHandshakeRTTSamples(t *testing.T) {
+	const owd = 5 * time.Millisecond
+	w := newWorld(t, 114, 1500)
+	w.wires(owd)
+	w.connect(81) // resolves the neighbours, whose round trip a first SYN would include
+	cli, srv, _ := w.connect(80)
+	w.st.Sim.RunFor(10 * time.Millisecond)
+	for _, c := range []*tcp.Conn{cli, srv} {
+		if i := c.TCPInfo(); i.RTT != 2*owd || i.RTO != 2*owd+200*time.Millisecond {
+			t.Fatalf("%v: RTT %v RTO %v, want 10 ms and 210 ms", c.LocalAddr(), i.RTT, i.RTO)
+		}
+	}
+
+	w = newWorld(t, 115, 1500)
+	_, qb := w.wires(owd)
+	synAcks := 0
+	qb.drop = func(s *wireSeg) bool {
+		if s.flags&header.TCPFlagSYN != 0 {
+			synAcks++
+			return synAcks == 2
+		}
+		return false
+	}
+	w.connect(81)
+	_, srv, _ = w.connect(80)
+	// The echo is in milliseconds of the timestamp clock: the sample is
+	// the 10 ms since the retransmitted SYN-ACK, not since the first.
+	if i := srv.TCPInfo(); synAcks != 3 || i.RTT < 2*owd || i.RTT > 2*owd+time.Millisecond {
+		t.Fatalf("after %d SYN-ACKs: RTT %v, want about 10 ms", synAcks, i.RTT)
+	}
+}

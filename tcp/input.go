@@ -143,7 +143,7 @@ func (c *Conn) segment(seg header.TCP) {
 			c.sendRst(ack)
 			return
 		}
-		c.establishPassive(seg)
+		c.establishPassive(seg, &o)
 	}
 	if !c.ackRcvd(seg, &o) {
 		return
@@ -290,6 +290,7 @@ func (c *Conn) synSent(seg header.TCP) {
 	}
 	c.retries = 0
 	c.rtoTimer.Stop()
+	c.initRTO()
 	c.state = Established
 	c.advertised = c.rcvNxt + c.rcvWnd // what our SYN offered
 	c.initBufferSpace()
@@ -300,14 +301,22 @@ func (c *Conn) synSent(seg header.TCP) {
 
 // establishPassive completes a passive open: the connection joins its
 // listener's accept queue.
-func (c *Conn) establishPassive(seg header.TCP) {
+func (c *Conn) establishPassive(seg header.TCP, o *header.TCPOptions) {
 	c.state = Established
 	defer c.initBufferSpace()
 	c.sndUna = c.iss + 1
 	c.sndWnd = uint32(seg.Window()) << c.sndShift
 	c.sndWl1, c.sndWl2 = seg.Seq(), seg.Ack()
 	c.rtoTimer.Stop()
+	// tcp_synack_rtt_meas: the SYN-ACK's round trip, timed if it was
+	// sent once from a listener, else from the echoed timestamp.
+	if c.retries == 0 && c.listener != nil {
+		c.rttSample(c.t.exec.Now() - c.rttStart)
+	} else if rtt := c.tsRTT(o); rtt >= 0 {
+		c.rttSample(rtt)
+	}
 	c.retries = 0
+	c.initRTO()
 	if l := c.listener; l != nil {
 		l.synq--
 		c.listener = nil

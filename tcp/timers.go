@@ -50,6 +50,20 @@ func (c *Conn) rttSample(r time.Duration) {
 	c.Info.RTT, c.Info.RTTVar, c.Info.RTO = c.srtt, c.rttvar, c.rto
 }
 
+// rtoFallback is TCP_TIMEOUT_FALLBACK.
+const rtoFallback = 3 * time.Second
+
+// initRTO is tcp_init_metrics' rule at establishment (RFC 6298 5.7): a
+// handshake that gave no RTT sample (its SYN or SYN-ACK was retransmitted
+// and there are no timestamps) leaves the RTO at 3 s rather than the 1 s
+// (or backed-off) value of the handshake, which proved too short once.
+func (c *Conn) initRTO() {
+	if c.srtt == 0 {
+		c.rto = rtoFallback
+		c.Info.RTO = c.rto
+	}
+}
+
 // onRTO is the retransmission timeout (tcp_retransmit_timer).
 func (c *Conn) onRTO() {
 	if c.ptoArmed {
