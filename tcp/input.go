@@ -102,8 +102,10 @@ func (c *Conn) segment(seg header.TCP) {
 	}
 	if f&header.TCPFlagRST != 0 {
 		// RFC 5961 3.2: only the exact next sequence resets; anything
-		// else in the window draws a challenge ACK.
-		if seq != c.rcvNxt {
+		// else in the window draws a challenge ACK. A half-open passive
+		// connection (Linux's request sock, tcp_check_req) takes any RST
+		// in its window.
+		if seq != c.rcvNxt && (c.state != SynRecv || c.listener == nil) {
 			c.challengeAck()
 			return
 		}

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/usnet/usnet/header"
+	"github.com/usnet/usnet/ipv4"
+	"github.com/usnet/usnet/skb"
 	"github.com/usnet/usnet/tcp"
 )
 
@@ -136,5 +138,39 @@ func TestResetInSynRecv(t *testing.T) {
 	}
 	if c := l.Accept(); c != nil {
 		t.Fatalf("accepted a reset connection: %v", c.State())
+	}
+}
+
+// TestResetInSynRecvInWindow: a half-open passive connection is reset by
+// any RST in its window, not only one at rcv_nxt: tcp_check_req has no
+// RFC 5961 challenge for request socks.
+func TestResetInSynRecvInWindow(t *testing.T) {
+	w := newWorld(t, 116, 1500)
+	if _, err := w.b.TCP.Listen(netip.AddrPortFrom(addrB, 80), 8); err != nil {
+		t.Fatal(err)
+	}
+	// From an address nobody answers for: the SYN-ACK goes unanswered.
+	src, sport := netip.MustParseAddr("10.9.0.77"), uint16(4242)
+	forgeSYN(t, w, src, sport, netip.AddrPortFrom(addrB, 80))
+	w.run(10*time.Millisecond, func() bool { return false })
+	w.a.Exec().Do(func() {
+		rt, err := w.a.IPv4.RouteOutput(&ipv4.FlowKey{Dst: addrB, Proto: 6})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b := w.st.Pool().Get(skb.DefaultHeadroom, 20)
+		h := header.TCP(b.Put(20))
+		clear(h)
+		h.SetSrcPort(sport)
+		h.SetDstPort(80)
+		h.SetSeq(uint32(sport)*7919 + 1 + 1000) // in the window, not rcv_nxt
+		h[12] = 5 << 4
+		h.SetFlags(header.TCPFlagRST)
+		h.FillChecksum(src, addrB)
+		w.a.IPv4.Output(b, src, addrB, 6, &rt, ipv4.SendOpts{})
+	})
+	w.run(10*time.Millisecond, func() bool { return false })
+	if st := w.b.TCP.Stats; st.AttemptFails != 1 || st.ChallengeACKs != 0 {
+		t.Fatalf("AttemptFails %d ChallengeACKs %d, want 1 and 0", st.AttemptFails, st.ChallengeACKs)
 	}
 }
