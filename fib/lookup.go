@@ -284,7 +284,7 @@ func (f *FIB) toRoute(out *ipv4.Route, r *Route, nh int, dst netip.Addr) {
 	// Every field, one by one: a composite literal would be built in a
 	// temporary and copied (see input).
 	out.Type, out.Dev, out.Gateway, out.Src = r.Type, f.dev(n.Ifindex), n.Gateway, netip.Addr{}
-	out.MTU, out.Scope = int(r.Metrics.MTU), r.Scope
+	out.MTU, out.AdvMSS, out.Scope = int(r.Metrics.MTU), int(r.Metrics.AdvMSS), r.Scope
 	if n.scope == unix.RT_SCOPE_HOST {
 		out.Gateway = netip.Addr{} // rt_set_nexthop uses only link-scope gateways
 	}

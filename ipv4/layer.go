@@ -27,6 +27,7 @@ type Route struct {
 	Gateway netip.Addr     // invalid: the destination is on-link
 	Src     netip.Addr     // preferred source
 	MTU     int            // route MTU metric or PMTU exception; 0: device MTU
+	AdvMSS  int            // route advmss metric, the MSS TCP announces; 0: MTU - 40
 	Scope   uint8
 }
 

@@ -63,8 +63,10 @@ type Conn struct {
 	sndMax              uint32 // highest sequence sent (go-back-N rewinds sndNxt, not this)
 	finSeq              uint32 // sequence number of our FIN, once sent
 	finEver             bool
-	mss                 int // payload per segment (mss_cache)
-	advMSS              int // MSS we announce: route MTU - 40
+	sndSml              uint32 // end of the last short segment sent (snd_sml, for Nagle)
+	sndSmlSet           bool   // sndSml holds a sequence number of this connection
+	mss                 int    // payload per segment (mss_cache)
+	advMSS              int    // MSS we announce: route MTU - 40
 	sndShift, rcvShift  uint8
 	peerWScale          bool
 
@@ -165,6 +167,7 @@ type Conn struct {
 	kaIdle, kaIntvl time.Duration
 	kaCnt, kaProbes int
 	lastRcv         time.Duration
+	lastDataRcv     time.Duration // in-order data last arrived (lrcvtime, +1 ns: 0 is never)
 	lastOOW         time.Duration // last rate-limited dupACK (oowRateLimited)
 
 	flow ipv4.FlowKey // route() scratch
@@ -241,7 +244,7 @@ func (t *Table) newConn(k key) *Conn {
 	c.rack.reordering = defaultReordering
 	c.iss = t.secureSeq(k)
 	c.tsOff = t.tsOffset(k.la, k.ra)
-	c.quickAcks = 16 // TCP_MAX_QUICKACKS: no delayed ACKs while slow start ramps up
+	c.quickAcks = maxQuickAcks // no delayed ACKs while slow start ramps up
 	c.caInit()
 	c.initWScale()
 	return c
@@ -428,10 +431,16 @@ func (c *Conn) Recv(p []byte) (n int, eof bool, err error) {
 		}
 		return n, false, nil
 	}
+	// The peer's FIN, once read up to, is reported before an error that
+	// came later, as Linux's recvmsg tests SOCK_DONE before sk_err: after
+	// a FIN then an RST the reader sees end of file, the writer the error.
+	if c.finRcvd {
+		return 0, true, nil
+	}
 	if c.err != nil {
 		return 0, false, c.err
 	}
-	if c.finRcvd || c.rcvShutdown {
+	if c.rcvShutdown {
 		return 0, true, nil
 	}
 	return 0, false, nil

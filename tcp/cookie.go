@@ -157,6 +157,7 @@ func (l *Listener) cookieAck(src, dst netip.Addr, seg header.TCP) bool {
 	c.sndWnd = uint32(seg.Window())
 	c.sndWl1, c.sndWl2 = seg.Seq(), seg.Ack()
 	c.state = Established
+	c.initRTO()
 	c.initBufferSpace()
 	t.conns[k] = c
 	t.hold(k.lp)

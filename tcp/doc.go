@@ -6,21 +6,25 @@
 // What it does:
 //   - RFC 9293 states: active, passive and simultaneous open, orderly and
 //     simultaneous close, TIME_WAIT (60 s); RST in every state with RFC
-//     5961's exact-sequence rule, challenge ACKs (1000/s per namespace)
-//     and rate-limited out-of-window dupACKs (500 ms, as
-//     tcp_invalid_ratelimit). Data nobody will read resets the
+//     5961's exact-sequence rule, challenge ACKs (one per 500 ms per
+//     connection; the namespace-wide tcp_challenge_ack_limit is unlimited
+//     by default, as since Linux 6.0) and rate-limited out-of-window
+//     dupACKs (500 ms, as tcp_invalid_ratelimit). Data nobody will read resets the
 //     connection: unread at Close (TCPAbortOnClose), or arriving after
 //     Close in FIN_WAIT1/2 (TCPAbortOnData); CloseWrite alone keeps
 //     receiving.
-//   - Options as Linux sends them: MSS from the route MTU, window scaling,
+//   - Options as Linux sends them: MSS from the route MTU (or its advmss
+//     metric), window scaling,
 //     SACK-permitted and timestamps (RFC 7323: RTT per ACK, PAWS; MSS
 //     reduced by 12 for the option).
 //   - Send and receive queues without steady-state allocation
 //     (buffer.go), flow control whose right edge never moves left, a
 //     bounded out-of-order queue reported in SACK blocks, delayed ACKs
-//     (40 ms, at once every 2·MSS, in quick-ack mode at the start and on
-//     out-of-order data), Nagle and TCP_NODELAY.
+//     (40 ms, at once every 2·MSS, in quick-ack mode at the start, after
+//     a silence longer than the RTO and on out-of-order data), Nagle
+//     (Minshall's variant, as Linux) and TCP_NODELAY.
 //   - Loss recovery: RTO per RFC 6298 with Linux's bounds (1 s initial,
+//     3 s after a handshake without an RTT sample,
 //     200 ms floor on the variance term, 120 s cap), backoff, Karn,
 //     tcp_retries2 → ETIMEDOUT, tcp_syn_retries. Loss detection is
 //     RACK-TLP (RFC 8985, tcp_recovery = 1; rack.go): every transmission

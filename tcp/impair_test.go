@@ -34,6 +34,17 @@ func TestImpairedTransfers(t *testing.T) {
 			cli, srv, _ := w.connect(80)
 			d := w.transfer(cli, srv, size, 2*time.Hour)
 			t.Logf("%d MiB in %v virtual (%.1f Mb/s); %+v", size>>20, d, float64(size)*8/d.Seconds()/1e6, cli.Info)
+			if c.cfg.Corrupt > 0 {
+				// Corrupted segments must have been caught by the TCP
+				// checksum (a bit flipped in a header is the IP layer's
+				// or the device's to drop), not delivered.
+				tcpErr := w.a.TCP.Stats.InCsumErrors + w.b.TCP.Stats.InCsumErrors
+				ipErr := w.a.IPv4.Stats.InHdrErrors + w.b.IPv4.Stats.InHdrErrors
+				t.Logf("checksum errors: tcp %d, ip header %d", tcpErr, ipErr)
+				if tcpErr == 0 || w.a.TCP.Stats.InErrs+w.b.TCP.Stats.InErrs < tcpErr {
+					t.Fatalf("corruption: TCP InCsumErrors %d, InErrs %d+%d", tcpErr, w.a.TCP.Stats.InErrs, w.b.TCP.Stats.InErrs)
+				}
+			}
 		})
 	}
 }

@@ -1,6 +1,7 @@
 package tcp
 
 import (
+	"math"
 	"net/netip"
 	"slices"
 	"syscall"
@@ -101,20 +102,33 @@ func (c *Conn) segment(seg header.TCP) {
 	}
 	if f&header.TCPFlagRST != 0 {
 		// RFC 5961 3.2: only the exact next sequence resets; anything
-		// else in the window draws a challenge ACK.
-		if seq != c.rcvNxt {
+		// else in the window draws a challenge ACK. A half-open passive
+		// connection (Linux's request sock, tcp_check_req) takes any RST
+		// in its window.
+		if seq != c.rcvNxt && (c.state != SynRecv || c.listener == nil) {
 			c.challengeAck()
 			return
 		}
+		// tcp_reset: EPIPE in CLOSE_WAIT, where only writing is left to
+		// fail, ECONNRESET elsewhere; EstabResets counts connections
+		// leaving ESTABLISHED or CLOSE_WAIT for CLOSED (tcp_set_state).
 		switch c.state {
 		case SynRecv:
-			c.destroy()
+			if c.listener != nil {
+				c.t.Stats.AttemptFails++ // tcp_check_req's embryonic reset
+				c.destroy()
+			} else {
+				c.fail(syscall.ECONNRESET) // simultaneous open
+			}
 		case TimeWait:
-			c.destroy()
-		case CloseWait, LastAck, Closing:
-			c.fail(syscall.EPIPE)
-		default:
+			c.destroy() // tcp_rfc1337 = 0: the RST ends TIME_WAIT
+		case CloseWait:
 			c.t.Stats.EstabResets++
+			c.fail(syscall.EPIPE)
+		case Established:
+			c.t.Stats.EstabResets++
+			c.fail(syscall.ECONNRESET)
+		default:
 			c.fail(syscall.ECONNRESET)
 		}
 		return
@@ -131,7 +145,7 @@ func (c *Conn) segment(seg header.TCP) {
 			c.sendRst(ack)
 			return
 		}
-		c.establishPassive(seg)
+		c.establishPassive(seg, &o)
 	}
 	if !c.ackRcvd(seg, &o) {
 		return
@@ -278,6 +292,7 @@ func (c *Conn) synSent(seg header.TCP) {
 	}
 	c.retries = 0
 	c.rtoTimer.Stop()
+	c.initRTO()
 	c.state = Established
 	c.advertised = c.rcvNxt + c.rcvWnd // what our SYN offered
 	c.initBufferSpace()
@@ -288,14 +303,22 @@ func (c *Conn) synSent(seg header.TCP) {
 
 // establishPassive completes a passive open: the connection joins its
 // listener's accept queue.
-func (c *Conn) establishPassive(seg header.TCP) {
+func (c *Conn) establishPassive(seg header.TCP, o *header.TCPOptions) {
 	c.state = Established
 	defer c.initBufferSpace()
 	c.sndUna = c.iss + 1
 	c.sndWnd = uint32(seg.Window()) << c.sndShift
 	c.sndWl1, c.sndWl2 = seg.Seq(), seg.Ack()
 	c.rtoTimer.Stop()
+	// tcp_synack_rtt_meas: the SYN-ACK's round trip, timed if it was
+	// sent once from a listener, else from the echoed timestamp.
+	if c.retries == 0 && c.listener != nil {
+		c.rttSample(c.t.exec.Now() - c.rttStart)
+	} else if rtt := c.tsRTT(o); rtt >= 0 {
+		c.rttSample(rtt)
+	}
 	c.retries = 0
+	c.initRTO()
 	if l := c.listener; l != nil {
 		l.synq--
 		c.listener = nil
@@ -473,6 +496,9 @@ func (c *Conn) data(seq uint32, p []byte, fin bool) {
 	c.queueRcv(p)
 	c.rcvNxt += uint32(len(p))
 	c.Info.BytesReceived += uint64(len(p))
+	if len(p) > 0 {
+		c.dataEvent()
+	}
 	c.growWindow(len(p), c.rxTruesize(len(p)))
 	hadOOO := len(c.ooo) > 0
 	// tcp_ofo_queue: out-of-order data that the new in-order data
@@ -512,7 +538,7 @@ func (c *Conn) data(seq uint32, p []byte, fin bool) {
 		// Every second full segment is acknowledged at once (counted in
 		// bytes, so a GRO super-packet counts as the segments it holds).
 		c.unacked += len(p)
-		if hadOOO || c.unacked >= 2*c.mss || c.quickAcks > 0 {
+		if c.ackNow(hadOOO) {
 			if c.quickAcks > 0 {
 				c.quickAcks--
 			}
@@ -687,10 +713,7 @@ func (c *Conn) icmpError(typ, code uint8, info uint32) {
 
 // Rate limits on the ACKs that answer bad segments, so two confused
 // endpoints cannot ping-pong ACKs at line rate.
-const (
-	oowInterval    = 500 * time.Millisecond // tcp_invalid_ratelimit
-	challengeLimit = 1000                   // tcp_challenge_ack_limit, per second and namespace
-)
+const oowInterval = 500 * time.Millisecond // tcp_invalid_ratelimit
 
 // oowRateLimited is tcp_oow_rate_limited: one dupACK for out-of-window
 // segments per 500 ms per connection.
@@ -706,17 +729,23 @@ func (c *Conn) oowRateLimited() bool {
 	return false
 }
 
-// challengeAck sends an RFC 5961 challenge ACK within the namespace's
-// budget (tcp_send_challenge_ack).
+// challengeAck sends an RFC 5961 challenge ACK (tcp_send_challenge_ack):
+// at most one per 500 ms on the connection, then within the namespace's
+// budget per second when tcp_challenge_ack_limit sets one.
 func (c *Conn) challengeAck() {
 	t := c.t
-	if sec := t.exec.Now() / time.Second; sec != t.challengeSec {
-		t.challengeSec, t.challengeCount = sec, 0
-	}
-	if t.challengeCount >= challengeLimit || c.oowRateLimited() {
+	if c.oowRateLimited() {
 		return
 	}
-	t.challengeCount++
+	if lim := t.Sysctl.ChallengeAckLimit; lim < math.MaxInt32 {
+		if sec := t.exec.Now() / time.Second; sec != t.challengeSec {
+			t.challengeSec, t.challengeCount = sec, 0
+		}
+		if t.challengeCount >= lim {
+			return
+		}
+		t.challengeCount++
+	}
 	t.Stats.ChallengeACKs++
 	c.sendAck()
 }

@@ -8,7 +8,9 @@ import (
 // Keepalive (tcp_keepalive_timer): after KeepIdle without hearing from
 // the peer, probe every KeepIntvl with a segment one byte below snd_una
 // (which the peer must answer with an ACK); KeepCnt unanswered probes
-// end the connection with ETIMEDOUT. No probes go out while data is
+// end the connection with ETIMEDOUT and an RST. The idle time counts
+// from when keepalive is turned on if that is later: SO_KEEPALIVE arms the
+// timer for the full idle time. No probes go out while data is
 // queued or in flight: the retransmission timer covers that case.
 
 // SetKeepAlive turns SO_KEEPALIVE on or off.
@@ -82,6 +84,9 @@ func (c *Conn) onKeepalive() {
 		return
 	}
 	if c.kaProbes >= c.keepCnt() {
+		// Linux resets the connection it gives up on, in case the peer
+		// is alive after all and only the probes' answers were lost.
+		c.sendRst(c.sndNxt)
 		c.fail(syscall.ETIMEDOUT)
 		return
 	}

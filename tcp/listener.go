@@ -170,6 +170,7 @@ func (l *Listener) synRcvd(src, dst netip.Addr, seg header.TCP, opts *header.TCP
 	t.conns[k] = c
 	t.hold(k.lp)
 	t.Stats.PassiveOpens++
+	c.rttStart = t.exec.Now() // the SYN-ACK's send time (snt_synack)
 	c.sendSyn(true)
 	c.armRTO()
 }

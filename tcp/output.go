@@ -19,7 +19,8 @@ func (c *Conn) route() (*ipv4.Route, bool) {
 	return &c.rt, err == nil
 }
 
-// setMSS derives our MSS from the route's MTU (tcp_mss_to_mtu).
+// setMSS derives our MSS from the route's MTU (tcp_mss_to_mtu), and the MSS
+// we announce from it too unless the route sets advmss.
 func (c *Conn) setMSS() {
 	rt, ok := c.route()
 	if !ok {
@@ -32,6 +33,9 @@ func (c *Conn) setMSS() {
 	if mtu > 40 {
 		c.mss = min(mtu-40, 65495)
 		c.advMSS = c.mss
+	}
+	if rt.AdvMSS > 0 {
+		c.advMSS = min(rt.AdvMSS, 65495) // dst_metric_advmss: the route's advmss metric
 	}
 }
 
@@ -235,8 +239,8 @@ func (c *Conn) output() {
 		if n > c.mss && n < avail {
 			n -= n % c.mss // whole segments, except at the end of the data
 		}
-		if n < c.mss && inflight > 0 && !c.NoDelay && !c.finQueued && !c.undo.sendNew {
-			return // Nagle
+		if n < c.mss && inflight > 0 && !c.NoDelay && !c.finQueued && !c.undo.sendNew && c.shortInFlight() {
+			return // Nagle, Minshall's variant (tcp_nagle_check)
 		}
 		flags := header.TCPFlagACK
 		if n == avail {
@@ -252,6 +256,9 @@ func (c *Conn) output() {
 			return
 		}
 		c.recordSent(c.sndNxt, c.sndNxt+uint32(n), false)
+		if n%c.mss != 0 {
+			c.sndSml, c.sndSmlSet = c.sndNxt+uint32(n), true // tcp_minshall_update
+		}
 		sent = true
 		if c.caState == cc.Recovery || c.caState == cc.CWR {
 			c.prrOut += (uint32(n) + uint32(c.mss) - 1) / uint32(c.mss)
@@ -343,4 +350,12 @@ func (c *Conn) tsLen() int {
 		return 12
 	}
 	return 0
+}
+
+// shortInFlight is tcp_minshall_check: a segment shorter than the MSS is
+// still unacknowledged. Nagle holds a short segment back only then, so a
+// short tail behind full-sized segments goes at once, and a request/response
+// exchange of one short write each way is never delayed.
+func (c *Conn) shortInFlight() bool {
+	return c.sndSmlSet && seqLT(c.sndUna, c.sndSml) && seqLEQ(c.sndSml, c.sndNxt)
 }

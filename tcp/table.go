@@ -1,6 +1,7 @@
 package tcp
 
 import (
+	"math"
 	"net/netip"
 	"syscall"
 	"time"
@@ -35,6 +36,10 @@ type Sysctl struct {
 	TwReuse         int           // tcp_tw_reuse (2: reuse TIME_WAIT for outgoing loopback connections; 1: all; 0: never)
 	TwReuseDelay    time.Duration // tcp_tw_reuse_delay (1 s)
 	MaxTwBuckets    int           // tcp_max_tw_buckets: beyond it a closing connection skips TIME_WAIT
+	// ChallengeAckLimit is tcp_challenge_ack_limit, RFC 5961 challenge
+	// ACKs per second in the namespace; math.MaxInt32 (Linux's default
+	// since 6.0) means no limit, leaving the per-connection 500 ms one.
+	ChallengeAckLimit int
 	// CongestionControl is tcp_congestion_control ("cubic").
 	CongestionControl string
 }
@@ -45,7 +50,8 @@ func defaultSysctl() Sysctl {
 		RmemMax: 6 << 20, WmemMax: 4 << 20, ModerateRcvbuf: true, MaxConnections: 65536,
 		CongestionControl: "cubic", SACK: true, FRTO: 2, Timestamps: true, Syncookies: true,
 		ECN: 2, TwReuse: defaultTwReuse, TwReuseDelay: defaultTwReuseDelay, MaxTwBuckets: defaultMaxTw,
-		KeepaliveTime: 7200 * time.Second, KeepaliveIntvl: 75 * time.Second, KeepaliveProbes: 9}
+		KeepaliveTime: 7200 * time.Second, KeepaliveIntvl: 75 * time.Second, KeepaliveProbes: 9,
+		ChallengeAckLimit: math.MaxInt32}
 }
 
 // Stats are the Tcp: SNMP counters that apply.

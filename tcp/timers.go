@@ -41,10 +41,27 @@ func (c *Conn) rttSample(r time.Duration) {
 		c.rttvar = (3*c.rttvar + d) / 4
 		c.srtt = (7*c.srtt + r) / 8
 	}
+	// A zero sample (possible in virtual time) must still count as a
+	// measurement: srtt 0 means "none yet". Linux keeps srtt_us >= 1.
+	c.srtt = max(c.srtt, time.Microsecond)
 	// Linux floors the variance term, not the sum, at TCP_RTO_MIN
 	// (tcp_rtt_estimator's mdev_max), so RTO >= SRTT + 200 ms.
 	c.rto = min(c.srtt+max(4*c.rttvar, rtoMin), rtoMax)
 	c.Info.RTT, c.Info.RTTVar, c.Info.RTO = c.srtt, c.rttvar, c.rto
+}
+
+// rtoFallback is TCP_TIMEOUT_FALLBACK.
+const rtoFallback = 3 * time.Second
+
+// initRTO is tcp_init_metrics' rule at establishment (RFC 6298 5.7): a
+// handshake that gave no RTT sample (its SYN or SYN-ACK was retransmitted
+// and there are no timestamps) leaves the RTO at 3 s rather than the 1 s
+// (or backed-off) value of the handshake, which proved too short once.
+func (c *Conn) initRTO() {
+	if c.srtt == 0 {
+		c.rto = rtoFallback
+		c.Info.RTO = c.rto
+	}
 }
 
 // onRTO is the retransmission timeout (tcp_retransmit_timer).
