@@ -151,8 +151,10 @@ func (r PerfReport) Bitrate() float64 {
 // counter counts stream bytes while the test runs.
 type counter struct{ n atomic.Int64 }
 
-// sendLoop writes blocks until stop closes or limit bytes are sent.
-func sendLoop(c net.Conn, block int, limit int64, stop <-chan struct{}, n *counter) {
+// sendLoop writes blocks until stop closes or, with limit > 0, the
+// streams sharing total have sent limit bytes between them (iperf3's -n
+// counts the whole test, not each stream).
+func sendLoop(c net.Conn, block int, limit int64, total *atomic.Int64, stop <-chan struct{}, n *counter) {
 	buf := make([]byte, block)
 	for i := range buf {
 		buf[i] = byte(i)
@@ -165,12 +167,14 @@ func sendLoop(c net.Conn, block int, limit int64, stop <-chan struct{}, n *count
 		}
 		w := buf
 		if limit > 0 {
-			left := limit - n.n.Load()
-			if left <= 0 {
+			// Reserve the block's bytes first so that concurrent
+			// streams never overshoot the limit together.
+			over := total.Add(int64(len(w))) - limit
+			if over >= int64(len(w)) {
 				return
 			}
-			if int64(len(w)) > left {
-				w = w[:left]
+			if over > 0 {
+				w = w[:int64(len(w))-over]
 			}
 		}
 		k, err := c.Write(w)
@@ -181,12 +185,16 @@ func sendLoop(c net.Conn, block int, limit int64, stop <-chan struct{}, n *count
 	}
 }
 
-// recvLoop reads until the stream closes.
-func recvLoop(c net.Conn, block int, n *counter) {
+// recvLoop reads until the stream closes, calling got (if set) after
+// each read.
+func recvLoop(c net.Conn, block int, n *counter, got func()) {
 	buf := make([]byte, max(block, 64<<10))
 	for {
 		k, err := c.Read(buf)
 		n.n.Add(int64(k))
+		if got != nil {
+			got()
+		}
 		if err != nil {
 			return
 		}
@@ -286,6 +294,7 @@ func serveTest(c net.Conn, l net.Listener) (PerfReport, error) {
 	start := time.Now()
 	counters := make([]*counter, len(streams))
 	stopSend := make(chan struct{})
+	var sent atomic.Int64 // against p.Num, across the streams
 	var wg sync.WaitGroup
 	for i, s := range streams {
 		counters[i] = &counter{}
@@ -293,9 +302,9 @@ func serveTest(c net.Conn, l net.Listener) (PerfReport, error) {
 		go func() {
 			defer wg.Done()
 			if p.Reverse {
-				sendLoop(s, p.Len, 0, stopSend, counters[i])
+				sendLoop(s, p.Len, p.Num, &sent, stopSend, counters[i])
 			} else {
-				recvLoop(s, p.Len, counters[i])
+				recvLoop(s, p.Len, counters[i], nil)
 			}
 		}()
 	}
@@ -458,28 +467,48 @@ func PerfClient(ctx context.Context, ns Namespace, addr string, o PerfOptions, o
 		case stTestStart:
 		case stTestRunning:
 			start = time.Now()
-			for _, s := range streams {
-				n := &counter{}
-				counters = append(counters, n)
+			for range streams {
+				counters = append(counters, &counter{})
+			}
+			// In reverse the client ends a byte-counted test when it
+			// has received the bytes, as iperf3's client does.
+			received := make(chan struct{})
+			var receivedOnce sync.Once
+			var got func()
+			if o.Reverse && o.Bytes > 0 {
+				got = func() {
+					var sum int64
+					for _, n := range counters {
+						sum += n.n.Load()
+					}
+					if sum >= o.Bytes {
+						receivedOnce.Do(func() { close(received) })
+					}
+				}
+			}
+			var sent atomic.Int64 // against o.Bytes, across the streams
+			for i, s := range streams {
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
 					if o.Reverse {
-						recvLoop(s, o.Block, n)
+						recvLoop(s, o.Block, counters[i], got)
 					} else {
-						sendLoop(s, o.Block, o.Bytes, stopSend, n)
+						sendLoop(s, o.Block, o.Bytes, &sent, stopSend, counters[i])
 					}
 				}()
 			}
-			// The test ends by time, or when the byte count is sent.
+			// The test ends by time, or when the byte count is sent
+			// (received, in reverse).
 			done := make(chan struct{})
 			go func() { wg.Wait(); close(done) }()
 			var timer <-chan time.Time
-			if o.Bytes == 0 || o.Reverse {
+			if o.Bytes == 0 {
 				timer = time.After(o.Duration)
 			}
 			select {
 			case <-timer:
+			case <-received:
 			case <-done:
 			case <-ctx.Done():
 				writeState(c, stClientTerminate)
