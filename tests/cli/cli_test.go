@@ -191,8 +191,8 @@ func perfSummary(t *testing.T, out string) map[string]string {
 	return roles
 }
 
-// TestPerf runs `usnet perf -s -1` against a timed and a byte-counted
-// client.
+// TestPerf runs `usnet perf -s -1` against a timed client and
+// byte-counted ones (forward, reverse, two streams).
 func TestPerf(t *testing.T) {
 	d := startDaemon(t)
 	d.pair()
@@ -203,6 +203,10 @@ func TestPerf(t *testing.T) {
 	}{
 		{"time", []string{"-t", "1"}, ""},
 		{"bytes", []string{"--bytes", "10000000"}, "9.54 MBytes"},
+		// -n counts the whole test: the server's bytes in reverse, the
+		// sum of the streams in parallel.
+		{"reverse-bytes", []string{"--bytes", "10000000", "-R"}, "9.54 MBytes"},
+		{"parallel-bytes", []string{"--bytes", "10000000", "-P", "2"}, "9.54 MBytes"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			srv := d.start("perf", "-n", "b", "-s", "-1")
