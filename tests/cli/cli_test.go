@@ -15,7 +15,8 @@ import (
 )
 
 // TestIPBatchTopology checks that the configuration pair makes (netns
-// add, veth across namespaces, -batch) is what `usnet ip -j` reports.
+// add, veth across namespaces, -batch) is what `usnet ip -j` reports,
+// and that netns del takes the veth pair with it.
 func TestIPBatchTopology(t *testing.T) {
 	d := startDaemon(t)
 	d.pair()
@@ -42,6 +43,14 @@ func TestIPBatchTopology(t *testing.T) {
 	r := d.run(nil, "ip", "-n", "a", "-batch", bad)
 	if r.code() == 0 || !strings.Contains(r.stderr, "Command failed") || !strings.Contains(r.stderr, ":2") {
 		t.Errorf("ip -batch with a bad line 2: exit %d, stderr %q; want a failure naming line 2", r.code(), r.stderr)
+	}
+	// Deleting b destroys v1 and with it its peer v0 in a, as on Linux.
+	d.must("ip", "netns", "del", "b")
+	if out := d.must("ip", "netns"); strings.TrimSpace(out) != "a" {
+		t.Errorf("ip netns after del b lists %q, want a", out)
+	}
+	if r := d.run(nil, "ip", "-n", "a", "link", "show", "v0"); r.err == nil {
+		t.Errorf("v0 outlived its peer's namespace:\n%s", r.stdout)
 	}
 }
 

@@ -105,6 +105,13 @@ func startDaemon(t *testing.T) *daemon {
 		d.cmd.Process.Signal(syscall.SIGTERM)
 		select {
 		case <-d.done:
+			// SIGTERM is the daemon's normal stop: exit 0, socket gone.
+			if !d.cmd.ProcessState.Success() {
+				t.Errorf("usnet daemon stopped by SIGTERM: %v, want exit 0", d.cmd.ProcessState)
+			}
+			if _, err := os.Lstat(d.sock); err == nil {
+				t.Errorf("usnet daemon left its socket %s behind", d.sock)
+			}
 		case <-time.After(10 * time.Second):
 			d.cmd.Process.Kill()
 			<-d.done
