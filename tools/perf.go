@@ -138,6 +138,9 @@ type PerfReport struct {
 	Duration time.Duration // of the data phase
 	Sender   bool
 	Peer     int64 // bytes the peer reports
+	// Streams and PeerStreams are Bytes and Peer per data stream, in
+	// the order the streams were opened.
+	Streams, PeerStreams []int64
 }
 
 // Bitrate is the goodput in bits per second.
@@ -371,10 +374,12 @@ func serveTest(c net.Conn, l net.Listener) (PerfReport, error) {
 		}
 		b := counters[i].n.Load()
 		rep.Bytes += b
+		rep.Streams = append(rep.Streams, b)
 		mine.Streams = append(mine.Streams, perfStream{ID: id, Bytes: b, Retransmits: "0", EndTime: rep.Duration.Seconds()})
 	}
 	for _, s := range theirs.Streams {
 		rep.Peer += s.Bytes
+		rep.PeerStreams = append(rep.PeerStreams, s.Bytes)
 	}
 	rep.Sender = p.Reverse
 	if err := writeJSON(c, mine); err != nil {
@@ -542,6 +547,7 @@ func PerfClient(ctx context.Context, ns Namespace, addr string, o PerfOptions, o
 					id = i + 2
 				}
 				rep.Bytes += n.n.Load()
+				rep.Streams = append(rep.Streams, n.n.Load())
 				mine.Streams = append(mine.Streams, perfStream{ID: id, Bytes: n.n.Load(), Retransmits: "0", EndTime: rep.Duration.Seconds()})
 			}
 			if err := writeJSON(c, mine); err != nil {
@@ -553,6 +559,7 @@ func PerfClient(ctx context.Context, ns Namespace, addr string, o PerfOptions, o
 			}
 			for _, s := range theirs.Streams {
 				rep.Peer += s.Bytes
+				rep.PeerStreams = append(rep.PeerStreams, s.Bytes)
 			}
 		case stDisplayResults:
 			writeState(c, stIperfDone)
@@ -577,17 +584,43 @@ func PerfClient(ctx context.Context, ns Namespace, addr string, o PerfOptions, o
 	}
 }
 
+// printReport prints iperf3's end-of-test summary: a sender and a
+// receiver line per stream (numbered as the "connected" lines are) and,
+// with several streams, their [SUM].
 func printReport(w io.Writer, r PerfReport) {
-	role, peer := "receiver", "sender"
-	if r.Sender {
-		role, peer = "sender", "receiver"
+	sent, received := r.Streams, r.PeerStreams
+	if !r.Sender {
+		sent, received = received, sent
+	}
+	n := max(len(sent), len(received), 1)
+	line := func(id string, b int64, role string) {
+		bits := 0.0
+		if r.Duration > 0 {
+			bits = float64(b) * 8 / r.Duration.Seconds()
+		}
+		fmt.Fprintf(w, "[%s]   0.00-%-5.2f  sec  %s  %s  %s\n", id, r.Duration.Seconds(), humanBytes(b), humanBits(bits), role)
 	}
 	fmt.Fprintf(w, "[ ID] Interval           Transfer     Bitrate\n")
-	fmt.Fprintf(w, "[  5]   0.00-%-5.2f  sec  %s  %s  %s\n", r.Duration.Seconds(), humanBytes(r.Bytes), humanBits(r.Bitrate()), role)
-	if r.Duration > 0 {
-		fmt.Fprintf(w, "[  5]   0.00-%-5.2f  sec  %s  %s  %s\n", r.Duration.Seconds(), humanBytes(r.Peer),
-			humanBits(float64(r.Peer)*8/r.Duration.Seconds()), peer)
+	var sumSent, sumReceived int64
+	for i := range n {
+		s, rc := at(sent, i), at(received, i)
+		sumSent += s
+		sumReceived += rc
+		line(fmt.Sprintf("%3d", i+5), s, "sender")
+		line(fmt.Sprintf("%3d", i+5), rc, "receiver")
 	}
+	if n > 1 {
+		line("SUM", sumSent, "sender")
+		line("SUM", sumReceived, "receiver")
+	}
+}
+
+// at is v[i], or 0 past its end (a peer that reported fewer streams).
+func at(v []int64, i int) int64 {
+	if i < len(v) {
+		return v[i]
+	}
+	return 0
 }
 
 func humanBytes(n int64) string {
