@@ -182,22 +182,34 @@ func TestHTTP(t *testing.T) {
 	}
 }
 
-// perfLine is an iperf3 summary line: "[  5]   0.00-1.00   sec  579 MBytes  4.86 Gbits/sec  sender".
-var perfLine = regexp.MustCompile(`^\[\s*5\]\s+0\.00-\d+\.\d+\s+sec\s+(\d+(?:\.\d+)?) ([KMGT]?)Bytes\s+\d+(\.\d+)? [KMGT]?bits/sec\s+(sender|receiver)$`)
+// perfLine is an iperf3 summary line: "[  5]   0.00-1.00   sec  579 MBytes  4.86 Gbits/sec  sender",
+// "[SUM]" in place of the stream's number for the total of several.
+var perfLine = regexp.MustCompile(`^\[(\s*\d+|SUM)\]\s+0\.00-\d+\.\d+\s+sec\s+\d+(?:\.\d+)? [KMGT]?Bytes\s+\d+(\.\d+)? [KMGT]?bits/sec\s+(sender|receiver)$`)
 
-// perfSummary returns the summary lines of an iperf3-like output by role.
-func perfSummary(t *testing.T, out string) map[string]string {
+// perfSummary checks an iperf3-like summary of streams streams (with a
+// [SUM] when there are several) and returns the total's sender and
+// receiver lines by role.
+func perfSummary(t *testing.T, out string, streams int) map[string]string {
 	t.Helper()
-	roles := map[string]string{}
+	lines := map[string]string{} // "ID role" -> line
 	for _, l := range strings.Split(out, "\n") {
 		if m := perfLine.FindStringSubmatch(l); m != nil {
-			roles[m[4]] = l
+			lines[strings.TrimSpace(m[1])+" "+m[3]] = l
 		}
 	}
-	if roles["sender"] == "" || roles["receiver"] == "" || !strings.Contains(out, "[ ID] Interval           Transfer     Bitrate") {
-		t.Errorf("no iperf3 summary (heading, sender and receiver lines) in\n%s", out)
+	want := 2 * streams
+	if streams > 1 {
+		want += 2
 	}
-	return roles
+	total := "5"
+	if streams > 1 {
+		total = "SUM"
+	}
+	if len(lines) != want || lines[total+" sender"] == "" || lines[total+" receiver"] == "" ||
+		!strings.Contains(out, "[ ID] Interval           Transfer     Bitrate") {
+		t.Errorf("want an iperf3 summary (heading, sender and receiver lines of %d streams, [%s] for the total) in\n%s", streams, total, out)
+	}
+	return map[string]string{"sender": lines[total+" sender"], "receiver": lines[total+" receiver"]}
 }
 
 // TestPerf runs `usnet perf -s -1` against a timed client and
@@ -206,16 +218,17 @@ func TestPerf(t *testing.T) {
 	d := startDaemon(t)
 	d.pair()
 	for _, tc := range []struct {
-		name string
-		args []string
-		want string // the transfer the summary lines show, if fixed
+		name    string
+		args    []string
+		streams int
+		want    string // the transfer the total's lines show, if fixed
 	}{
-		{"time", []string{"-t", "1"}, ""},
-		{"bytes", []string{"--bytes", "10000000"}, "9.54 MBytes"},
+		{"time", []string{"-t", "1"}, 1, ""},
+		{"bytes", []string{"--bytes", "10000000"}, 1, "9.54 MBytes"},
 		// -n counts the whole test: the server's bytes in reverse, the
 		// sum of the streams in parallel.
-		{"reverse-bytes", []string{"--bytes", "10000000", "-R"}, "9.54 MBytes"},
-		{"parallel-bytes", []string{"--bytes", "10000000", "-P", "2"}, "9.54 MBytes"},
+		{"reverse-bytes", []string{"--bytes", "10000000", "-R"}, 1, "9.54 MBytes"},
+		{"parallel-bytes", []string{"--bytes", "10000000", "-P", "2"}, 2, "9.54 MBytes"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			srv := d.start("perf", "-n", "b", "-s", "-1")
@@ -224,9 +237,9 @@ func TestPerf(t *testing.T) {
 			if !strings.HasPrefix(out, "Connecting to host "+addrB+":5201\n") || !strings.Contains(out, "\niperf Done.\n") {
 				t.Errorf("perf client output lacks iperf3's framing:\n%s", out)
 			}
-			client := perfSummary(t, out)
+			client := perfSummary(t, out, tc.streams)
 			srv.wait(t)
-			server := perfSummary(t, srv.stdout.String())
+			server := perfSummary(t, srv.stdout.String(), tc.streams)
 			if tc.want != "" {
 				for role, l := range client {
 					if !strings.Contains(l, tc.want) {
