@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"math/rand"
 	"os"
 	"os/exec"
@@ -10,6 +11,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -114,30 +116,100 @@ func randomBytes(n int) []byte {
 
 // TestNC sends 1 MiB from `usnet nc HOST PORT`'s stdin to `usnet nc -l
 // PORT`'s stdout; the client ends when its stdin does, and the bytes
-// arrive exactly.
+// arrive exactly. With input on the listener too, both directions are
+// byte-exact at once.
 func TestNC(t *testing.T) {
 	d := startDaemon(t)
 	d.pair()
-	data := randomBytes(1 << 20)
-	l := d.start("nc", "-n", "b", "-l", "5000")
-	// nc -l prints nothing when it listens: retry while the connection
-	// is refused.
-	deadline := time.Now().Add(cmdTimeout)
-	for {
-		r := d.run(bytes.NewReader(data), "nc", "-n", "a", addrB, "5000")
-		if r.err == nil {
-			break
-		}
-		if !strings.Contains(r.stderr, "refused") || time.Now().After(deadline) {
-			t.Fatalf("usnet nc client: %v\n%s", r.err, r.stderr)
-		}
-		time.Sleep(50 * time.Millisecond)
+	for _, tc := range []struct {
+		name string
+		port string
+		back []byte // the listener's stdin
+	}{
+		{"one-way", "5000", nil},
+		{"both-ways", "5001", randomBytes(300000)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			data := randomBytes(1 << 20)
+			l := d.startInput(bytes.NewReader(tc.back), "nc", "-n", "b", "-l", tc.port)
+			// nc -l prints nothing when it listens: retry while the
+			// connection is refused.
+			deadline := time.Now().Add(cmdTimeout)
+			var got []byte
+			for {
+				out, stderr, err := ncClient(t, d, data, tc.back, tc.port)
+				if err == nil {
+					got = out
+					break
+				}
+				if !strings.Contains(stderr, "refused") || time.Now().After(deadline) {
+					t.Fatalf("usnet nc client: %v\n%s", err, stderr)
+				}
+				time.Sleep(50 * time.Millisecond)
+			}
+			l.wait(t)
+			if got := []byte(l.stdout.String()); !bytes.Equal(got, data) {
+				t.Errorf("nc -l received %d bytes, want the %d sent (first difference at %d)", len(got), len(data), firstDiff(got, data))
+			}
+			if !bytes.Equal(got, tc.back) {
+				t.Errorf("nc client received %d bytes, want the listener's %d (first difference at %d)", len(got), len(tc.back), firstDiff(got, tc.back))
+			}
+		})
 	}
-	l.wait(t)
-	got := []byte(l.stdout.String())
-	if !bytes.Equal(got, data) {
-		t.Fatalf("nc -l received %d bytes, want the %d sent (first difference at %d)", len(got), len(data), firstDiff(got, data))
+}
+
+// ncClient runs `usnet nc -n a addrB PORT` with data as its input, whose
+// end it holds back until the client has received back's length: the
+// listener, like OpenBSD nc's, quits as soon as the client's side ends,
+// and must not be cut short in the middle of its own input.
+func ncClient(t *testing.T, d *daemon, data, back []byte, port string) (out []byte, stderr string, err error) {
+	t.Helper()
+	ctx, cancel := contextTimeout()
+	defer cancel()
+	c := d.command(ctx, "nc", "-n", "a", addrB, port)
+	w := &notifyWriter{want: len(back), full: make(chan struct{})}
+	if len(back) == 0 {
+		close(w.full)
 	}
+	c.Stdin = io.MultiReader(bytes.NewReader(data), eofAfter{w.full, ctx.Done()})
+	var errb bytes.Buffer
+	c.Stdout, c.Stderr = w, &errb
+	err = c.Run()
+	if ctx.Err() != nil {
+		t.Fatalf("usnet nc client: timed out after %v (%d bytes back)\n%s", cmdTimeout, len(w.buf.String()), errb.String())
+	}
+	return []byte(w.buf.String()), errb.String(), err
+}
+
+// notifyWriter closes full once want bytes were written to it.
+type notifyWriter struct {
+	buf  syncBuffer
+	want int
+	full chan struct{}
+	once sync.Once
+}
+
+func (w *notifyWriter) Write(p []byte) (int, error) {
+	n, err := w.buf.Write(p)
+	if len(w.buf.String()) >= w.want {
+		w.once.Do(func() {
+			if w.want > 0 {
+				close(w.full)
+			}
+		})
+	}
+	return n, err
+}
+
+// eofAfter is a reader that ends (EOF) once either channel closes.
+type eofAfter struct{ a, b <-chan struct{} }
+
+func (e eofAfter) Read([]byte) (int, error) {
+	select {
+	case <-e.a:
+	case <-e.b:
+	}
+	return 0, io.EOF
 }
 
 func firstDiff(a, b []byte) int {

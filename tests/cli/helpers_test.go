@@ -200,8 +200,15 @@ type proc struct {
 // killed when the test ends if it is still running.
 func (d *daemon) start(args ...string) *proc {
 	d.t.Helper()
+	return d.startInput(nil, args...)
+}
+
+// startInput is start with stdin (nil: empty).
+func (d *daemon) startInput(stdin io.Reader, args ...string) *proc {
+	d.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), cmdTimeout)
 	p := &proc{args: strings.Join(args, " "), cmd: d.command(ctx, args...), stdout: &syncBuffer{}, stderr: &syncBuffer{}, done: make(chan struct{})}
+	p.cmd.Stdin = stdin
 	p.cmd.Stdout, p.cmd.Stderr = p.stdout, p.stderr
 	if err := p.cmd.Start(); err != nil {
 		cancel()
