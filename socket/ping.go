@@ -47,6 +47,14 @@ func (c *PingConn) ID() uint16 { return c.s.ID }
 
 // ReadFrom returns the next echo reply message (ICMP header included).
 func (c *PingConn) ReadFrom(p []byte) (n int, addr net.Addr, err error) {
+	n, addr, _, err = c.ReadFromTTL(p)
+	return n, addr, err
+}
+
+// ReadFromTTL is ReadFrom that also returns the TTL of the reply's IP
+// header, which Linux hands a ping socket with IP_RECVTTL and iputils
+// ping prints.
+func (c *PingConn) ReadFromTTL(p []byte) (n int, addr net.Addr, ttl int, err error) {
 	var from netip.Addr
 	var rerr error
 	err = c.waitRead(func() bool {
@@ -54,6 +62,7 @@ func (c *PingConn) ReadFrom(p []byte) (n int, addr net.Addr, err error) {
 		if ok && e == nil {
 			n = copy(p, r.Buf.Bytes())
 			from = r.From
+			ttl = int(r.TTL)
 			r.Buf.Free()
 		}
 		rerr = e
@@ -63,9 +72,9 @@ func (c *PingConn) ReadFrom(p []byte) (n int, addr net.Addr, err error) {
 		err = rerr
 	}
 	if err != nil {
-		return 0, nil, opError("read", "ip4:icmp", nil, nil, "recvfrom", err)
+		return 0, nil, 0, opError("read", "ip4:icmp", nil, nil, "recvfrom", err)
 	}
-	return n, &net.UDPAddr{IP: from.AsSlice()}, nil
+	return n, &net.UDPAddr{IP: from.AsSlice()}, ttl, nil
 }
 
 // WriteTo sends an echo request message to addr (*net.UDPAddr or *net.IPAddr).

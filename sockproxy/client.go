@@ -218,15 +218,22 @@ func (c *PacketConn) RemoteAddr() net.Addr {
 
 // ReadFrom returns the next datagram and its source.
 func (c *PacketConn) ReadFrom(p []byte) (int, net.Addr, error) {
+	n, from, _, err := c.ReadFromTTL(p)
+	return n, from, err
+}
+
+// ReadFromTTL is ReadFrom that also returns the datagram's IP TTL, which
+// the server reports for ping sockets (0: not known).
+func (c *PacketConn) ReadFromTTL(p []byte) (int, net.Addr, int, error) {
 	buf := make([]byte, addrHeader+len(p))
 	n, err := c.UnixConn.Read(buf)
 	if err != nil {
-		return 0, nil, err
+		return 0, nil, 0, err
 	}
 	if n < addrHeader {
-		return 0, nil, &net.OpError{Op: "read", Net: "udp", Err: net.ErrClosed}
+		return 0, nil, 0, &net.OpError{Op: "read", Net: "udp", Err: net.ErrClosed}
 	}
-	return copy(p, buf[addrHeader:n]), net.UDPAddrFromAddrPort(getAddr(buf)), nil
+	return copy(p, buf[addrHeader:n]), net.UDPAddrFromAddrPort(getAddr(buf)), int(buf[6]), nil
 }
 
 // WriteTo sends p to addr.

@@ -21,9 +21,11 @@
 //   - {"op":"listenpacket","net":"udp"|"ip4:icmp","addr":...} and
 //     {"op":"dial","net":"udp",...}: a datagram socket. The descriptor is
 //     one end of a SOCK_SEQPACKET socketpair; every datagram on it starts
-//     with an 8-byte address header (IPv4 address, port big-endian, two
-//     zero bytes): the destination when the client writes, the source when
-//     it reads. A zero address writes to the connected peer.
+//     with an 8-byte address header (IPv4 address, port big-endian, a
+//     TTL byte, a zero byte): the destination when the client writes, the
+//     source when it reads. A zero address writes to the connected peer.
+//     The TTL byte is the received IP header's TTL on a ping socket (what
+//     IP_RECVTTL gives on Linux) and 0 otherwise.
 //
 // Errors come back as {"errno":N,"err":"text"} and become *net.OpError
 // with the same syscall.Errno on the client, as for a kernel socket.
@@ -31,6 +33,7 @@ package sockproxy
 
 import (
 	"encoding/binary"
+	"net"
 	"net/netip"
 )
 
@@ -55,6 +58,12 @@ const addrHeader = 8
 
 // maxDatagram bounds a proxied datagram (the largest UDP payload).
 const maxDatagram = 65507
+
+// ttlReader is a datagram socket that reports the TTL of what it
+// receives (socket.PingConn).
+type ttlReader interface {
+	ReadFromTTL(p []byte) (n int, addr net.Addr, ttl int, err error)
+}
 
 func putAddr(h []byte, a netip.AddrPort) {
 	ip := a.Addr().Unmap()

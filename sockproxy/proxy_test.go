@@ -130,12 +130,17 @@ func TestProxiedPing(t *testing.T) {
 	}
 	pc.SetReadDeadline(time.Now().Add(5 * time.Second))
 	buf := make([]byte, 100)
-	n, from, err := pc.ReadFrom(buf)
+	// The reply's TTL crosses the proxy, as IP_RECVTTL gives it to
+	// iputils ping on Linux.
+	n, from, ttl, err := pc.(*sockproxy.PacketConn).ReadFromTTL(buf)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if n != len(req) || buf[0] != 0 || string(buf[8:n]) != "hi" || from.(*net.UDPAddr).IP.String() != "127.0.0.1" {
 		t.Fatalf("reply % x from %v", buf[:n], from)
+	}
+	if ttl != 64 {
+		t.Errorf("reply TTL %d, want 64", ttl)
 	}
 }
 

@@ -242,7 +242,14 @@ func servePacket(c *net.UnixConn, pc net.PacketConn, conn net.Conn) error {
 	go func() { // usnet -> client
 		buf := make([]byte, addrHeader+maxDatagram)
 		for {
-			n, from, err := pc.ReadFrom(buf[addrHeader:])
+			var n, ttl int
+			var from net.Addr
+			var err error
+			if tr, ok := pc.(ttlReader); ok {
+				n, from, ttl, err = tr.ReadFromTTL(buf[addrHeader:])
+			} else {
+				n, from, err = pc.ReadFrom(buf[addrHeader:])
+			}
 			if err != nil {
 				var en syscall.Errno
 				if errors.As(err, &en) {
@@ -252,6 +259,7 @@ func servePacket(c *net.UnixConn, pc net.PacketConn, conn net.Conn) error {
 				return
 			}
 			putAddr(buf, addrPortOf(from))
+			buf[6] = byte(ttl)
 			if _, err := ux.Write(buf[:addrHeader+n]); err != nil {
 				pc.Close()
 				return

@@ -15,7 +15,11 @@ type NCOptions struct {
 
 // NC is netcat: it connects to (or, with Listen, accepts one connection
 // on) addr in ns and copies in to the connection and the connection to
-// out. TCP half-closes when in ends and returns when the peer closes.
+// out. TCP half-closes when in ends. Like OpenBSD nc, the listener returns
+// when the peer closes, and the connecting side when both the peer has
+// closed and in has ended: returning earlier would drop the rest of in
+// whenever the peer half-closes first (a listener with no input does so
+// at once).
 func NC(ctx context.Context, ns Namespace, addr string, o NCOptions, in io.Reader, out io.Writer) error {
 	var c net.Conn
 	var err error
@@ -52,7 +56,7 @@ func NC(ctx context.Context, ns Namespace, addr string, o NCOptions, in io.Reade
 		}
 	}()
 	_, err = io.Copy(out, c)
-	if o.UDP {
+	if o.UDP || (!o.Listen && ctx.Err() == nil) {
 		wg.Wait()
 	}
 	return err

@@ -138,6 +138,9 @@ type PerfReport struct {
 	Duration time.Duration // of the data phase
 	Sender   bool
 	Peer     int64 // bytes the peer reports
+	// Streams and PeerStreams are Bytes and Peer per data stream, in
+	// the order the streams were opened.
+	Streams, PeerStreams []int64
 }
 
 // Bitrate is the goodput in bits per second.
@@ -151,8 +154,10 @@ func (r PerfReport) Bitrate() float64 {
 // counter counts stream bytes while the test runs.
 type counter struct{ n atomic.Int64 }
 
-// sendLoop writes blocks until stop closes or limit bytes are sent.
-func sendLoop(c net.Conn, block int, limit int64, stop <-chan struct{}, n *counter) {
+// sendLoop writes blocks until stop closes or, with limit > 0, the
+// streams sharing total have sent limit bytes between them (iperf3's -n
+// counts the whole test, not each stream).
+func sendLoop(c net.Conn, block int, limit int64, total *atomic.Int64, stop <-chan struct{}, n *counter) {
 	buf := make([]byte, block)
 	for i := range buf {
 		buf[i] = byte(i)
@@ -165,12 +170,14 @@ func sendLoop(c net.Conn, block int, limit int64, stop <-chan struct{}, n *count
 		}
 		w := buf
 		if limit > 0 {
-			left := limit - n.n.Load()
-			if left <= 0 {
+			// Reserve the block's bytes first so that concurrent
+			// streams never overshoot the limit together.
+			over := total.Add(int64(len(w))) - limit
+			if over >= int64(len(w)) {
 				return
 			}
-			if int64(len(w)) > left {
-				w = w[:left]
+			if over > 0 {
+				w = w[:int64(len(w))-over]
 			}
 		}
 		k, err := c.Write(w)
@@ -181,12 +188,16 @@ func sendLoop(c net.Conn, block int, limit int64, stop <-chan struct{}, n *count
 	}
 }
 
-// recvLoop reads until the stream closes.
-func recvLoop(c net.Conn, block int, n *counter) {
+// recvLoop reads until the stream closes, calling got (if set) after
+// each read.
+func recvLoop(c net.Conn, block int, n *counter, got func()) {
 	buf := make([]byte, max(block, 64<<10))
 	for {
 		k, err := c.Read(buf)
 		n.n.Add(int64(k))
+		if got != nil {
+			got()
+		}
 		if err != nil {
 			return
 		}
@@ -286,6 +297,7 @@ func serveTest(c net.Conn, l net.Listener) (PerfReport, error) {
 	start := time.Now()
 	counters := make([]*counter, len(streams))
 	stopSend := make(chan struct{})
+	var sent atomic.Int64 // against p.Num, across the streams
 	var wg sync.WaitGroup
 	for i, s := range streams {
 		counters[i] = &counter{}
@@ -293,9 +305,9 @@ func serveTest(c net.Conn, l net.Listener) (PerfReport, error) {
 		go func() {
 			defer wg.Done()
 			if p.Reverse {
-				sendLoop(s, p.Len, 0, stopSend, counters[i])
+				sendLoop(s, p.Len, p.Num, &sent, stopSend, counters[i])
 			} else {
-				recvLoop(s, p.Len, counters[i])
+				recvLoop(s, p.Len, counters[i], nil)
 			}
 		}()
 	}
@@ -362,10 +374,12 @@ func serveTest(c net.Conn, l net.Listener) (PerfReport, error) {
 		}
 		b := counters[i].n.Load()
 		rep.Bytes += b
+		rep.Streams = append(rep.Streams, b)
 		mine.Streams = append(mine.Streams, perfStream{ID: id, Bytes: b, Retransmits: "0", EndTime: rep.Duration.Seconds()})
 	}
 	for _, s := range theirs.Streams {
 		rep.Peer += s.Bytes
+		rep.PeerStreams = append(rep.PeerStreams, s.Bytes)
 	}
 	rep.Sender = p.Reverse
 	if err := writeJSON(c, mine); err != nil {
@@ -458,28 +472,48 @@ func PerfClient(ctx context.Context, ns Namespace, addr string, o PerfOptions, o
 		case stTestStart:
 		case stTestRunning:
 			start = time.Now()
-			for _, s := range streams {
-				n := &counter{}
-				counters = append(counters, n)
+			for range streams {
+				counters = append(counters, &counter{})
+			}
+			// In reverse the client ends a byte-counted test when it
+			// has received the bytes, as iperf3's client does.
+			received := make(chan struct{})
+			var receivedOnce sync.Once
+			var got func()
+			if o.Reverse && o.Bytes > 0 {
+				got = func() {
+					var sum int64
+					for _, n := range counters {
+						sum += n.n.Load()
+					}
+					if sum >= o.Bytes {
+						receivedOnce.Do(func() { close(received) })
+					}
+				}
+			}
+			var sent atomic.Int64 // against o.Bytes, across the streams
+			for i, s := range streams {
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
 					if o.Reverse {
-						recvLoop(s, o.Block, n)
+						recvLoop(s, o.Block, counters[i], got)
 					} else {
-						sendLoop(s, o.Block, o.Bytes, stopSend, n)
+						sendLoop(s, o.Block, o.Bytes, &sent, stopSend, counters[i])
 					}
 				}()
 			}
-			// The test ends by time, or when the byte count is sent.
+			// The test ends by time, or when the byte count is sent
+			// (received, in reverse).
 			done := make(chan struct{})
 			go func() { wg.Wait(); close(done) }()
 			var timer <-chan time.Time
-			if o.Bytes == 0 || o.Reverse {
+			if o.Bytes == 0 {
 				timer = time.After(o.Duration)
 			}
 			select {
 			case <-timer:
+			case <-received:
 			case <-done:
 			case <-ctx.Done():
 				writeState(c, stClientTerminate)
@@ -513,6 +547,7 @@ func PerfClient(ctx context.Context, ns Namespace, addr string, o PerfOptions, o
 					id = i + 2
 				}
 				rep.Bytes += n.n.Load()
+				rep.Streams = append(rep.Streams, n.n.Load())
 				mine.Streams = append(mine.Streams, perfStream{ID: id, Bytes: n.n.Load(), Retransmits: "0", EndTime: rep.Duration.Seconds()})
 			}
 			if err := writeJSON(c, mine); err != nil {
@@ -524,6 +559,7 @@ func PerfClient(ctx context.Context, ns Namespace, addr string, o PerfOptions, o
 			}
 			for _, s := range theirs.Streams {
 				rep.Peer += s.Bytes
+				rep.PeerStreams = append(rep.PeerStreams, s.Bytes)
 			}
 		case stDisplayResults:
 			writeState(c, stIperfDone)
@@ -548,17 +584,43 @@ func PerfClient(ctx context.Context, ns Namespace, addr string, o PerfOptions, o
 	}
 }
 
+// printReport prints iperf3's end-of-test summary: a sender and a
+// receiver line per stream (numbered as the "connected" lines are) and,
+// with several streams, their [SUM].
 func printReport(w io.Writer, r PerfReport) {
-	role, peer := "receiver", "sender"
-	if r.Sender {
-		role, peer = "sender", "receiver"
+	sent, received := r.Streams, r.PeerStreams
+	if !r.Sender {
+		sent, received = received, sent
+	}
+	n := max(len(sent), len(received), 1)
+	line := func(id string, b int64, role string) {
+		bits := 0.0
+		if r.Duration > 0 {
+			bits = float64(b) * 8 / r.Duration.Seconds()
+		}
+		fmt.Fprintf(w, "[%s]   0.00-%-5.2f  sec  %s  %s  %s\n", id, r.Duration.Seconds(), humanBytes(b), humanBits(bits), role)
 	}
 	fmt.Fprintf(w, "[ ID] Interval           Transfer     Bitrate\n")
-	fmt.Fprintf(w, "[  5]   0.00-%-5.2f  sec  %s  %s  %s\n", r.Duration.Seconds(), humanBytes(r.Bytes), humanBits(r.Bitrate()), role)
-	if r.Duration > 0 {
-		fmt.Fprintf(w, "[  5]   0.00-%-5.2f  sec  %s  %s  %s\n", r.Duration.Seconds(), humanBytes(r.Peer),
-			humanBits(float64(r.Peer)*8/r.Duration.Seconds()), peer)
+	var sumSent, sumReceived int64
+	for i := range n {
+		s, rc := at(sent, i), at(received, i)
+		sumSent += s
+		sumReceived += rc
+		line(fmt.Sprintf("%3d", i+5), s, "sender")
+		line(fmt.Sprintf("%3d", i+5), rc, "receiver")
 	}
+	if n > 1 {
+		line("SUM", sumSent, "sender")
+		line("SUM", sumReceived, "receiver")
+	}
+}
+
+// at is v[i], or 0 past its end (a peer that reported fewer streams).
+func at(v []int64, i int) int64 {
+	if i < len(v) {
+		return v[i]
+	}
+	return 0
 }
 
 func humanBytes(n int64) string {

@@ -105,7 +105,11 @@ loop:
 			rtt := time.Since(t0)
 			st.Received++
 			st.RTTs = append(st.RTTs, rtt)
-			fmt.Fprintf(out, "%d bytes from %s: icmp_seq=%d time=%s ms\n", r.n, r.from, r.seq, ms(rtt))
+			if r.ttl > 0 {
+				fmt.Fprintf(out, "%d bytes from %s: icmp_seq=%d ttl=%d time=%s ms\n", r.n, r.from, r.seq, r.ttl, ms(rtt))
+			} else {
+				fmt.Fprintf(out, "%d bytes from %s: icmp_seq=%d time=%s ms\n", r.n, r.from, r.seq, ms(rtt))
+			}
 		case <-tick.C:
 			if o.Count > 0 && st.Sent >= o.Count {
 				continue
@@ -149,14 +153,29 @@ type reply struct {
 	n    int
 	seq  uint16
 	from string
+	ttl  int // 0: the socket does not say
 	err  error
+}
+
+// ttlReader is a ping socket that reports each reply's IP TTL
+// (socket.PingConn, sockproxy.PacketConn), as IP_RECVTTL does for
+// iputils ping.
+type ttlReader interface {
+	ReadFromTTL(p []byte) (n int, addr net.Addr, ttl int, err error)
 }
 
 func readReplies(pc net.PacketConn, out chan<- reply) {
 	defer close(out)
 	buf := make([]byte, 65536)
 	for {
-		n, from, err := pc.ReadFrom(buf)
+		var n, ttl int
+		var from net.Addr
+		var err error
+		if tr, ok := pc.(ttlReader); ok {
+			n, from, ttl, err = tr.ReadFromTTL(buf)
+		} else {
+			n, from, err = pc.ReadFrom(buf)
+		}
 		if err != nil {
 			if errors.Is(err, net.ErrClosed) || errors.Is(err, os.ErrClosed) || errors.Is(err, io.EOF) {
 				return
@@ -175,7 +194,7 @@ func readReplies(pc net.PacketConn, out chan<- reply) {
 		if u, ok := from.(*net.UDPAddr); ok {
 			ip = u.IP.String()
 		}
-		out <- reply{n: n, seq: binary.BigEndian.Uint16(buf[6:]), from: ip}
+		out <- reply{n: n, seq: binary.BigEndian.Uint16(buf[6:]), from: ip, ttl: ttl}
 	}
 }
 

@@ -1,0 +1,447 @@
+package cli
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"math/rand"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// TestIPBatchTopology checks that the configuration pair makes (netns
+// add, veth across namespaces, -batch) is what `usnet ip -j` reports,
+// and that netns del takes the veth pair with it.
+func TestIPBatchTopology(t *testing.T) {
+	d := startDaemon(t)
+	d.pair()
+	var addrs []struct {
+		Ifname    string `json:"ifname"`
+		Operstate string `json:"operstate"`
+		AddrInfo  []struct {
+			Local     string `json:"local"`
+			Prefixlen int    `json:"prefixlen"`
+		} `json:"addr_info"`
+	}
+	out := d.must("ip", "-n", "a", "-j", "addr", "show", "dev", "v0")
+	if err := json.Unmarshal([]byte(out), &addrs); err != nil {
+		t.Fatalf("ip -j addr: %v\n%s", err, out)
+	}
+	if len(addrs) != 1 || addrs[0].Ifname != "v0" || addrs[0].Operstate != "UP" ||
+		len(addrs[0].AddrInfo) != 1 || addrs[0].AddrInfo[0].Local != addrA || addrs[0].AddrInfo[0].Prefixlen != 24 {
+		t.Errorf("ip -n a -j addr show dev v0 = %s, want v0 UP with %s/24", out, addrA)
+	}
+	// A failing line stops the batch with ip's exit status 1 and names
+	// the line, as iproute2 does.
+	bad := filepath.Join(d.dir, "bad.batch")
+	os.WriteFile(bad, []byte("link set lo up\nlink set nosuchdev up\n"), 0o644)
+	r := d.run(nil, "ip", "-n", "a", "-batch", bad)
+	if r.code() == 0 || !strings.Contains(r.stderr, "Command failed") || !strings.Contains(r.stderr, ":2") {
+		t.Errorf("ip -batch with a bad line 2: exit %d, stderr %q; want a failure naming line 2", r.code(), r.stderr)
+	}
+	// Deleting b destroys v1 and with it its peer v0 in a, as on Linux.
+	d.must("ip", "netns", "del", "b")
+	if out := d.must("ip", "netns"); strings.TrimSpace(out) != "a" {
+		t.Errorf("ip netns after del b lists %q, want a", out)
+	}
+	if r := d.run(nil, "ip", "-n", "a", "link", "show", "v0"); r.err == nil {
+		t.Errorf("v0 outlived its peer's namespace:\n%s", r.stdout)
+	}
+}
+
+var (
+	pingHead    = regexp.MustCompile(`^PING ` + regexp.QuoteMeta(addrB) + ` \(` + regexp.QuoteMeta(addrB) + `\) 56\(84\) bytes of data\.$`)
+	pingReply   = regexp.MustCompile(`^64 bytes from ` + regexp.QuoteMeta(addrB) + `: icmp_seq=(\d+) ttl=64 time=\d+(\.\d+)? ms$`)
+	pingStats   = regexp.MustCompile(`^(\d+) packets transmitted, (\d+) received, (\d+)% packet loss, time \d+ms$`)
+	pingRTT     = regexp.MustCompile(`^rtt min/avg/max/mdev = \d+(\.\d+)?/\d+\.\d{3}/\d+(\.\d+)?/\d+\.\d{3} ms$`)
+	pingSummary = "--- " + addrB + " ping statistics ---"
+)
+
+// TestPing checks `usnet ping` line by line against iputils ping's output.
+func TestPing(t *testing.T) {
+	d := startDaemon(t)
+	d.pair()
+	out := d.must("ping", "-n", "a", "-c", "3", "-i", "0.2", addrB)
+	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+	if len(lines) != 8 {
+		t.Fatalf("usnet ping printed %d lines, want 8:\n%s", len(lines), out)
+	}
+	if !pingHead.MatchString(lines[0]) {
+		t.Errorf("first line %q, want iputils' %q", lines[0], pingHead)
+	}
+	for i, l := range lines[1:4] {
+		m := pingReply.FindStringSubmatch(l)
+		if m == nil || m[1] != strconv.Itoa(i+1) {
+			t.Errorf("reply line %q, want iputils' %q with icmp_seq=%d", l, pingReply, i+1)
+		}
+	}
+	if lines[4] != "" || lines[5] != pingSummary {
+		t.Errorf("summary heading %q %q, want an empty line and %q", lines[4], lines[5], pingSummary)
+	}
+	if m := pingStats.FindStringSubmatch(lines[6]); m == nil || m[1] != "3" || m[2] != "3" || m[3] != "0" {
+		t.Errorf("statistics line %q, want 3 transmitted, 3 received, 0%% loss", lines[6])
+	}
+	if !pingRTT.MatchString(lines[7]) {
+		t.Errorf("rtt line %q, want %q", lines[7], pingRTT)
+	}
+}
+
+// TestPingNoReply: with no answer, iputils ping reports 100% loss and
+// exits 1.
+func TestPingNoReply(t *testing.T) {
+	d := startDaemon(t)
+	d.pair()
+	r := d.run(nil, "ping", "-n", "a", "-c", "1", "-W", "0.5", "10.77.0.9")
+	if r.code() != 1 {
+		t.Errorf("ping of a silent address exited %d (%v), want 1\n%s%s", r.code(), r.err, r.stdout, r.stderr)
+	}
+	if !strings.Contains(r.stdout, "1 packets transmitted, 0 received, 100% packet loss") {
+		t.Errorf("ping of a silent address printed\n%s\nwant 100%% packet loss", r.stdout)
+	}
+}
+
+// randomBytes is n reproducible pseudo-random bytes.
+func randomBytes(n int) []byte {
+	b := make([]byte, n)
+	rand.New(rand.NewSource(int64(n))).Read(b)
+	return b
+}
+
+// TestNC sends 1 MiB from `usnet nc HOST PORT`'s stdin to `usnet nc -l
+// PORT`'s stdout; the client ends when its stdin does, and the bytes
+// arrive exactly. With input on the listener too, both directions are
+// byte-exact at once.
+func TestNC(t *testing.T) {
+	d := startDaemon(t)
+	d.pair()
+	for _, tc := range []struct {
+		name string
+		port string
+		back []byte // the listener's stdin
+	}{
+		{"one-way", "5000", nil},
+		{"both-ways", "5001", randomBytes(300000)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			data := randomBytes(1 << 20)
+			l := d.startInput(bytes.NewReader(tc.back), "nc", "-n", "b", "-l", tc.port)
+			// nc -l prints nothing when it listens: retry while the
+			// connection is refused.
+			deadline := time.Now().Add(cmdTimeout)
+			var got []byte
+			for {
+				out, stderr, err := ncClient(t, d, data, tc.back, tc.port)
+				if err == nil {
+					got = out
+					break
+				}
+				if !strings.Contains(stderr, "refused") || time.Now().After(deadline) {
+					t.Fatalf("usnet nc client: %v\n%s", err, stderr)
+				}
+				time.Sleep(50 * time.Millisecond)
+			}
+			l.wait(t)
+			if got := []byte(l.stdout.String()); !bytes.Equal(got, data) {
+				t.Errorf("nc -l received %d bytes, want the %d sent (first difference at %d)", len(got), len(data), firstDiff(got, data))
+			}
+			if !bytes.Equal(got, tc.back) {
+				t.Errorf("nc client received %d bytes, want the listener's %d (first difference at %d)", len(got), len(tc.back), firstDiff(got, tc.back))
+			}
+		})
+	}
+}
+
+// ncClient runs `usnet nc -n a addrB PORT` with data as its input, whose
+// end it holds back until the client has received back's length: the
+// listener, like OpenBSD nc's, quits as soon as the client's side ends,
+// and must not be cut short in the middle of its own input.
+func ncClient(t *testing.T, d *daemon, data, back []byte, port string) (out []byte, stderr string, err error) {
+	t.Helper()
+	ctx, cancel := contextTimeout()
+	defer cancel()
+	c := d.command(ctx, "nc", "-n", "a", addrB, port)
+	w := &notifyWriter{want: len(back), full: make(chan struct{})}
+	if len(back) == 0 {
+		close(w.full)
+	}
+	c.Stdin = io.MultiReader(bytes.NewReader(data), eofAfter{w.full, ctx.Done()})
+	var errb bytes.Buffer
+	c.Stdout, c.Stderr = w, &errb
+	err = c.Run()
+	if ctx.Err() != nil {
+		t.Fatalf("usnet nc client: timed out after %v (%d bytes back)\n%s", cmdTimeout, len(w.buf.String()), errb.String())
+	}
+	return []byte(w.buf.String()), errb.String(), err
+}
+
+// notifyWriter closes full once want bytes were written to it.
+type notifyWriter struct {
+	buf  syncBuffer
+	want int
+	full chan struct{}
+	once sync.Once
+}
+
+func (w *notifyWriter) Write(p []byte) (int, error) {
+	n, err := w.buf.Write(p)
+	if len(w.buf.String()) >= w.want {
+		w.once.Do(func() {
+			if w.want > 0 {
+				close(w.full)
+			}
+		})
+	}
+	return n, err
+}
+
+// eofAfter is a reader that ends (EOF) once either channel closes.
+type eofAfter struct{ a, b <-chan struct{} }
+
+func (e eofAfter) Read([]byte) (int, error) {
+	select {
+	case <-e.a:
+	case <-e.b:
+	}
+	return 0, io.EOF
+}
+
+func firstDiff(a, b []byte) int {
+	for i := range min(len(a), len(b)) {
+		if a[i] != b[i] {
+			return i
+		}
+	}
+	return min(len(a), len(b))
+}
+
+// TestHTTP serves a directory from b and fetches a 1 MiB file from a.
+func TestHTTP(t *testing.T) {
+	d := startDaemon(t)
+	d.pair()
+	www := filepath.Join(d.dir, "www")
+	os.Mkdir(www, 0o755)
+	data := randomBytes(1<<20 + 17)
+	if err := os.WriteFile(filepath.Join(www, "blob.bin"), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	srv := d.start("http", "-n", "b", "serve", www, "--addr", ":8080")
+	srv.waitOutput(t, "serving")
+	dst := filepath.Join(d.dir, "got.bin")
+	r := d.run(nil, "http", "-n", "a", "get", "http://"+addrB+":8080/blob.bin", "-o", dst)
+	if r.err != nil {
+		t.Fatalf("usnet http get: %v\n%s", r.err, r.stderr)
+	}
+	got, err := os.ReadFile(dst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, data) {
+		t.Fatalf("http get wrote %d bytes, want the %d served (first difference at %d)", len(got), len(data), firstDiff(got, data))
+	}
+	if want := strconv.Itoa(len(data)) + " bytes, sha256 "; !strings.Contains(r.stderr, want) {
+		t.Errorf("http get printed %q, want %q...", r.stderr, want)
+	}
+	// A missing file is an error (exit 1), not an empty download.
+	if r := d.run(nil, "http", "-n", "a", "get", "http://"+addrB+":8080/nope", "-o", filepath.Join(d.dir, "nope")); r.code() != 1 {
+		t.Errorf("http get of a missing file exited %d, want 1\n%s", r.code(), r.stderr)
+	}
+}
+
+// perfLine is an iperf3 summary line: "[  5]   0.00-1.00   sec  579 MBytes  4.86 Gbits/sec  sender",
+// "[SUM]" in place of the stream's number for the total of several.
+var perfLine = regexp.MustCompile(`^\[(\s*\d+|SUM)\]\s+0\.00-\d+\.\d+\s+sec\s+\d+(?:\.\d+)? [KMGT]?Bytes\s+\d+(\.\d+)? [KMGT]?bits/sec\s+(sender|receiver)$`)
+
+// perfSummary checks an iperf3-like summary of streams streams (with a
+// [SUM] when there are several) and returns the total's sender and
+// receiver lines by role.
+func perfSummary(t *testing.T, out string, streams int) map[string]string {
+	t.Helper()
+	lines := map[string]string{} // "ID role" -> line
+	for _, l := range strings.Split(out, "\n") {
+		if m := perfLine.FindStringSubmatch(l); m != nil {
+			lines[strings.TrimSpace(m[1])+" "+m[3]] = l
+		}
+	}
+	want := 2 * streams
+	if streams > 1 {
+		want += 2
+	}
+	total := "5"
+	if streams > 1 {
+		total = "SUM"
+	}
+	if len(lines) != want || lines[total+" sender"] == "" || lines[total+" receiver"] == "" ||
+		!strings.Contains(out, "[ ID] Interval           Transfer     Bitrate") {
+		t.Errorf("want an iperf3 summary (heading, sender and receiver lines of %d streams, [%s] for the total) in\n%s", streams, total, out)
+	}
+	return map[string]string{"sender": lines[total+" sender"], "receiver": lines[total+" receiver"]}
+}
+
+// TestPerf runs `usnet perf -s -1` against a timed client and
+// byte-counted ones (forward, reverse, two streams).
+func TestPerf(t *testing.T) {
+	d := startDaemon(t)
+	d.pair()
+	for _, tc := range []struct {
+		name    string
+		args    []string
+		streams int
+		want    string // the transfer the total's lines show, if fixed
+	}{
+		{"time", []string{"-t", "1"}, 1, ""},
+		{"bytes", []string{"--bytes", "10000000"}, 1, "9.54 MBytes"},
+		// -n counts the whole test: the server's bytes in reverse, the
+		// sum of the streams in parallel.
+		{"reverse-bytes", []string{"--bytes", "10000000", "-R"}, 1, "9.54 MBytes"},
+		{"parallel-bytes", []string{"--bytes", "10000000", "-P", "2"}, 2, "9.54 MBytes"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := d.start("perf", "-n", "b", "-s", "-1")
+			srv.waitOutput(t, "Server listening")
+			out := d.must(append([]string{"perf", "-n", "a", "-c", addrB}, tc.args...)...)
+			if !strings.HasPrefix(out, "Connecting to host "+addrB+":5201\n") || !strings.Contains(out, "\niperf Done.\n") {
+				t.Errorf("perf client output lacks iperf3's framing:\n%s", out)
+			}
+			client := perfSummary(t, out, tc.streams)
+			srv.wait(t)
+			server := perfSummary(t, srv.stdout.String(), tc.streams)
+			if tc.want != "" {
+				for role, l := range client {
+					if !strings.Contains(l, tc.want) {
+						t.Errorf("client %s line %q, want %s", role, l, tc.want)
+					}
+				}
+				if !strings.Contains(server["receiver"], tc.want) {
+					t.Errorf("server receiver line %q, want %s", server["receiver"], tc.want)
+				}
+			}
+		})
+	}
+}
+
+// TestCapture captures five packets of a ping on v0 into a pcapng file
+// and has tshark read it, when tshark is installed.
+func TestCapture(t *testing.T) {
+	d := startDaemon(t)
+	d.pair()
+	file := filepath.Join(d.dir, "v0.pcapng")
+	capt := d.start("capture", "-n", "a", "-i", "v0", "-w", file, "-c", "5")
+	// The capture announces nothing when it is attached: ping until it
+	// has its five packets.
+	for !capt.exited() {
+		d.run(nil, "ping", "-n", "a", "-c", "1", "-W", "1", addrB)
+	}
+	capt.wait(t)
+	if !strings.Contains(capt.stderr.String(), "5 packets captured") {
+		t.Errorf("capture printed %q, want 5 packets captured", capt.stderr.String())
+	}
+	tshark, err := exec.LookPath("tshark")
+	if err != nil {
+		t.Skip("tshark not installed: the pcapng file is not checked")
+	}
+	out, err := exec.Command(tshark, "-n", "-r", file).CombinedOutput()
+	if err != nil {
+		t.Fatalf("tshark -r: %v\n%s", err, out)
+	}
+	var packets []string
+	for _, l := range strings.Split(string(out), "\n") {
+		if strings.Contains(l, "ICMP") || strings.Contains(l, "ARP") {
+			packets = append(packets, l)
+		}
+	}
+	if len(packets) != 5 || !strings.Contains(string(out), "Echo (ping) request") {
+		t.Errorf("tshark read %d ARP/ICMP packets, want 5 with an echo request:\n%s", len(packets), out)
+	}
+}
+
+// devRates is one device of `usnet stat -j`.
+type devRates struct {
+	Name        string   `json:"name"`
+	RxBytes     *float64 `json:"rx_bytes_per_sec"`
+	RxPackets   *float64 `json:"rx_packets_per_sec"`
+	TxBytes     *float64 `json:"tx_bytes_per_sec"`
+	TxPackets   *float64 `json:"tx_packets_per_sec"`
+	RxDrops     *float64 `json:"rx_drops"`
+	TxDrops     *float64 `json:"tx_drops"`
+	Errors      *float64 `json:"errors"`
+	FlowControl *float64 `json:"flow_control"`
+}
+
+// TestStat: `usnet stat -j INTERVAL COUNT` prints COUNT JSON arrays, one
+// a line, listing every device with every field.
+func TestStat(t *testing.T) {
+	d := startDaemon(t)
+	d.pair()
+	out := d.must("stat", "-n", "a", "-j", "0.2", "2")
+	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("stat -j 0.2 2 printed %d lines, want 2:\n%s", len(lines), out)
+	}
+	for _, l := range lines {
+		var devs []devRates
+		dec := json.NewDecoder(strings.NewReader(l))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&devs); err != nil {
+			t.Fatalf("stat -j line %q: %v", l, err)
+		}
+		names := map[string]bool{}
+		for _, dv := range devs {
+			names[dv.Name] = true
+			if dv.RxBytes == nil || dv.RxPackets == nil || dv.TxBytes == nil || dv.TxPackets == nil ||
+				dv.RxDrops == nil || dv.TxDrops == nil || dv.Errors == nil || dv.FlowControl == nil {
+				t.Errorf("stat -j device %q lacks fields: %s", dv.Name, l)
+			}
+		}
+		if len(devs) != 2 || !names["lo"] || !names["v0"] {
+			t.Errorf("stat -j lists %v, want lo and v0", names)
+		}
+	}
+}
+
+// TestReadOnlyUser: a client of another user (nobody) may read but every
+// change answers EPERM, as Linux answers a process without
+// CAP_NET_ADMIN.
+func TestReadOnlyUser(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to run the client as nobody")
+	}
+	d := startDaemon(t)
+	d.pair()
+	// The daemon makes its socket 0660 for its own group; open it to
+	// everyone so that the daemon, not the file mode, decides.
+	if err := os.Chmod(d.sock, 0o666); err != nil {
+		t.Fatal(err)
+	}
+	asNobody := func(args ...string) result {
+		t.Helper()
+		ctx, cancel := contextTimeout()
+		defer cancel()
+		c := d.command(ctx, args...)
+		c.Dir = d.dir
+		c.SysProcAttr = nobody()
+		var out, errb bytes.Buffer
+		c.Stdout, c.Stderr = &out, &errb
+		err := c.Run()
+		return result{out.String(), errb.String(), err}
+	}
+	if r := asNobody("ip", "-n", "a", "link", "show", "v0"); r.err != nil || !strings.Contains(r.stdout, "v0@") {
+		t.Fatalf("ip link show as nobody: %v\n%s%s", r.err, r.stdout, r.stderr)
+	}
+	if r := asNobody("ip", "-n", "a", "link", "set", "v0", "down"); r.code() != 2 || !strings.Contains(r.stderr, "Operation not permitted") {
+		t.Errorf("ip link set down as nobody: exit %d, stderr %q; want 2 and Operation not permitted", r.code(), r.stderr)
+	}
+	if r := asNobody("ip", "netns", "add", "c"); r.code() == 0 || !strings.Contains(r.stderr, "operation not permitted") && !strings.Contains(r.stderr, "Operation not permitted") {
+		t.Errorf("ip netns add as nobody: exit %d, stderr %q; want a failure with Operation not permitted", r.code(), r.stderr)
+	}
+	// The change was refused: v0 is still up.
+	if out := d.must("ip", "-n", "a", "link", "show", "v0"); !strings.Contains(out, "state UP") {
+		t.Errorf("after nobody's refused change v0 is\n%s", out)
+	}
+}
