@@ -191,27 +191,7 @@ var lossy = sched.NetemConfig{Loss: 0.02, Delay: 2 * time.Millisecond, Reorder: 
 // forgeRST injects an RST from from's side with sequence snd_nxt+off.
 func forgeRST(t testing.TB, w *world, from *tcp.Conn, off uint32) {
 	t.Helper()
-	la, ra := from.LocalAddr(), from.RemoteAddr()
-	ns := w.b
-	if la.Addr() == addrA {
-		ns = w.a
-	}
-	ns.Exec().Do(func() {
-		rt, err := ns.IPv4.RouteOutput(&ipv4.FlowKey{Dst: ra.Addr(), Src: la.Addr(), Proto: 6})
-		if err != nil {
-			t.Fatal(err)
-		}
-		b := w.st.Pool().Get(skb.DefaultHeadroom, 20)
-		h := header.TCP(b.Put(20))
-		clear(h)
-		h.SetSrcPort(la.Port())
-		h.SetDstPort(ra.Port())
-		h.SetSeq(from.SndNxt() + off)
-		h[12] = 5 << 4
-		h.SetFlags(header.TCPFlagRST)
-		h.FillChecksum(la.Addr(), ra.Addr())
-		ns.IPv4.Output(b, la.Addr(), ra.Addr(), 6, &rt, ipv4.SendOpts{})
-	})
+	forgeSeg(t, w, from, header.TCPFlagRST, off)
 }
 
 // forgeSYN injects, from a's side, a SYN from src:sport to dst.
