@@ -8,9 +8,10 @@
 // socket's receive queue is shared with recvmsg, and the memory goes back
 // to the endpoint's receive buffer in batches.
 //
-// TCP connections start as Go's net package makes them, with Nagle off
-// (TCP_NODELAY); unlike net.Dialer and net.ListenConfig, DialTCP and
-// Accept do not turn keepalive on by themselves (SetKeepAlive does).
+// TCP connections start with Nagle off (TCP_NODELAY), as Go's net
+// package makes them. Keepalive is the caller's choice here, as on a raw
+// socket; stack.Namespace's Dial and Listen, the net.Dial and net.Listen
+// of a namespace, turn it on as those do (15 s, 15 s, 9 probes).
 //
 // Errors are what a Go program sees from the kernel: *net.OpError wrapping
 // *os.SyscallError with a syscall.Errno, os.ErrDeadlineExceeded on a

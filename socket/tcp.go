@@ -358,6 +358,17 @@ func (tc *TCPConn) SetKeepAliveConfig(cfg net.KeepAliveConfig) error {
 	return nil
 }
 
+// KeepAliveConfig returns the keepalive settings in force (getsockopt
+// SO_KEEPALIVE, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT).
+func (tc *TCPConn) KeepAliveConfig() net.KeepAliveConfig {
+	var k net.KeepAliveConfig
+	tc.exec.Do(func() {
+		k.Enable = tc.c.KeepAlive()
+		k.Idle, k.Interval, k.Count = tc.c.KeepAliveParams()
+	})
+	return k
+}
+
 // SetReadBuffer sets SO_RCVBUF (doubled, as the kernel does).
 func (tc *TCPConn) SetReadBuffer(n int) error {
 	tc.exec.Do(func() { tc.c.SetRecvBuffer(n) })

@@ -41,7 +41,9 @@ func ParseAddrPort(network, addr string) (netip.AddrPort, error) {
 }
 
 // Dial connects to addr on the named network ("udp", "udp4", "tcp",
-// "tcp4") from this namespace, like net.Dial.
+// "tcp4") from this namespace, like net.Dial: TCP connections start with
+// Nagle off and keepalive on (15 s idle, 15 s between probes, 9 probes),
+// as net.Dial's and net.Listen's do.
 func (n *Namespace) Dial(network, addr string) (net.Conn, error) {
 	return n.DialContext(context.Background(), network, addr)
 }
@@ -94,4 +96,20 @@ func (n *Namespace) ListenPacket(network, addr string) (net.PacketConn, error) {
 		return socket.ListenPing(n.Exec(), n.Ping)
 	}
 	return nil, &net.OpError{Op: "listen", Net: network, Err: fmt.Errorf("%w", net.UnknownNetworkError(network))}
+}
+
+// keepAliveListener turns keepalive on for every accepted connection, as
+// net.Listen's listeners do (net.ListenConfig's default: 15 s idle, 15 s
+// between probes, 9 probes).
+type keepAliveListener struct{ *socket.TCPListener }
+
+func (l keepAliveListener) Accept() (net.Conn, error) {
+	c, err := l.TCPListener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	if tc, ok := c.(*socket.TCPConn); ok {
+		tc.SetKeepAliveConfig(net.KeepAliveConfig{Enable: true})
+	}
+	return c, nil
 }

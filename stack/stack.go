@@ -113,10 +113,19 @@ func (s *Stack) setup(n *netns.Net) error {
 	ns.UDP = udp.New(ns.IPv4)
 	ns.TCP = tcp.New(ns.IPv4)
 	ns.dialTCP = func(ctx context.Context, to netip.AddrPort) (net.Conn, error) {
-		return socket.DialTCP(ctx, n.Exec(), ns.TCP, netip.AddrPort{}, to)
+		c, err := socket.DialTCP(ctx, n.Exec(), ns.TCP, netip.AddrPort{}, to)
+		if err != nil {
+			return nil, err
+		}
+		c.SetKeepAliveConfig(net.KeepAliveConfig{Enable: true}) // as net.Dial
+		return c, nil
 	}
 	ns.listenTCP = func(at netip.AddrPort) (net.Listener, error) {
-		return socket.ListenTCP(n.Exec(), ns.TCP, at, 4096)
+		l, err := socket.ListenTCP(n.Exec(), ns.TCP, at, 4096)
+		if err != nil {
+			return nil, err
+		}
+		return keepAliveListener{l}, nil
 	}
 	ns.Ping = ping.New(ns.IPv4)
 	s.mu.Lock()

@@ -38,6 +38,9 @@ func (c *Conn) SetKeepAliveParams(idle, intvl time.Duration, cnt int) {
 	}
 }
 
+// KeepAlive reports whether SO_KEEPALIVE is on.
+func (c *Conn) KeepAlive() bool { return c.keepalive }
+
 // KeepAliveParams returns the idle time, interval and probe count in
 // force (the socket's own or the namespace's defaults).
 func (c *Conn) KeepAliveParams() (idle, intvl time.Duration, cnt int) {
