@@ -180,34 +180,43 @@ func reportPercentiles(b *testing.B, d []time.Duration) {
 	b.ReportMetric(pct(99), "p99-µs")
 }
 
+// benchAcceptLoop listens on port in ns and hands each accepted
+// connection to serve, on the accepting goroutine; the listener closes
+// and every goroutine the loop or serve started (through wg) is waited
+// for when the benchmark ends.
+func benchAcceptLoop(b *testing.B, ns *stack.Namespace, port uint16, backlog int, serve func(s net.Conn, wg *sync.WaitGroup)) netip.AddrPort {
+	at := netip.AddrPortFrom(benchB, port)
+	l, err := socket.ListenTCP(ns.Exec(), ns.TCP, at, backlog)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	b.Cleanup(func() { l.Close(); wg.Wait() })
+	wg.Go(func() {
+		for {
+			s, err := l.Accept()
+			if err != nil {
+				return
+			}
+			serve(s, &wg)
+		}
+	})
+	return at
+}
+
 // BenchmarkTCPConnect measures connections per second: each iteration
 // dials, sends one byte, reads the echo and closes; the server closes
 // after echoing, so TIME_WAIT lands on the server side (as with HTTP/1.0),
 // and the client's ephemeral ports are not held for 60 s.
 func BenchmarkTCPConnect(b *testing.B) {
 	a, bb := benchPair(b, 1500)
-	l, err := socket.ListenTCP(bb.Exec(), bb.TCP, netip.AddrPortFrom(benchB, 5203), 1024)
-	if err != nil {
-		b.Fatal(err)
-	}
-	var wg sync.WaitGroup
-	b.Cleanup(func() { l.Close(); wg.Wait() })
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		one := make([]byte, 1)
-		for {
-			s, err := l.Accept()
-			if err != nil {
-				return
-			}
-			if _, err := io.ReadFull(s, one); err == nil {
-				s.Write(one)
-			}
-			s.Close()
+	srvOne := make([]byte, 1)
+	dst := benchAcceptLoop(b, bb, 5203, 1024, func(s net.Conn, _ *sync.WaitGroup) {
+		if _, err := io.ReadFull(s, srvOne); err == nil {
+			s.Write(srvOne)
 		}
-	}()
-	dst := netip.AddrPortFrom(benchB, 5203)
+		s.Close()
+	})
 	one := make([]byte, 1)
 	b.ResetTimer()
 	start := time.Now()
@@ -239,34 +248,17 @@ func BenchmarkTCPConnect(b *testing.B) {
 // benchmark measures.
 func BenchmarkTCPConnectClose(b *testing.B) {
 	a, bb := benchPair(b, 1500)
-	l, err := socket.ListenTCP(bb.Exec(), bb.TCP, netip.AddrPortFrom(benchB, 5204), 4096)
-	if err != nil {
-		b.Fatal(err)
-	}
-	var wg sync.WaitGroup
-	b.Cleanup(func() { l.Close(); wg.Wait() })
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			s, err := l.Accept()
-			if err != nil {
-				return
-			}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				defer s.Close()
-				buf := make([]byte, 512)
-				for {
-					if _, err := s.Read(buf); err != nil {
-						return
-					}
+	dst := benchAcceptLoop(b, bb, 5204, 4096, func(s net.Conn, wg *sync.WaitGroup) {
+		wg.Go(func() {
+			defer s.Close()
+			buf := make([]byte, 512)
+			for {
+				if _, err := s.Read(buf); err != nil {
+					return
 				}
-			}()
-		}
-	}()
-	dst := netip.AddrPortFrom(benchB, 5204)
+			}
+		})
+	})
 	b.ResetTimer()
 	start := time.Now()
 	for range b.N {
