@@ -241,9 +241,10 @@ func TestUnregisterStopsBackend(t *testing.T) {
 	r := newRig(t, framedio.Info{})
 	waitFor(t, "the backend goroutine", func() bool { return backendGoroutines() == before+1 })
 	r.ns.Exec().Do(func() { r.ns.Dev.Unregister(r.dev) })
-	if g := backendGoroutines(); g != before {
-		t.Fatalf("backend goroutines after unregister %d, want %d", g, before)
-	}
+	// Uninit returns once rxLoop has closed done, which it does in its
+	// last deferred call: the goroutine may still be on its way out, so
+	// wait for it rather than sample once.
+	waitFor(t, "the backend goroutine to end", func() bool { return backendGoroutines() == before })
 	w := &framedio.FrameIO{VecsPerFrame: 1, Vecs: []framedio.Vec{{Buf: make([]byte, 60), Len: 60}}}
 	if _, err := r.far.Write(w, framedio.NonBlock); !errors.Is(err, framedio.ErrClosed) {
 		t.Fatalf("write after unregister: %v", err)

@@ -173,8 +173,12 @@ func TestTapUnregisterCloses(t *testing.T) {
 	ns, dev, kns, _ := tapRig(t, "del")
 	before := backendGoroutines()
 	ns.Exec().Do(func() { ns.Dev.Unregister(dev) })
-	if g := backendGoroutines(); g != before-1 {
-		t.Fatalf("backend goroutines %d -> %d", before, g)
+	// The backend closes its done channel in its last deferred call, so
+	// it may still be on its way out when Unregister returns.
+	for deadline := time.Now().Add(5 * time.Second); backendGoroutines() != before-1; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("backend goroutines %d -> %d", before, backendGoroutines())
+		}
 	}
 	if out, err := exec.Command("ip", "-n", kns, "link", "show", "utap0").CombinedOutput(); err == nil {
 		t.Fatalf("host interface still there:\n%s", out)
