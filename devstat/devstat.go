@@ -67,7 +67,7 @@ type Row struct {
 }
 
 // Rates compares two samples taken dt apart; devices absent from prev
-// are measured from zero (the first report is since boot, as vndstat's).
+// are measured from zero (they appeared during the interval).
 func Rates(prev, cur []Sample, dt time.Duration) []Row {
 	old := map[int32]rtmsg.LinkStats64{}
 	oldFC := map[int32]int64{}
@@ -150,8 +150,9 @@ func human(v float64) string {
 }
 
 // Run samples every interval, count times (0: forever), printing each
-// interval's rates; the first report covers the time since the devices
-// were created.
+// interval's rates. It takes a first sample before it waits, so the first
+// report, too, is a rate over one measured interval (not the counters
+// since the devices were created, which rtnetlink cannot date).
 func Run(c *iproute.Conn, interval time.Duration, count int, asJSON bool, w io.Writer) error {
 	return RunWith(c, nil, interval, count, asJSON, w)
 }
@@ -159,31 +160,44 @@ func Run(c *iproute.Conn, interval time.Duration, count int, asJSON bool, w io.W
 // RunWith is Run with a source of flow-control counts by device name
 // (the daemon's port-stats); nil leaves them unknown.
 func RunWith(c *iproute.Conn, flow func() (map[string]uint64, error), interval time.Duration, count int, asJSON bool, w io.Writer) error {
-	var prev []Sample
-	last := time.Time{}
-	for i := 0; count == 0 || i < count; i++ {
-		if i > 0 {
-			time.Sleep(interval)
-		}
+	collect := func() ([]Sample, error) {
 		cur, err := Collect(c)
-		if err != nil {
-			return err
+		if err != nil || flow == nil {
+			return cur, err
 		}
-		if flow != nil {
-			if fc, err := flow(); err == nil {
-				for i := range cur {
-					if v, ok := fc[cur[i].Name]; ok {
-						cur[i].FlowCtl = int64(v)
-					}
+		if fc, err := flow(); err == nil {
+			for i := range cur {
+				if v, ok := fc[cur[i].Name]; ok {
+					cur[i].FlowCtl = int64(v)
 				}
 			}
 		}
-		now := time.Now()
-		dt := interval
-		if !last.IsZero() {
-			dt = now.Sub(last)
+		return cur, nil
+	}
+	return sampler{collect: collect, now: time.Now, sleep: time.Sleep}.run(interval, count, asJSON, w)
+}
+
+// sampler is Run's loop with its clock and source replaceable in tests.
+type sampler struct {
+	collect func() ([]Sample, error)
+	now     func() time.Time
+	sleep   func(time.Duration)
+}
+
+func (s sampler) run(interval time.Duration, count int, asJSON bool, w io.Writer) error {
+	prev, err := s.collect()
+	if err != nil {
+		return err
+	}
+	last := s.now()
+	for i := 0; count == 0 || i < count; i++ {
+		s.sleep(interval)
+		cur, err := s.collect()
+		if err != nil {
+			return err
 		}
-		if err := Print(w, Rates(prev, cur, dt), asJSON); err != nil {
+		now := s.now()
+		if err := Print(w, Rates(prev, cur, now.Sub(last)), asJSON); err != nil {
 			return err
 		}
 		prev, last = cur, now

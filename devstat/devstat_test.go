@@ -45,6 +45,38 @@ func TestRates(t *testing.T) {
 	}
 }
 
+// TestFirstReportIsARate: devices that moved a lot before the command
+// started do not show their lifetime totals as the first interval's rate.
+func TestFirstReportIsARate(t *testing.T) {
+	var clock time.Time
+	bytes := uint64(1 << 30) // moved before usnet stat started
+	s := sampler{
+		collect: func() ([]Sample, error) {
+			bytes += 1000
+			return []Sample{{Name: "v0", Index: 2, FlowCtl: -1, Stats: rtmsg.LinkStats64{RxBytes: bytes}}}, nil
+		},
+		now:   func() time.Time { return clock },
+		sleep: func(d time.Duration) { clock = clock.Add(d) },
+	}
+	var out strings.Builder
+	if err := s.run(500*time.Millisecond, 3, true, &out); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if len(lines) != 3 {
+		t.Fatalf("%d reports, want 3:\n%s", len(lines), out.String())
+	}
+	for i, l := range lines {
+		var rows []Row
+		if err := json.Unmarshal([]byte(l), &rows); err != nil {
+			t.Fatal(err)
+		}
+		if len(rows) != 1 || rows[0].RxBps != 2000 {
+			t.Fatalf("report %d: %s, want 2000 rx B/s", i, l)
+		}
+	}
+}
+
 // TestCollectKernel reads a kernel namespace's counters while the kernel
 // moves traffic over a veth pair in it.
 func TestCollectKernel(t *testing.T) {

@@ -38,7 +38,7 @@ commands:
   capture [-n NS] -i DEV -w FILE [-c COUNT]
                                live pcapng capture of a daemon device
   stat [-n NS] [-j] [INTERVAL [COUNT]]
-                               per-device rates and drops
+                               per-device rates and drops (one 1 s report by default)
 
 The daemon's socket is $USNET_SOCKET, else /run/usnet/usnet.sock (root)
 or $XDG_RUNTIME_DIR/usnet.sock.
