@@ -28,14 +28,21 @@ func spaceFromWin(win int) int   { return win * 2 }
 // initWScale picks our window scale (tcp_select_initial_window): large
 // enough for the largest window autotuning may reach.
 func (c *Conn) initWScale() {
-	space := spaceFromWin(c.rcvCap)
-	if !c.rcvLocked {
-		space = max(space, c.t.Sysctl.RmemMax)
+	c.rcvShift = wscaleFor(c.rcvCap, c.rcvLocked, c.t.Sysctl.RmemMax)
+}
+
+// wscaleFor is that choice for a receive window limit rcvCap, which
+// autotuning may grow to rmemMax's window unless the buffer is locked.
+func wscaleFor(rcvCap int, locked bool, rmemMax int) uint8 {
+	space := spaceFromWin(rcvCap)
+	if !locked {
+		space = max(space, rmemMax)
 	}
-	c.rcvShift = uint8(min(max(bits.Len(uint(space))-1-15, 0), 14))
-	for c.rcvShift < 14 && c.rcvCap>>c.rcvShift > 65535 {
-		c.rcvShift++
+	shift := uint8(min(max(bits.Len(uint(space))-1-15, 0), 14))
+	for shift < 14 && rcvCap>>shift > 65535 {
+		shift++
 	}
+	return shift
 }
 
 // rcvRTTMeasureTS takes a receiver-side RTT sample from the echoed

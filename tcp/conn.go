@@ -210,6 +210,8 @@ type Info struct {
 	FullUndo, PartialUndo         uint64 // fast recoveries undone at their end, or on a partial ACK (TCPFullUndo, TCPPartialUndo)
 	DSACKUndo, LossUndo           uint64 // undone because every retransmission was D-SACKed; timeouts undone (TCPDSACKUndo, TCPLossUndo)
 	ECN                           bool   // ECN negotiated (TCPI_OPT_ECN)
+	Timestamps, SACK, WScale      bool   // options in use (TCPI_OPT_TIMESTAMPS, TCPI_OPT_SACK, TCPI_OPT_WSCALE)
+	SndWScale, RcvWScale          uint8  // window scale shifts, the peer's and ours (tcpi_snd_wscale, tcpi_rcv_wscale)
 	CEReceived                    uint64 // data segments that arrived CE-marked
 	CWRReductions                 uint64 // window reductions for ECE (entries into CWR)
 	UrgentMarks, UrgentSkipped    uint64 // urgent pointers taken; urgent bytes stepped over in the stream
@@ -257,6 +259,10 @@ func (c *Conn) TCPInfo() Info {
 	i.Cwnd, i.Ssthresh, i.PriorCwnd = c.snd.Cwnd, c.snd.Ssthresh, c.priorCwnd
 	i.Congestion = c.ca.Name()
 	i.RcvSsthresh, i.RcvWnd, i.RcvMSS = c.rcvSsthresh, c.rcvWnd, c.rcvMSS
+	i.Timestamps, i.SACK, i.WScale = c.tsOK, c.sackOK, c.peerWScale
+	if c.peerWScale {
+		i.SndWScale, i.RcvWScale = c.sndShift, c.rcvShift
+	}
 	i.SndBuf, i.WmemQueued, i.NotsentBytes = c.sndCap, c.sndq.Mem(), c.notsent()
 	i.SndbufLimited = c.sndLimTotal
 	if c.sndLimStart != 0 {

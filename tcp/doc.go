@@ -116,7 +116,9 @@
 //     stream — reads stop at the mark, skip the byte, RecvOOB returns it
 //     once; SendOOB sends one. A flood of URG segments only moves the
 //     single mark.
-//   - SYN cookies when a listener's SYN queue overflows, keepalive,
+//   - SYN cookies when a listener's SYN queue overflows (tcp_syncookies
+//     1) or always (2), keeping window scaling, SACK, timestamps and ECN
+//     in the SYN-ACK's timestamp as Linux does (cookie.go), keepalive,
 //     zero-window probes, PMTU from ICMP frag-needed, SO_SNDBUF/SO_RCVBUF,
 //     a TCP_INFO-like Info.
 //
@@ -136,5 +138,5 @@
 // fragments; SACK blocks beyond the MSS's option room cut by GSO
 // rather than by a smaller mss_now (tcp_current_mss);
 // tcp_measure_rcv_mss's quick-ack side effects, 256 rather than 65536
-// port perturbation slots, ECN with SYN cookies, AccECN, pacing.
+// port perturbation slots, AccECN, pacing.
 package tcp

@@ -142,8 +142,8 @@ func (l *Listener) synRcvd(src, dst netip.Addr, seg header.TCP, opts *header.TCP
 		t.Stats.ListenOverflows++
 		return // dropped: the client retransmits its SYN
 	}
-	if l.synq >= min(l.backlog, t.Sysctl.MaxSynBacklog) || len(t.conns) >= t.Sysctl.MaxConnections {
-		if t.Sysctl.Syncookies {
+	if t.Sysctl.Syncookies == 2 || l.synq >= min(l.backlog, t.Sysctl.MaxSynBacklog) || len(t.conns) >= t.Sysctl.MaxConnections {
+		if t.Sysctl.Syncookies != 0 {
 			l.overflowed = t.exec.Now() + 1
 			l.sendCookie(src, dst, seg, opts)
 			return

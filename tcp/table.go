@@ -31,7 +31,7 @@ type Sysctl struct {
 	KeepaliveTime   time.Duration // tcp_keepalive_time (7200 s)
 	KeepaliveIntvl  time.Duration // tcp_keepalive_intvl (75 s)
 	KeepaliveProbes int           // tcp_keepalive_probes (9)
-	Syncookies      bool          // tcp_syncookies (1: when the SYN queue overflows)
+	Syncookies      int           // tcp_syncookies (1: when the SYN queue overflows; 2: always; 0: never)
 	ECN             int           // tcp_ecn (2: accept ECN when the peer asks, do not ask)
 	TwReuse         int           // tcp_tw_reuse (2: reuse TIME_WAIT for outgoing loopback connections; 1: all; 0: never)
 	TwReuseDelay    time.Duration // tcp_tw_reuse_delay (1 s)
@@ -48,7 +48,7 @@ func defaultSysctl() Sysctl {
 	return Sysctl{SynRetries: 6, SynackRetries: 5, Retries2: 15, FinTimeout: 60 * time.Second,
 		MaxSynBacklog: 256, RmemDefault: 131072, WmemDefault: 16384,
 		RmemMax: 6 << 20, WmemMax: 4 << 20, ModerateRcvbuf: true, MaxConnections: 65536,
-		CongestionControl: "cubic", SACK: true, FRTO: 2, Timestamps: true, Syncookies: true,
+		CongestionControl: "cubic", SACK: true, FRTO: 2, Timestamps: true, Syncookies: 1,
 		ECN: 2, TwReuse: defaultTwReuse, TwReuseDelay: defaultTwReuseDelay, MaxTwBuckets: defaultMaxTw,
 		KeepaliveTime: 7200 * time.Second, KeepaliveIntvl: 75 * time.Second, KeepaliveProbes: 9,
 		ChallengeAckLimit: math.MaxInt32}
