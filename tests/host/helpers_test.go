@@ -247,3 +247,27 @@ func hostMAC(t testing.TB, kns string) []byte {
 func tapNew(ns *stack.Namespace, path string) (*netdev.Device, error) {
 	return tap.New(ns.Dev, "tap0", "utap0", path)
 }
+
+// kernelDiscard starts a socat in kernel namespace kns that accepts one
+// TCP connection on 10.99.0.1:port and discards what arrives; it is
+// killed when the test ends.
+func kernelDiscard(t testing.TB, kns string, port int) *exec.Cmd {
+	t.Helper()
+	sink := exec.Command("ip", "netns", "exec", kns, "socat", "-u", fmt.Sprintf("TCP4-LISTEN:%d,bind=10.99.0.1,reuseaddr", port), "OPEN:/dev/null")
+	if err := sink.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sink.Process.Kill() })
+	return sink
+}
+
+// dialKernel connects from usnet namespace ns to addr, retrying while
+// the kernel's listener starts (dialRetry).
+func dialKernel(t testing.TB, ns *stack.Namespace, addr string) net.Conn {
+	t.Helper()
+	c, err := dialRetry(func() (net.Conn, error) { return ns.Dial("tcp", addr) })
+	if err != nil {
+		t.Fatalf("dial the kernel at %s: %v", addr, err)
+	}
+	return c
+}

@@ -92,22 +92,8 @@ func TestHostSynCookieOptions(t *testing.T) {
 
 	// usnet connects to the kernel's cookie listener and keeps the
 	// connection open while ss looks at the kernel's end.
-	sink := exec.Command("ip", "netns", "exec", r.kns, "socat", "-u", "TCP4-LISTEN:9002,bind=10.99.0.1,reuseaddr", "OPEN:/dev/null")
-	if err := sink.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer sink.Process.Kill()
-	var c io.WriteCloser
-	for start := time.Now(); ; time.Sleep(50 * time.Millisecond) {
-		conn, err := r.ns.Dial("tcp", "10.99.0.1:9002")
-		if err == nil {
-			c = conn
-			break
-		}
-		if time.Since(start) > 5*time.Second {
-			t.Fatalf("dial the kernel: %v", err)
-		}
-	}
+	sink := kernelDiscard(t, r.kns, 9002)
+	c := dialKernel(t, r.ns, "10.99.0.1:9002")
 	// Losses on the way to the kernel make it answer with SACK blocks,
 	// which it sends only if its connection kept SACK-permitted.
 	r.ns.Exec().Do(func() { r.dev.SetQdisc(&dropSecondData{}) })

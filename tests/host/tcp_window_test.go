@@ -5,7 +5,6 @@ import (
 	"os/exec"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/usnet/usnet/header"
 	"github.com/usnet/usnet/netdev"
@@ -72,22 +71,8 @@ func TestHostTCPHandshakeWindows(t *testing.T) {
 	}
 
 	// usnet connects to the kernel.
-	sink := exec.Command("ip", "netns", "exec", r.kns, "socat", "-u", "TCP4-LISTEN:9001,bind=10.99.0.1,reuseaddr", "OPEN:/dev/null")
-	if err := sink.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer sink.Process.Kill()
-	var c io.WriteCloser
-	for start := time.Now(); ; time.Sleep(50 * time.Millisecond) {
-		conn, err := r.ns.Dial("tcp", "10.99.0.1:9001")
-		if err == nil {
-			c = conn
-			break
-		}
-		if time.Since(start) > 5*time.Second {
-			t.Fatalf("dial the kernel: %v", err)
-		}
-	}
+	sink := kernelDiscard(t, r.kns, 9001)
+	c := dialKernel(t, r.ns, "10.99.0.1:9001")
 	c.Write([]byte("hi"))
 	c.Close()
 	sink.Wait()
