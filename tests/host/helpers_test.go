@@ -18,6 +18,7 @@ import (
 
 	"github.com/usnet/usnet/drivers/tap"
 	"github.com/usnet/usnet/framedio"
+	"github.com/usnet/usnet/header"
 	"github.com/usnet/usnet/netdev"
 	"github.com/usnet/usnet/skb"
 	"github.com/usnet/usnet/stack"
@@ -270,4 +271,26 @@ func dialKernel(t testing.TB, ns *stack.Namespace, addr string) net.Conn {
 		t.Fatalf("dial the kernel at %s: %v", addr, err)
 	}
 	return c
+}
+
+// frameTCP returns the TCP header of an Ethernet frame carrying IPv4
+// TCP, or nil.
+func frameTCP(fr []byte) header.TCP {
+	if len(fr) < 14+20+20 || fr[12] != 8 || fr[13] != 0 || fr[14+9] != 6 {
+		return nil
+	}
+	return header.TCP(fr[14+int(fr[14]&15)*4:])
+}
+
+// tapTCP calls fn, from dev's executor, for every TCP segment dev sends
+// (out) or receives; the returned func removes the tap (on the executor).
+func tapTCP(ns *stack.Namespace, dev *netdev.Device, fn func(out bool, h header.TCP)) (remove func()) {
+	ns.Exec().Do(func() {
+		remove = ns.Dev.AddTap(dev, func(_ *netdev.Device, b *skb.Buf, dir netdev.Direction, _ int64) {
+			if h := frameTCP(b.Bytes()); h != nil {
+				fn(dir == netdev.DirOut, h)
+			}
+		})
+	})
+	return remove
 }

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/usnet/usnet/header"
-	"github.com/usnet/usnet/netdev"
 	"github.com/usnet/usnet/skb"
 	"github.com/usnet/usnet/socket"
 	"github.com/usnet/usnet/tcp"
@@ -48,32 +47,25 @@ func TestHostSynCookieOptions(t *testing.T) {
 	var mu sync.Mutex
 	var segs []cookieSeg
 	var kAcks, kTS, kSACK int // the kernel's segments after its cookie SYN-ACK
-	r.ns.Exec().Do(func() {
-		r.ns.Dev.AddTap(r.dev, func(_ *netdev.Device, b *skb.Buf, dir netdev.Direction, _ int64) {
-			fr := b.Bytes()
-			if len(fr) < 14+20+20 || fr[12] != 8 || fr[13] != 0 || fr[14+9] != 6 {
-				return
+	tapTCP(r.ns, r.dev, func(out bool, h header.TCP) {
+		s := cookieSeg{out: out, flags: h.Flags(), sport: h.SrcPort(), dport: h.DstPort(), win: h.Window()}
+		if h.ParseOptions(&s.o) != nil {
+			return
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		switch {
+		case h.Flags()&header.TCPFlagSYN != 0:
+			segs = append(segs, s)
+		case !s.out && s.sport == 9002 && h.Flags()&header.TCPFlagRST == 0: // a reset carries no timestamp
+			kAcks++
+			if s.o.HasTimestamps {
+				kTS++
 			}
-			h := header.TCP(fr[14+int(fr[14]&15)*4:])
-			s := cookieSeg{out: dir == netdev.DirOut, flags: h.Flags(), sport: h.SrcPort(), dport: h.DstPort(), win: h.Window()}
-			if h.ParseOptions(&s.o) != nil {
-				return
+			if s.o.NumSACK > 0 {
+				kSACK++
 			}
-			mu.Lock()
-			defer mu.Unlock()
-			switch {
-			case h.Flags()&header.TCPFlagSYN != 0:
-				segs = append(segs, s)
-			case !s.out && s.sport == 9002 && h.Flags()&header.TCPFlagRST == 0: // a reset carries no timestamp
-				kAcks++
-				if s.o.HasTimestamps {
-					kTS++
-				}
-				if s.o.NumSACK > 0 {
-					kSACK++
-				}
-			}
-		})
+		}
 	})
 	find := func(out bool, port uint16, flags header.TCPFlags) cookieSeg {
 		t.Helper()

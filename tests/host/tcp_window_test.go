@@ -7,8 +7,6 @@ import (
 	"testing"
 
 	"github.com/usnet/usnet/header"
-	"github.com/usnet/usnet/netdev"
-	"github.com/usnet/usnet/skb"
 )
 
 // hsSeg is a handshake segment seen on usnet's device.
@@ -33,22 +31,15 @@ func TestHostTCPHandshakeWindows(t *testing.T) {
 	sh(t, "ip", "netns", "exec", r.kns, "sysctl", "-qw", "net.ipv4.tcp_rmem=4096 131072 6291456")
 	var mu sync.Mutex
 	var segs []hsSeg
-	r.ns.Exec().Do(func() {
-		r.ns.Dev.AddTap(r.dev, func(_ *netdev.Device, b *skb.Buf, dir netdev.Direction, _ int64) {
-			fr := b.Bytes()
-			if len(fr) < 14+20+20 || fr[12] != 8 || fr[13] != 0 || fr[14+9] != 6 {
-				return
-			}
-			h := header.TCP(fr[14+int(fr[14]&15)*4:])
-			s := hsSeg{out: dir == netdev.DirOut, flags: h.Flags(), sport: h.SrcPort(), dport: h.DstPort(), win: h.Window(), wscale: -1}
-			var o header.TCPOptions
-			if h.ParseOptions(&o) == nil && o.HasWScale {
-				s.wscale = int(o.WScale)
-			}
-			mu.Lock()
-			segs = append(segs, s)
-			mu.Unlock()
-		})
+	tapTCP(r.ns, r.dev, func(out bool, h header.TCP) {
+		s := hsSeg{out: out, flags: h.Flags(), sport: h.SrcPort(), dport: h.DstPort(), win: h.Window(), wscale: -1}
+		var o header.TCPOptions
+		if h.ParseOptions(&o) == nil && o.HasWScale {
+			s.wscale = int(o.WScale)
+		}
+		mu.Lock()
+		segs = append(segs, s)
+		mu.Unlock()
 	})
 
 	// The kernel connects to usnet.
