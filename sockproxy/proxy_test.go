@@ -18,8 +18,14 @@ import (
 )
 
 // client returns a proxy client for ns whose control connections are
-// socketpairs served in this process: the daemon without its unix socket.
+// socketpairs served in this process: the daemon without its unix socket,
+// for a privileged client.
 func client(t *testing.T, ns *stack.Namespace) *sockproxy.Client {
+	return clientAs(t, ns, sockproxy.Cred{Privileged: true})
+}
+
+// clientAs is client for a client with credentials cred.
+func clientAs(t *testing.T, ns sockproxy.Namespace, cred sockproxy.Cred) *sockproxy.Client {
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	return sockproxy.NewClient(func() (*net.UnixConn, error) {
@@ -37,7 +43,7 @@ func client(t *testing.T, ns *stack.Namespace) *sockproxy.Client {
 			return c.(*net.UnixConn)
 		}
 		srv, cli := conn(fds[0]), conn(fds[1])
-		go sockproxy.Serve(ctx, srv, ns)
+		go sockproxy.Serve(ctx, srv, ns, cred)
 		return cli, nil
 	})
 }
