@@ -20,12 +20,12 @@ import (
 // client returns a proxy client for ns whose control connections are
 // socketpairs served in this process: the daemon without its unix socket,
 // for a privileged client.
-func client(t *testing.T, ns *stack.Namespace) *sockproxy.Client {
+func client(t testing.TB, ns *stack.Namespace) *sockproxy.Client {
 	return clientAs(t, ns, sockproxy.Cred{Privileged: true})
 }
 
 // clientAs is client for a client with credentials cred.
-func clientAs(t *testing.T, ns sockproxy.Namespace, cred sockproxy.Cred) *sockproxy.Client {
+func clientAs(t testing.TB, ns sockproxy.Namespace, cred sockproxy.Cred) *sockproxy.Client {
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	return sockproxy.NewClient(func() (*net.UnixConn, error) {
@@ -48,7 +48,7 @@ func clientAs(t *testing.T, ns sockproxy.Namespace, cred sockproxy.Cred) *sockpr
 	})
 }
 
-func loopbackNS(t *testing.T) *stack.Namespace {
+func loopbackNS(t testing.TB) *stack.Namespace {
 	s, err := stack.NewRealtime()
 	if err != nil {
 		t.Fatal(err)

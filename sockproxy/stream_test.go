@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"runtime"
 	"syscall"
 	"testing"
 	"time"
@@ -264,5 +265,47 @@ func TestListenerDeadline(t *testing.T) {
 	l.(*sockproxy.Listener).SetDeadline(time.Now().Add(50 * time.Millisecond))
 	if _, err := l.Accept(); !errors.Is(err, os.ErrDeadlineExceeded) {
 		t.Fatalf("Accept after the deadline: %v", err)
+	}
+}
+
+// TestProxiedCloseLeavesNothing: every goroutine the proxy starts for a
+// connection ends when the client closes it.
+func TestProxiedCloseLeavesNothing(t *testing.T) {
+	ns := loopbackNS(t)
+	l, err := ns.Listen("tcp", "127.0.0.1:7008")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go func() { io.Copy(io.Discard, c); c.Close() }()
+		}
+	}()
+	cl := client(t, ns)
+	dial := func() {
+		c, err := cl.DialContext(context.Background(), "tcp", "127.0.0.1:7008")
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Write([]byte("x"))
+		c.Close()
+	}
+	dial()
+	time.Sleep(50 * time.Millisecond)
+	before := runtime.NumGoroutine()
+	for range 50 {
+		dial()
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for runtime.NumGoroutine() > before {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d goroutines after 50 proxied connections closed, %d before", runtime.NumGoroutine(), before)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
