@@ -24,5 +24,10 @@
 //
 // Namespace.Dial, Listen and ListenPacket return net.Conn, net.Listener
 // and net.PacketConn values in the namespace: the stack's own sockets in
-// process, or the daemon's socket proxy (real descriptors) remotely.
+// process, or the daemon's socket proxy (real descriptors) remotely. Both
+// kinds of TCP connection have *net.TCPConn's methods (CloseRead,
+// CloseWrite, SetLinger, SetNoDelay, keepalive, buffers) and
+// SetCongestion, and act on the usnet socket. Remotely the daemon
+// applies Linux's privilege rules to the caller (see package daemon):
+// ports below 1024 and raw sockets need an administrator.
 package client

@@ -69,8 +69,26 @@
 //
 // # Access
 //
-// The daemon reads the peer's credentials with SO_PEERCRED. Root and the
-// daemon's own user may change things; any other user gets read-only
-// access: every request but RTM_GET* answers EPERM, as Linux answers a
-// process without CAP_NET_ADMIN, and netns-add/del answer EPERM.
+// The daemon reads the peer's credentials when it connects: SO_PEERCRED
+// (effective uid and gid) and SO_PEERGROUPS (supplementary groups; on
+// kernels before 4.13 the Groups: line of /proc/PID/status, if that
+// process still has the connection's ids). Administrators are root, the
+// daemon's own user, and the members of the administrators' group when
+// one is set (SetAdminGroup, `usnet daemon --admin-group NAME|GID`) by
+// their effective or a supplementary group. They have what Linux grants
+// with CAP_NET_ADMIN, CAP_NET_RAW and CAP_NET_BIND_SERVICE.
+//
+// Everyone else who can open the socket (mode 0660: the daemon's group)
+// reads: dumps, monitor, netns-list/id, port-stats. What Linux reserves
+// to capabilities gets Linux's errno: every rtnetlink request but
+// RTM_GET* answers EPERM (CAP_NET_ADMIN); netns-add/del answer EPERM;
+// capture answers EPERM (a packet socket needs CAP_NET_RAW). Through the
+// socket proxy such a client opens TCP and UDP sockets, but binding a
+// port below the namespace's ip_unprivileged_port_start
+// (ipv4.Sysctl.UnprivilegedPortStart, 1024) is EACCES, a raw ICMP socket
+// ("ip4:icmp") is EPERM, and an ICMP datagram socket ("udp4:icmp") needs
+// a group in the namespace's ping_group_range (default "1 0": nobody,
+// administrators included, as on Linux) else EACCES. `usnet ping` tries
+// the datagram socket and then the raw one, as iputils ping does, so on
+// the default range administrators ping and other users get EPERM.
 package daemon

@@ -14,8 +14,6 @@ import (
 	"syscall"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/usnet/usnet/netns"
 	"github.com/usnet/usnet/rtnl"
 	"github.com/usnet/usnet/sockproxy"
@@ -31,6 +29,10 @@ type Server struct {
 	path string
 	ln   *net.UnixListener
 	uid  int
+	// adminGID is the administrators' group (-1: none).
+	adminGID int64
+	// identify reads a connection's peer (a test replaces it).
+	identify func(*net.UnixConn) (peer, error)
 
 	mu     sync.Mutex
 	conns  map[*net.UnixConn]struct{}
@@ -61,7 +63,7 @@ func Listen(path string, st *stack.Stack) (*Server, error) {
 		return nil, err
 	}
 	return &Server{Stack: st, RTNL: rtnl.New(st), path: path, ln: ln, uid: os.Getuid(),
-		conns: map[*net.UnixConn]struct{}{}}, nil
+		adminGID: -1, identify: identify, conns: map[*net.UnixConn]struct{}{}}, nil
 }
 
 // Path returns the socket path.
@@ -122,29 +124,12 @@ func (s *Server) Close() error {
 	return err
 }
 
-// peerCred returns the connecting process's credentials (SO_PEERCRED).
-func peerCred(c *net.UnixConn) (*unix.Ucred, error) {
-	rc, err := c.SyscallConn()
-	if err != nil {
-		return nil, err
-	}
-	var cred *unix.Ucred
-	var cerr error
-	err = rc.Control(func(fd uintptr) {
-		cred, cerr = unix.GetsockoptUcred(int(fd), unix.SOL_SOCKET, unix.SO_PEERCRED)
-	})
-	if err != nil {
-		return nil, err
-	}
-	return cred, cerr
-}
-
 func (s *Server) serveConn(c *net.UnixConn) {
-	cred, err := peerCred(c)
+	p, err := s.identify(c)
 	if err != nil {
 		return
 	}
-	admin := cred.Uid == 0 || int(cred.Uid) == s.uid
+	admin := s.admin(p)
 	c.SetReadDeadline(time.Now().Add(10 * time.Second))
 	buf := make([]byte, 4096)
 	n, err := c.Read(buf)
@@ -159,10 +144,10 @@ func (s *Server) serveConn(c *net.UnixConn) {
 	}
 	switch verb {
 	case VerbRtnetlink:
-		s.serveNetlink(c, arg, rtnl.Cred{PID: cred.Pid, UID: cred.Uid, GID: cred.Gid, Admin: admin})
+		s.serveNetlink(c, arg, rtnl.Cred{PID: p.pid, UID: p.uid, GID: p.gid, Admin: admin})
 	case VerbNetnsAdd, VerbNetnsDel:
 		if !admin {
-			c.Write(errReply(fmt.Errorf("%s: %w", verb, syscall.EPERM)))
+			refuse(c, verb, syscall.EPERM) // CAP_SYS_ADMIN on Linux
 			return
 		}
 		if verb == VerbNetnsAdd {
@@ -191,6 +176,10 @@ func (s *Server) serveConn(c *net.UnixConn) {
 		}
 		c.Write(okReply(strconv.FormatUint(uint64(ns.Net.ID()), 10)))
 	case VerbCapture:
+		if !admin {
+			refuse(c, verb, syscall.EPERM) // a packet socket needs CAP_NET_RAW
+			return
+		}
 		s.serveCapture(c, arg)
 	case VerbPortStats:
 		s.servePortStats(c, arg)
@@ -206,7 +195,8 @@ func (s *Server) serveConn(c *net.UnixConn) {
 		if _, err := c.Write(okReply("")); err != nil {
 			return
 		}
-		sockproxy.Serve(context.Background(), c, ns)
+		cred := sockproxy.Cred{Privileged: admin, Groups: append([]uint32{p.gid}, p.groups...)}
+		sockproxy.Serve(context.Background(), c, limitedNS{ns}, cred)
 	default:
 		c.Write(errReply(fmt.Errorf("unknown service %q: %w", verb, syscall.EPROTONOSUPPORT)))
 	}

@@ -38,6 +38,14 @@ type Sysctl struct {
 	LocalPortLow, LocalPortHigh uint16 // ip_local_port_range
 	IPNoPMTUDisc                int
 	FwdUseMTU                   bool // ip_forward_use_pmtu
+	// UnprivilegedPortStart is ip_unprivileged_port_start: binding a
+	// lower port needs CAP_NET_BIND_SERVICE (1024). The stack itself
+	// runs with every capability; the daemon's socket proxy enforces it
+	// for clients it does not trust.
+	UnprivilegedPortStart uint16
+	// PingGroupLow and PingGroupHigh are ping_group_range: the groups
+	// that may open ICMP datagram sockets ("1 0", nobody, not even root).
+	PingGroupLow, PingGroupHigh uint32
 }
 
 func defaultSysctl() Sysctl {
@@ -50,6 +58,9 @@ func defaultSysctl() Sysctl {
 		ICMPEchoIgnoreBroadcasts: true,
 		LocalPortLow:             32768,
 		LocalPortHigh:            60999,
+		UnprivilegedPortStart:    1024,
+		PingGroupLow:             1,
+		PingGroupHigh:            0,
 	}
 }
 

@@ -1,34 +1,3 @@
-// Package sockproxy lets a process outside the daemon use sockets that live
-// in a usnet namespace (LibOS's rump syscall proxy): the client asks over a
-// unix-domain control connection for a TCP, UDP or ping socket, and gets a
-// real file descriptor for the data path, passed with SCM_RIGHTS.
-//
-// Protocol. After the daemon's hello has bound the control connection to
-// a namespace, the client sends requests and the server answers each with
-// one reply; both are one JSON object per message. A reply that carries a
-// data descriptor has it attached to the reply message.
-//
-//   - {"op":"dial","net":"tcp","addr":"10.0.0.1:80"}: a connected TCP
-//     socket. The descriptor is one end of a SOCK_STREAM socketpair whose
-//     other end the server joins to the usnet connection byte for byte;
-//     shutdown(SHUT_WR) on it is a FIN (CloseWrite), EOF on it is the
-//     peer's FIN. The control connection may be reused for more requests.
-//   - {"op":"listen","net":"tcp","addr":":80"}: a listening socket. The
-//     reply has no descriptor; from then on the control connection belongs
-//     to the listener: the server sends {"op":"accept","laddr","raddr"}
-//     with a stream descriptor per accepted connection; closing the control
-//     connection closes the listener.
-//   - {"op":"listenpacket","net":"udp"|"ip4:icmp","addr":...} and
-//     {"op":"dial","net":"udp",...}: a datagram socket. The descriptor is
-//     one end of a SOCK_SEQPACKET socketpair; every datagram on it starts
-//     with an 8-byte address header (IPv4 address, port big-endian, a
-//     TTL byte, a zero byte): the destination when the client writes, the
-//     source when it reads. A zero address writes to the connected peer.
-//     The TTL byte is the received IP header's TTL on a ping socket (what
-//     IP_RECVTTL gives on Linux) and 0 otherwise.
-//
-// Errors come back as {"errno":N,"err":"text"} and become *net.OpError
-// with the same syscall.Errno on the client, as for a kernel socket.
 package sockproxy
 
 import (
@@ -37,11 +6,18 @@ import (
 	"net/netip"
 )
 
-// Request is a client's request.
+// Request is a client's request, on the control connection or on a
+// socket's control descriptor.
 type Request struct {
 	Op   string `json:"op"`
-	Net  string `json:"net"`
+	Net  string `json:"net,omitempty"`
 	Addr string `json:"addr,omitempty"`
+	// Opt, Int, Str and KeepAlive are a socket option's name and value
+	// (setsockopt), or Int the direction of a shutdown.
+	Opt       string               `json:"opt,omitempty"`
+	Int       int                  `json:"int,omitempty"`
+	Str       string               `json:"str,omitempty"`
+	KeepAlive *net.KeepAliveConfig `json:"keepalive,omitempty"`
 }
 
 // Reply answers a request, or announces an accepted connection.
@@ -49,9 +25,35 @@ type Reply struct {
 	Op    string `json:"op,omitempty"`
 	Errno int    `json:"errno,omitempty"`
 	Err   string `json:"err,omitempty"`
-	Laddr string `json:"laddr,omitempty"`
-	Raddr string `json:"raddr,omitempty"`
+	// Syscall names the system call that failed, as *os.SyscallError.
+	Syscall string `json:"syscall,omitempty"`
+	Laddr   string `json:"laddr,omitempty"`
+	Raddr   string `json:"raddr,omitempty"`
+	// Int, Str and KeepAlive carry a getsockopt's value.
+	Int       int                  `json:"int,omitempty"`
+	Str       string               `json:"str,omitempty"`
+	KeepAlive *net.KeepAliveConfig `json:"keepalive,omitempty"`
 }
+
+// Control requests on a socket's control descriptor.
+const (
+	opSetsockopt = "setsockopt"
+	opGetsockopt = "getsockopt"
+	opShutdown   = "shutdown"
+	opClose      = "close"
+)
+
+// Option names (see the package documentation).
+const (
+	optLinger          = "linger"
+	optNoDelay         = "nodelay"
+	optKeepAlive       = "keepalive"
+	optKeepAlivePeriod = "keepaliveperiod"
+	optKeepAliveConfig = "keepaliveconfig"
+	optRcvBuf          = "rcvbuf"
+	optSndBuf          = "sndbuf"
+	optCongestion      = "congestion"
+)
 
 // addrHeader is the per-datagram address header's length.
 const addrHeader = 8

@@ -18,8 +18,14 @@ import (
 )
 
 // client returns a proxy client for ns whose control connections are
-// socketpairs served in this process: the daemon without its unix socket.
-func client(t *testing.T, ns *stack.Namespace) *sockproxy.Client {
+// socketpairs served in this process: the daemon without its unix socket,
+// for a privileged client.
+func client(t testing.TB, ns *stack.Namespace) *sockproxy.Client {
+	return clientAs(t, ns, sockproxy.Cred{Privileged: true})
+}
+
+// clientAs is client for a client with credentials cred.
+func clientAs(t testing.TB, ns sockproxy.Namespace, cred sockproxy.Cred) *sockproxy.Client {
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	return sockproxy.NewClient(func() (*net.UnixConn, error) {
@@ -37,12 +43,12 @@ func client(t *testing.T, ns *stack.Namespace) *sockproxy.Client {
 			return c.(*net.UnixConn)
 		}
 		srv, cli := conn(fds[0]), conn(fds[1])
-		go sockproxy.Serve(ctx, srv, ns)
+		go sockproxy.Serve(ctx, srv, ns, cred)
 		return cli, nil
 	})
 }
 
-func loopbackNS(t *testing.T) *stack.Namespace {
+func loopbackNS(t testing.TB) *stack.Namespace {
 	s, err := stack.NewRealtime()
 	if err != nil {
 		t.Fatal(err)

@@ -4,11 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"io"
 	"net"
-	"net/netip"
 	"os"
-	"sync"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -25,10 +22,11 @@ type Namespace interface {
 const maxControl = 4096
 
 // Serve answers requests on the control connection c (a SOCK_SEQPACKET
-// unix connection) with sockets of ns, until c is closed or ctx ends. The
-// goroutines it starts to join data descriptors to usnet sockets end when
-// either side closes.
-func Serve(ctx context.Context, c *net.UnixConn, ns Namespace) error {
+// unix connection) with sockets of ns, for a client with credentials
+// cred, until c is closed or ctx ends. The goroutines it starts to join
+// data descriptors to usnet sockets end when the client closes them or
+// the usnet socket dies.
+func Serve(ctx context.Context, c *net.UnixConn, ns Namespace, cred Cred) error {
 	defer c.Close()
 	stop := context.AfterFunc(ctx, func() { c.Close() })
 	defer stop()
@@ -40,7 +38,13 @@ func Serve(ctx context.Context, c *net.UnixConn, ns Namespace) error {
 		}
 		var req Request
 		if err := json.Unmarshal(buf[:n], &req); err != nil {
-			if err := send(c, Reply{Errno: int(syscall.EINVAL), Err: "bad request: " + err.Error()}, -1); err != nil {
+			if err := send(c, Reply{Errno: int(syscall.EINVAL), Err: "bad request: " + err.Error()}, -1, -1); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := cred.permit(req, ns); err != nil {
+			if err := sendErr(c, &net.OpError{Op: req.Op, Net: req.Net, Err: os.NewSyscallError(syscallOf(req), err)}); err != nil {
 				return err
 			}
 			continue
@@ -78,7 +82,7 @@ func Serve(ctx context.Context, c *net.UnixConn, ns Namespace) error {
 			}
 			err = servePacket(c, pc, nil)
 		default:
-			err = send(c, Reply{Errno: int(syscall.EOPNOTSUPP), Err: "unknown op " + req.Op}, -1)
+			err = send(c, Reply{Errno: int(syscall.EOPNOTSUPP), Err: "unknown op " + req.Op}, -1, -1)
 		}
 		if err != nil {
 			return err
@@ -86,33 +90,52 @@ func Serve(ctx context.Context, c *net.UnixConn, ns Namespace) error {
 	}
 }
 
-// send writes a reply with an optional descriptor.
-func send(c *net.UnixConn, r Reply, fd int) error {
+// syscallOf names the system call that refuses req on Linux.
+func syscallOf(req Request) string {
+	switch req.Net {
+	case "ip4:icmp", "ip4:1", "udp4:icmp":
+		return "socket"
+	}
+	return "bind"
+}
+
+// send writes a reply with optional descriptors (-1: none).
+func send(c *net.UnixConn, r Reply, fd, ctl int) error {
 	b, err := json.Marshal(r)
 	if err != nil {
 		return err
 	}
 	var oob []byte
-	if fd >= 0 {
+	switch {
+	case fd >= 0 && ctl >= 0:
+		oob = unix.UnixRights(fd, ctl)
+	case fd >= 0:
 		oob = unix.UnixRights(fd)
 	}
 	_, _, err = c.WriteMsgUnix(b, oob, nil)
 	return err
 }
 
-// sendErr reports err with its errno.
-func sendErr(c *net.UnixConn, err error) error {
+// errReply is err as a reply, with its errno.
+func errReply(err error) Reply {
 	r := Reply{Errno: int(syscall.EIO), Err: err.Error()}
 	var en syscall.Errno
 	var un net.UnknownNetworkError
+	var se *os.SyscallError
+	if errors.As(err, &se) {
+		r.Syscall = se.Syscall
+	}
 	switch {
 	case errors.As(err, &en):
 		r.Errno = int(en)
 	case errors.As(err, &un):
 		r.Errno = int(syscall.EPROTONOSUPPORT)
 	}
-	return send(c, r, -1)
+	return r
 }
+
+// sendErr reports err with its errno.
+func sendErr(c *net.UnixConn, err error) error { return send(c, errReply(err), -1, -1) }
 
 // pair makes a socketpair and returns our end as a net.Conn and the
 // client's end as a raw descriptor the caller passes and closes.
@@ -131,66 +154,43 @@ func pair(typ int) (*net.UnixConn, int, error) {
 	return fc.(*net.UnixConn), fds[1], nil
 }
 
-// closeWriter is a connection with a half close (TCP's FIN).
-type closeWriter interface{ CloseWrite() error }
+// handOver sends reply r with a data descriptor of type typ and a
+// control descriptor, and returns the server's ends.
+func handOver(c *net.UnixConn, typ int, r Reply) (data, ctl *net.UnixConn, err error) {
+	data, dfd, err := pair(typ)
+	if err != nil {
+		sendErr(c, err)
+		return nil, nil, err
+	}
+	ctl, cfd, err := pair(unix.SOCK_SEQPACKET)
+	if err != nil {
+		data.Close()
+		unix.Close(dfd)
+		sendErr(c, err)
+		return nil, nil, err
+	}
+	err = send(c, r, dfd, cfd)
+	unix.Close(dfd)
+	unix.Close(cfd)
+	if err != nil {
+		data.Close()
+		ctl.Close()
+		return nil, nil, err
+	}
+	return data, ctl, nil
+}
 
 func serveDial(ctx context.Context, c *net.UnixConn, ns Namespace, req Request) error {
 	conn, err := ns.DialContext(ctx, req.Net, req.Addr)
 	if err != nil {
 		return sendErr(c, err)
 	}
-	return handOver(c, conn, Reply{Laddr: conn.LocalAddr().String(), Raddr: conn.RemoteAddr().String()})
-}
-
-// handOver passes the client a stream descriptor joined to conn.
-func handOver(c *net.UnixConn, conn net.Conn, r Reply) error {
-	ux, fd, err := pair(unix.SOCK_STREAM)
-	if err != nil {
-		conn.Close()
-		return sendErr(c, err)
-	}
-	err = send(c, r, fd)
-	unix.Close(fd)
-	if err != nil {
-		conn.Close()
-		ux.Close()
-		return err
-	}
-	go splice(conn, ux)
-	return nil
-}
-
-// splice copies both ways between a usnet stream and the client's
-// descriptor, turning EOF into a half close on the other side.
-func splice(conn net.Conn, ux *net.UnixConn) {
-	var wg sync.WaitGroup
-	wg.Add(2)
-	go func() {
-		defer wg.Done()
-		if _, err := io.Copy(ux, conn); err != nil {
-			ux.Close() // reset or error: the client sees it at once
-			return
-		}
-		ux.CloseWrite()
-	}()
-	go func() {
-		defer wg.Done()
-		if _, err := io.Copy(conn, ux); err != nil {
-			conn.Close()
-			return
-		}
-		if cw, ok := conn.(closeWriter); ok {
-			cw.CloseWrite()
-		}
-	}()
-	wg.Wait()
-	conn.Close()
-	ux.Close()
+	return serveStream(c, conn, Reply{Laddr: conn.LocalAddr().String(), Raddr: conn.RemoteAddr().String()})
 }
 
 // serveListener accepts until the client closes the control connection.
 func serveListener(c *net.UnixConn, l net.Listener) error {
-	if err := send(c, Reply{Laddr: l.Addr().String()}, -1); err != nil {
+	if err := send(c, Reply{Laddr: l.Addr().String()}, -1, -1); err != nil {
 		l.Close()
 		return err
 	}
@@ -210,7 +210,7 @@ func serveListener(c *net.UnixConn, l net.Listener) error {
 		if err != nil {
 			break
 		}
-		if err := handOver(c, conn, Reply{Op: "accept", Laddr: conn.LocalAddr().String(), Raddr: conn.RemoteAddr().String()}); err != nil {
+		if err := serveStream(c, conn, Reply{Op: "accept", Laddr: conn.LocalAddr().String(), Raddr: conn.RemoteAddr().String()}); err != nil {
 			break
 		}
 	}
@@ -220,82 +220,30 @@ func serveListener(c *net.UnixConn, l net.Listener) error {
 	return nil
 }
 
-// servePacket passes the client a datagram descriptor joined to pc;
-// conn is pc as a connected net.Conn, or nil.
-func servePacket(c *net.UnixConn, pc net.PacketConn, conn net.Conn) error {
-	ux, fd, err := pair(unix.SOCK_SEQPACKET)
+// reply answers a request on a socket's control descriptor.
+func reply(ctl *net.UnixConn, r Reply) error {
+	b, err := json.Marshal(r)
 	if err != nil {
-		pc.Close()
-		return sendErr(c, err)
-	}
-	r := Reply{Laddr: pc.LocalAddr().String()}
-	if conn != nil {
-		r.Raddr = conn.RemoteAddr().String()
-	}
-	err = send(c, r, fd)
-	unix.Close(fd)
-	if err != nil {
-		pc.Close()
-		ux.Close()
 		return err
 	}
-	go func() { // usnet -> client
-		buf := make([]byte, addrHeader+maxDatagram)
-		for {
-			var n, ttl int
-			var from net.Addr
-			var err error
-			if tr, ok := pc.(ttlReader); ok {
-				n, from, ttl, err = tr.ReadFromTTL(buf[addrHeader:])
-			} else {
-				n, from, err = pc.ReadFrom(buf[addrHeader:])
-			}
-			if err != nil {
-				var en syscall.Errno
-				if errors.As(err, &en) {
-					continue // an ICMP error on a connected socket: keep going
-				}
-				ux.Close()
-				return
-			}
-			putAddr(buf, addrPortOf(from))
-			buf[6] = byte(ttl)
-			if _, err := ux.Write(buf[:addrHeader+n]); err != nil {
-				pc.Close()
-				return
-			}
-		}
-	}()
-	go func() { // client -> usnet
-		buf := make([]byte, addrHeader+maxDatagram)
-		for {
-			n, err := ux.Read(buf)
-			if err != nil || n == 0 {
-				pc.Close()
-				ux.Close()
-				return
-			}
-			if n < addrHeader {
-				continue
-			}
-			to := getAddr(buf)
-			p := buf[addrHeader:n]
-			if to.Addr().IsUnspecified() && conn != nil {
-				conn.Write(p)
-			} else {
-				pc.WriteTo(p, net.UDPAddrFromAddrPort(to))
-			}
-		}
-	}()
-	return nil
+	_, err = ctl.Write(b)
+	return err
 }
 
-func addrPortOf(a net.Addr) netip.AddrPort {
-	switch a := a.(type) {
-	case *net.UDPAddr:
-		return a.AddrPort()
-	case *net.TCPAddr:
-		return a.AddrPort()
+// readRequest reads the next request on a socket's control descriptor;
+// an error means the client closed it. A request that does not decode
+// has the op "" (answered EINVAL).
+func readRequest(ctl *net.UnixConn, buf []byte) (Request, error) {
+	n, err := ctl.Read(buf)
+	if err == nil && n == 0 {
+		err = net.ErrClosed
 	}
-	return netip.AddrPort{}
+	if err != nil {
+		return Request{}, err
+	}
+	var req Request
+	if json.Unmarshal(buf[:n], &req) != nil {
+		req = Request{}
+	}
+	return req, nil
 }

@@ -26,7 +26,8 @@ func usage() {
 
 commands:
   run [--seed N] [--out DIR]   run the embedded default scenario on virtual time
-  daemon [--socket PATH]       host namespaces and serve rtnetlink and sockets
+  daemon [--socket PATH] [--admin-group NAME|GID]
+                               host namespaces and serve rtnetlink and sockets
   ip [-n NS] [-j] OBJECT ...   iproute2's ip against the daemon (--kernel: the kernel)
   bridge [-n NS] [-j] fdb|vlan|link ...
                                iproute2's bridge against the daemon (--kernel: the kernel)
@@ -41,7 +42,11 @@ commands:
                                per-device rates and drops (one 1 s report by default)
 
 The daemon's socket is $USNET_SOCKET, else /run/usnet/usnet.sock (root)
-or $XDG_RUNTIME_DIR/usnet.sock.
+or $XDG_RUNTIME_DIR/usnet.sock. Root, the daemon's user and members of
+its --admin-group may change things; other users read, and get what Linux
+gives a process without CAP_NET_ADMIN, CAP_NET_RAW and
+CAP_NET_BIND_SERVICE: EPERM for changes, capture and raw sockets, EACCES
+for ports below 1024.
 `)
 }
 

@@ -5,9 +5,11 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"net"
 	"os"
 	"os/signal"
 	"strconv"
+	"syscall"
 	"time"
 
 	"github.com/usnet/usnet/tools"
@@ -42,7 +44,7 @@ func cmdPing(args []string) error {
 	}
 	ctx, cancel := interrupted()
 	defer cancel()
-	_, err = tools.Ping(ctx, api, fs.Arg(0), tools.PingOptions{
+	_, err = tools.Ping(ctx, pingNamespace{api}, fs.Arg(0), tools.PingOptions{
 		Count: *count, Interval: time.Duration(*interval * float64(time.Second)), Size: *size,
 		Timeout: time.Duration(*wait * float64(time.Second)),
 	}, os.Stdout)
@@ -50,6 +52,24 @@ func cmdPing(args []string) error {
 		os.Exit(1)
 	}
 	return err
+}
+
+// pingNamespace opens ICMP sockets as iputils ping does: an ICMP
+// datagram socket when net.ipv4.ping_group_range admits the user's
+// groups, else (EACCES) a raw socket, which needs privileges (EPERM for
+// a user who is not the daemon's administrator). On a namespace with the
+// default range "1 0" only administrators can ping, as only a ping with
+// CAP_NET_RAW can on a default kernel.
+type pingNamespace struct{ tools.Namespace }
+
+func (n pingNamespace) ListenPacket(network, addr string) (net.PacketConn, error) {
+	if network == "ip4:icmp" {
+		pc, err := n.Namespace.ListenPacket("udp4:icmp", addr)
+		if !errors.Is(err, syscall.EACCES) {
+			return pc, err
+		}
+	}
+	return n.Namespace.ListenPacket(network, addr)
 }
 
 func cmdNC(args []string) error {

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -407,7 +408,9 @@ func TestStat(t *testing.T) {
 
 // TestReadOnlyUser: a client of another user (nobody) may read but every
 // change answers EPERM, as Linux answers a process without
-// CAP_NET_ADMIN.
+// CAP_NET_ADMIN; what needs CAP_NET_RAW (capture, raw sockets, so ping
+// on a default ping_group_range) is EPERM and ports below 1024 (which
+// need CAP_NET_BIND_SERVICE) are EACCES, while other sockets work.
 func TestReadOnlyUser(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("needs root to run the client as nobody")
@@ -419,18 +422,7 @@ func TestReadOnlyUser(t *testing.T) {
 	if err := os.Chmod(d.sock, 0o666); err != nil {
 		t.Fatal(err)
 	}
-	asNobody := func(args ...string) result {
-		t.Helper()
-		ctx, cancel := contextTimeout()
-		defer cancel()
-		c := d.command(ctx, args...)
-		c.Dir = d.dir
-		c.SysProcAttr = nobody()
-		var out, errb bytes.Buffer
-		c.Stdout, c.Stderr = &out, &errb
-		err := c.Run()
-		return result{out.String(), errb.String(), err}
-	}
+	asNobody := d.runAs(nobody())
 	if r := asNobody("ip", "-n", "a", "link", "show", "v0"); r.err != nil || !strings.Contains(r.stdout, "v0@") {
 		t.Fatalf("ip link show as nobody: %v\n%s%s", r.err, r.stdout, r.stderr)
 	}
@@ -443,5 +435,78 @@ func TestReadOnlyUser(t *testing.T) {
 	// The change was refused: v0 is still up.
 	if out := d.must("ip", "-n", "a", "link", "show", "v0"); !strings.Contains(out, "state UP") {
 		t.Errorf("after nobody's refused change v0 is\n%s", out)
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"capture", "-n", "a", "-i", "v0", "-w", "-", "-c", "1"}, "operation not permitted"},
+		{[]string{"ping", "-n", "a", "-c", "1", addrB}, "operation not permitted"},
+		{[]string{"nc", "-n", "a", "-l", "80"}, "permission denied"},
+		{[]string{"nc", "-n", "a", "-u", "-l", "53"}, "permission denied"},
+	} {
+		if r := asNobody(c.args...); r.code() == 0 || !strings.Contains(r.stderr, c.want) {
+			t.Errorf("usnet %s as nobody: exit %d, stderr %q; want a failure with %q", strings.Join(c.args, " "), r.code(), r.stderr, c.want)
+		}
+	}
+	// Sockets on unprivileged ports are everyone's.
+	srv := d.startAs(nobody(), "nc", "-n", "b", "-l", "8080")
+	for deadline := time.Now().Add(cmdTimeout); ; { // nc -l says nothing when it listens
+		r := d.run(strings.NewReader("hi\n"), "nc", "-n", "a", addrB, "8080")
+		if r.err == nil {
+			break
+		}
+		if !strings.Contains(r.stderr, "refused") || time.Now().After(deadline) {
+			t.Fatalf("nc to nobody's listener on port 8080: %v\n%s", r.err, r.stderr)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	srv.wait(t)
+	if got := srv.stdout.String(); got != "hi\n" {
+		t.Errorf("nobody's nc -l 8080 printed %q, want \"hi\\n\"", got)
+	}
+}
+
+// TestAdminGroup: `usnet daemon --admin-group GID` makes the group's
+// members administrators, here by a supplementary group: they change
+// links, capture and ping, while the other users stay read-only.
+func TestAdminGroup(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to run the client as nobody")
+	}
+	const gid = 4242
+	d := startDaemon(t, "--admin-group", strconv.Itoa(gid))
+	d.pair()
+	if err := os.Chmod(d.sock, 0o666); err != nil {
+		t.Fatal(err)
+	}
+	member, other := d.runAs(nobody(gid)), d.runAs(nobody(100))
+	if r := other("ip", "-n", "a", "link", "set", "v0", "mtu", "1400"); r.code() != 2 || !strings.Contains(r.stderr, "Operation not permitted") {
+		t.Errorf("ip link set as a non-member: exit %d, stderr %q; want 2 and Operation not permitted", r.code(), r.stderr)
+	}
+	if r := member("ip", "-n", "a", "link", "set", "v0", "mtu", "1400"); r.err != nil {
+		t.Fatalf("ip link set as a member of the admin group: %v\n%s", r.err, r.stderr)
+	}
+	if out := d.must("ip", "-n", "a", "link", "show", "v0"); !strings.Contains(out, "mtu 1400") {
+		t.Errorf("after the member's change v0 is\n%s", out)
+	}
+	if r := member("ping", "-n", "a", "-c", "1", addrB); r.err != nil || !strings.Contains(r.stdout, "1 received") {
+		t.Errorf("ping as a member of the admin group: %v\n%s%s", r.err, r.stdout, r.stderr)
+	}
+}
+
+// runAs returns a runner of `usnet ARGS...` with the credentials of attr.
+func (d *daemon) runAs(attr *syscall.SysProcAttr) func(args ...string) result {
+	return func(args ...string) result {
+		d.t.Helper()
+		ctx, cancel := contextTimeout()
+		defer cancel()
+		c := d.command(ctx, args...)
+		c.Dir = d.dir
+		c.SysProcAttr = attr
+		var out, errb bytes.Buffer
+		c.Stdout, c.Stderr = &out, &errb
+		err := c.Run()
+		return result{out.String(), errb.String(), err}
 	}
 }

@@ -82,10 +82,10 @@ type daemon struct {
 	done   chan struct{} // closed when the daemon exits
 }
 
-// startDaemon starts `usnet daemon --socket DIR/usnet.sock` and waits for
-// the socket; the daemon is stopped (SIGTERM, then SIGKILL) when the test
-// ends.
-func startDaemon(t *testing.T) *daemon {
+// startDaemon starts `usnet daemon --socket DIR/usnet.sock [FLAGS...]`
+// and waits for the socket; the daemon is stopped (SIGTERM, then SIGKILL)
+// when the test ends.
+func startDaemon(t *testing.T, flags ...string) *daemon {
 	t.Helper()
 	dir, err := os.MkdirTemp("", "usnet-cli-")
 	if err != nil {
@@ -94,7 +94,7 @@ func startDaemon(t *testing.T) *daemon {
 	os.Chmod(dir, 0o755)
 	t.Cleanup(func() { os.RemoveAll(dir) })
 	d := &daemon{t: t, dir: dir, sock: filepath.Join(dir, "usnet.sock"), stderr: &syncBuffer{}, done: make(chan struct{})}
-	d.cmd = exec.Command(usnetBin, "daemon", "--socket", d.sock)
+	d.cmd = exec.Command(usnetBin, append([]string{"daemon", "--socket", d.sock}, flags...)...)
 	d.cmd.Stderr = d.stderr
 	d.cmd.Stdout = d.stderr
 	if err := d.cmd.Start(); err != nil {
@@ -206,9 +206,24 @@ func (d *daemon) start(args ...string) *proc {
 // startInput is start with stdin (nil: empty).
 func (d *daemon) startInput(stdin io.Reader, args ...string) *proc {
 	d.t.Helper()
+	return d.startWith(stdin, nil, args...)
+}
+
+// startAs is start with the credentials of attr.
+func (d *daemon) startAs(attr *syscall.SysProcAttr, args ...string) *proc {
+	d.t.Helper()
+	return d.startWith(nil, attr, args...)
+}
+
+func (d *daemon) startWith(stdin io.Reader, attr *syscall.SysProcAttr, args ...string) *proc {
+	d.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), cmdTimeout)
 	p := &proc{args: strings.Join(args, " "), cmd: d.command(ctx, args...), stdout: &syncBuffer{}, stderr: &syncBuffer{}, done: make(chan struct{})}
 	p.cmd.Stdin = stdin
+	if attr != nil {
+		p.cmd.SysProcAttr = attr
+		p.cmd.Dir = d.dir // somewhere the other user may be
+	}
 	p.cmd.Stdout, p.cmd.Stderr = p.stdout, p.stderr
 	if err := p.cmd.Start(); err != nil {
 		cancel()
