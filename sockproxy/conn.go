@@ -3,6 +3,7 @@ package sockproxy
 import (
 	"encoding/json"
 	"errors"
+	"io"
 	"net"
 	"net/netip"
 	"os"
@@ -88,12 +89,29 @@ type TCPConn struct {
 	ctl          *ctlConn
 	laddr, raddr net.Addr
 	linger       atomic.Int32
+	// eofChecked: Read asked, at the data stream's EOF, whether the usnet
+	// connection failed (SO_ERROR); it asks once, as a kernel socket's
+	// read reports a reset once and then returns EOF.
+	eofChecked atomic.Bool
 }
 
 func newTCPConn(data, ctl *net.UnixConn, laddr, raddr net.Addr) *TCPConn {
 	c := &TCPConn{UnixConn: data, ctl: &ctlConn{c: ctl}, laddr: laddr, raddr: raddr}
 	c.linger.Store(-1)
 	return c
+}
+
+// Read reads as from the kernel socket: a connection the peer reset or
+// that timed out fails once with ECONNRESET or ETIMEDOUT, then reads EOF.
+func (c *TCPConn) Read(p []byte) (int, error) {
+	n, err := c.UnixConn.Read(p)
+	if err == io.EOF && c.eofChecked.CompareAndSwap(false, true) {
+		if r, gerr := c.getsockopt(optError); gerr == nil && r.Int != 0 {
+			return n, &net.OpError{Op: "read", Net: "tcp", Source: c.laddr, Addr: c.raddr,
+				Err: os.NewSyscallError("read", syscall.Errno(r.Int))}
+		}
+	}
+	return n, err
 }
 
 func (c *TCPConn) LocalAddr() net.Addr  { return c.laddr }

@@ -53,6 +53,7 @@ const (
 	optRcvBuf          = "rcvbuf"
 	optSndBuf          = "sndbuf"
 	optCongestion      = "congestion"
+	optError           = "error" // SO_ERROR: the pending error, cleared by reading it
 )
 
 // addrHeader is the per-datagram address header's length.

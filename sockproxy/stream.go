@@ -24,8 +24,9 @@ type stream struct {
 	drained chan struct{}
 
 	mu      sync.Mutex
-	eof     bool // down saw the client's EOF
-	wantFIN bool // the client asked for shutdown(SHUT_WR)
+	eof     bool          // down saw the client's EOF
+	wantFIN bool          // the client asked for shutdown(SHUT_WR)
+	soErr   syscall.Errno // why the usnet connection ended, until read (SO_ERROR)
 }
 
 // closeWriter and closeReader are a connection's half closes.
@@ -49,8 +50,10 @@ func serveStream(c *net.UnixConn, conn net.Conn, r Reply) error {
 
 // up copies what the usnet connection receives to the client; its EOF
 // (the peer's FIN, or shutdown(SHUT_RD)) becomes EOF for the client.
-// After a reset the client reads EOF too, and its next writes fail
-// (down closes the descriptor).
+// A connection that failed (reset, timed out) ends the same way, with
+// its errno kept for the client's SO_ERROR query, which turns that EOF
+// into the error a kernel socket's read returns; the client's next
+// writes fail (down closes the descriptor).
 func (s *stream) up() {
 	buf := make([]byte, 64<<10)
 	for {
@@ -61,10 +64,25 @@ func (s *stream) up() {
 			}
 		}
 		if err != nil {
+			var errno syscall.Errno
+			if errors.As(err, &errno) {
+				s.mu.Lock()
+				s.soErr = errno
+				s.mu.Unlock()
+			}
 			s.ux.CloseWrite()
 			return
 		}
 	}
+}
+
+// takeError is getsockopt(SO_ERROR): the pending error, then none.
+func (s *stream) takeError() Reply {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r := Reply{Int: int(s.soErr)}
+	s.soErr = 0
+	return r
 }
 
 // down copies what the client writes into the usnet connection until
@@ -148,7 +166,11 @@ func (s *stream) control() {
 				err = setsockopt(s.conn, req)
 			}
 		case opGetsockopt:
-			r, err = getsockopt(s.conn, req)
+			if req.Opt == optError {
+				r = s.takeError()
+			} else {
+				r, err = getsockopt(s.conn, req)
+			}
 		default:
 			err = syscall.EINVAL
 		}

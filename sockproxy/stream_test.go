@@ -309,3 +309,32 @@ func TestProxiedCloseLeavesNothing(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// TestProxiedReadAfterReset: a peer's reset fails the client's next read
+// with ECONNRESET, as a kernel socket's does, then reads are EOF.
+func TestProxiedReadAfterReset(t *testing.T) {
+	ns := loopbackNS(t)
+	c, peer := proxiedPair(t, ns, "7010")
+	peer.(interface{ SetLinger(int) error }).SetLinger(0)
+	peer.Close()
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	_, err := c.Read(make([]byte, 10))
+	var op *net.OpError
+	if !errors.Is(err, syscall.ECONNRESET) || !errors.As(err, &op) || op.Op != "read" || op.Net != "tcp" {
+		t.Fatalf("read after the peer's reset: %#v, want a read *net.OpError with ECONNRESET", err)
+	}
+	if _, err := c.Read(make([]byte, 10)); err != io.EOF {
+		t.Fatalf("second read after the reset: %v, want EOF", err)
+	}
+}
+
+// TestProxiedReadAfterFIN: an orderly close is EOF, not an error.
+func TestProxiedReadAfterFIN(t *testing.T) {
+	ns := loopbackNS(t)
+	c, peer := proxiedPair(t, ns, "7011")
+	peer.Close()
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := c.Read(make([]byte, 10)); err != io.EOF {
+		t.Fatalf("read after the peer's FIN: %v, want EOF", err)
+	}
+}
