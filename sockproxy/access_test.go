@@ -23,8 +23,11 @@ func (l limited) Limits() sockproxy.Limits { return l.lim }
 func TestUnprivilegedClient(t *testing.T) {
 	ns := loopbackNS(t)
 	cl := clientAs(t, ns, sockproxy.Cred{Groups: []uint32{65534}})
-	if _, err := cl.Listen("tcp", "127.0.0.1:80"); !errors.Is(err, syscall.EACCES) {
+	_, err := cl.Listen("tcp", "127.0.0.1:80")
+	if !errors.Is(err, syscall.EACCES) {
 		t.Errorf("listen on port 80: %v, want EACCES", err)
+	} else if want := "listen tcp 127.0.0.1:80: bind: permission denied"; err.Error() != want {
+		t.Errorf("listen on port 80: %q, want Go's %q", err, want)
 	}
 	if _, err := cl.ListenPacket("udp", ":1023"); !errors.Is(err, syscall.EACCES) {
 		t.Errorf("UDP bind to port 1023: %v, want EACCES", err)

@@ -97,6 +97,26 @@ func replyErr(op, network string, addr net.Addr, r Reply) error {
 	return &net.OpError{Op: op, Net: network, Addr: addr, Err: os.NewSyscallError(sc, syscall.Errno(r.Errno))}
 }
 
+// opAddr is the address an error names, as Go's net package names the
+// dialed or listened address ("dial tcp 10.0.0.1:80: connect: ...",
+// "listen tcp :80: bind: ..."); nil when it does not parse.
+func opAddr(network, addr string) net.Addr {
+	var a net.Addr
+	var err error
+	switch network {
+	case "tcp", "tcp4":
+		a, err = net.ResolveTCPAddr(network, addr)
+	case "udp", "udp4":
+		a, err = net.ResolveUDPAddr(network, addr)
+	default:
+		a, err = net.ResolveIPAddr("ip4", addr)
+	}
+	if err != nil {
+		return nil
+	}
+	return a
+}
+
 func fdConn(fd int) (*net.UnixConn, error) {
 	f := os.NewFile(uintptr(fd), "usnet-sockproxy")
 	defer f.Close()
@@ -147,16 +167,16 @@ func sockets(fds [2]int) (data, ctl *net.UnixConn, err error) {
 func (cl *Client) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
 	c, r, fds, err := cl.roundTrip(Request{Op: "dial", Net: network, Addr: addr})
 	if err != nil {
-		return nil, &net.OpError{Op: "dial", Net: network, Err: err}
+		return nil, &net.OpError{Op: "dial", Net: network, Addr: opAddr(network, addr), Err: err}
 	}
 	c.Close()
-	if err := replyErr("dial", network, nil, r); err != nil {
+	if err := replyErr("dial", network, opAddr(network, addr), r); err != nil {
 		closeFDs(fds)
 		return nil, err
 	}
 	data, ctl, err := sockets(fds)
 	if err != nil {
-		return nil, &net.OpError{Op: "dial", Net: network, Err: err}
+		return nil, &net.OpError{Op: "dial", Net: network, Addr: opAddr(network, addr), Err: err}
 	}
 	switch network {
 	case "udp", "udp4":
@@ -169,10 +189,10 @@ func (cl *Client) DialContext(ctx context.Context, network, addr string) (net.Co
 func (cl *Client) Listen(network, addr string) (net.Listener, error) {
 	c, r, fds, err := cl.roundTrip(Request{Op: "listen", Net: network, Addr: addr})
 	if err != nil {
-		return nil, &net.OpError{Op: "listen", Net: network, Err: err}
+		return nil, &net.OpError{Op: "listen", Net: network, Addr: opAddr(network, addr), Err: err}
 	}
 	closeFDs(fds)
-	if err := replyErr("listen", network, nil, r); err != nil {
+	if err := replyErr("listen", network, opAddr(network, addr), r); err != nil {
 		c.Close()
 		return nil, err
 	}
@@ -185,16 +205,16 @@ func (cl *Client) Listen(network, addr string) (net.Listener, error) {
 func (cl *Client) ListenPacket(network, addr string) (net.PacketConn, error) {
 	c, r, fds, err := cl.roundTrip(Request{Op: "listenpacket", Net: network, Addr: addr})
 	if err != nil {
-		return nil, &net.OpError{Op: "listen", Net: network, Err: err}
+		return nil, &net.OpError{Op: "listen", Net: network, Addr: opAddr(network, addr), Err: err}
 	}
 	c.Close()
-	if err := replyErr("listen", network, nil, r); err != nil {
+	if err := replyErr("listen", network, opAddr(network, addr), r); err != nil {
 		closeFDs(fds)
 		return nil, err
 	}
 	data, ctl, err := sockets(fds)
 	if err != nil {
-		return nil, &net.OpError{Op: "listen", Net: network, Err: err}
+		return nil, &net.OpError{Op: "listen", Net: network, Addr: opAddr(network, addr), Err: err}
 	}
 	return newPacketConn(data, ctl, udpAddr(r.Laddr), nil), nil
 }
