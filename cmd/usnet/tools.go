@@ -25,7 +25,23 @@ func interrupted() (context.Context, context.CancelFunc) {
 	return signal.NotifyContext(context.Background(), os.Interrupt)
 }
 
+// cmdPing exits as iputils ping does: 1 when no reply came, 2 on any
+// other error (usage, permissions, the daemon).
 func cmdPing(args []string) error {
+	err := ping(args)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		return err
+	case tools.IsNoReply(err):
+		os.Exit(1)
+	case err != nil:
+		fmt.Fprintf(os.Stderr, "usnet ping: %v\n", err)
+		os.Exit(2)
+	}
+	return nil
+}
+
+func ping(args []string) error {
 	fs := flag.NewFlagSet("ping", flag.ContinueOnError)
 	ns := nsFlag(fs)
 	count := fs.Int("c", 0, "stop after COUNT replies")
@@ -48,9 +64,6 @@ func cmdPing(args []string) error {
 		Count: *count, Interval: time.Duration(*interval * float64(time.Second)), Size: *size,
 		Timeout: time.Duration(*wait * float64(time.Second)),
 	}, os.Stdout)
-	if tools.IsNoReply(err) {
-		os.Exit(1)
-	}
 	return err
 }
 
