@@ -36,8 +36,9 @@ func startDaemonAs(t *testing.T, who peer, adminGID int64) *Server {
 	}
 	srv.identify = func(c *net.UnixConn) (peer, error) {
 		p, err := identify(c)
-		who.pid = p.pid
-		return who, err
+		w := who // a copy per connection: they are served concurrently
+		w.pid = p.pid
+		return w, err
 	}
 	go srv.Serve()
 	t.Cleanup(func() { srv.Close() })
