@@ -3,6 +3,7 @@ package sockproxy
 import (
 	"encoding/json"
 	"errors"
+	"github.com/usnet/usnet/tcp"
 	"io"
 	"net"
 	"net/netip"
@@ -236,6 +237,16 @@ func (c *TCPConn) SetCongestion(name string) error {
 func (c *TCPConn) Congestion() string {
 	r, _ := c.getsockopt(optCongestion)
 	return r.Str
+}
+
+// Info returns the usnet connection's TCP_INFO; the zero Info when the
+// daemon cannot be asked (the socket is closed).
+func (c *TCPConn) Info() tcp.Info {
+	r, err := c.getsockopt(optInfo)
+	if err != nil || r.Info == nil {
+		return tcp.Info{}
+	}
+	return *r.Info
 }
 
 func b2i(b bool) int {

@@ -38,7 +38,8 @@
 // nodelay (TCP_NODELAY), keepalive (SO_KEEPALIVE), keepaliveperiod
 // (TCP_KEEPIDLE and TCP_KEEPINTVL, int in ns), keepaliveconfig (all of
 // net.KeepAliveConfig), rcvbuf (SO_RCVBUF), sndbuf (SO_SNDBUF) and
-// congestion (TCP_CONGESTION), and for reading only error (SO_ERROR: the
+// congestion (TCP_CONGESTION), and for reading only info (TCP_INFO: a
+// tcp.Info in the reply's "info") and error (SO_ERROR: the
 // errno that ended the usnet connection, such as ECONNRESET, cleared by
 // the query; TCPConn.Read asks at the data stream's EOF, so a reset fails
 // one read as on a kernel socket); {"op":"shutdown","int":SHUT_RD|SHUT_WR};

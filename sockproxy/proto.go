@@ -2,6 +2,7 @@ package sockproxy
 
 import (
 	"encoding/binary"
+	"github.com/usnet/usnet/tcp"
 	"net"
 	"net/netip"
 )
@@ -18,6 +19,7 @@ type Request struct {
 	Int       int                  `json:"int,omitempty"`
 	Str       string               `json:"str,omitempty"`
 	KeepAlive *net.KeepAliveConfig `json:"keepalive,omitempty"`
+	Info      *tcp.Info            `json:"info,omitempty"` // TCP_INFO
 }
 
 // Reply answers a request, or announces an accepted connection.
@@ -33,6 +35,7 @@ type Reply struct {
 	Int       int                  `json:"int,omitempty"`
 	Str       string               `json:"str,omitempty"`
 	KeepAlive *net.KeepAliveConfig `json:"keepalive,omitempty"`
+	Info      *tcp.Info            `json:"info,omitempty"` // TCP_INFO
 }
 
 // Control requests on a socket's control descriptor.
@@ -54,6 +57,7 @@ const (
 	optSndBuf          = "sndbuf"
 	optCongestion      = "congestion"
 	optError           = "error" // SO_ERROR: the pending error, cleared by reading it
+	optInfo            = "info"  // TCP_INFO, read only
 )
 
 // addrHeader is the per-datagram address header's length.

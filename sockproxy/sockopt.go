@@ -1,6 +1,7 @@
 package sockproxy
 
 import (
+	"github.com/usnet/usnet/tcp"
 	"net"
 	"syscall"
 	"time"
@@ -22,6 +23,7 @@ type (
 	writeBufSetter   interface{ SetWriteBuffer(int) error }
 	congestionSetter interface{ SetCongestion(string) error }
 	congestionGetter interface{ Congestion() string }
+	infoGetter       interface{ Info() tcp.Info }
 )
 
 // setsockopt applies option req.Opt to the usnet socket s; ENOPROTOOPT
@@ -85,6 +87,11 @@ func getsockopt(s any, req Request) (Reply, error) {
 	case optCongestion:
 		if x, ok := s.(congestionGetter); ok {
 			return Reply{Str: x.Congestion()}, nil
+		}
+	case optInfo:
+		if x, ok := s.(infoGetter); ok {
+			i := x.Info()
+			return Reply{Info: &i}, nil
 		}
 	}
 	return Reply{}, syscall.ENOPROTOOPT

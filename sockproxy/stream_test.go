@@ -3,6 +3,7 @@ package sockproxy_test
 import (
 	"context"
 	"errors"
+	"github.com/usnet/usnet/tcp"
 	"io"
 	"net"
 	"os"
@@ -240,6 +241,14 @@ func TestProxiedOptions(t *testing.T) {
 	b := make([]byte, 2)
 	if _, err := io.ReadFull(a, b); err != nil || string(b) != "ok" {
 		t.Fatalf("read %q %v", b, err)
+	}
+	// TCP_INFO of both ends, from the usnet connections.
+	ci, ai := c.(*sockproxy.TCPConn).Info(), a.(*sockproxy.TCPConn).Info()
+	if ci.State != tcp.Established || ci.BytesSent != 2 || ci.Congestion != "reno" || !ci.Timestamps {
+		t.Errorf("dialed end's Info: %+v", ci)
+	}
+	if ai.State != tcp.Established || ai.BytesReceived != 2 {
+		t.Errorf("accepted end's Info: %+v", ai)
 	}
 	pc, err := cl.ListenPacket("udp", "127.0.0.1:0")
 	if err != nil {
