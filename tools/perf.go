@@ -7,8 +7,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/usnet/usnet/tcp"
 	"io"
 	"net"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -141,6 +143,75 @@ type PerfReport struct {
 	// Streams and PeerStreams are Bytes and Peer per data stream, in
 	// the order the streams were opened.
 	Streams, PeerStreams []int64
+	// Retransmits are the sending side's per stream (from TCP_INFO, ours
+	// or the peer's report) when SenderHasRetr; Congestion is the
+	// sender's congestion control.
+	Retransmits   []int64
+	SenderHasRetr bool
+	Congestion    string
+}
+
+// senderStats reads what iperf3's sender reports from TCP_INFO: each
+// stream's retransmissions and the congestion control. Streams that are
+// not usnet TCP connections leave ok false (iperf3's
+// sender_has_retransmits 0).
+func senderStats(streams []net.Conn) (retr []int64, cc string, ok bool) {
+	for _, s := range streams {
+		ic, isTCP := s.(interface{ Info() tcp.Info })
+		if !isTCP {
+			return nil, "", false
+		}
+		i := ic.Info()
+		retr = append(retr, int64(i.Retransmits))
+		cc = i.Congestion
+	}
+	return retr, cc, len(streams) > 0
+}
+
+// results is this side's RESULTS message. sender says whether this
+// side sent the data; then retransmissions are reported if known.
+func results(counters []*counter, d time.Duration, sender bool, retr []int64, cc string, hasRetr bool) perfResults {
+	r := perfResults{SenderHasRetr: "-1", CongestionUsed: cc}
+	if sender {
+		r.SenderHasRetr = "0"
+		if hasRetr {
+			r.SenderHasRetr = "1"
+		}
+	}
+	if r.CongestionUsed == "" {
+		r.CongestionUsed = "cubic"
+	}
+	for i, n := range counters {
+		id := 1
+		if i > 0 {
+			id = i + 2 // iperf3 numbers streams 1, 3, 4, ...
+		}
+		st := perfStream{ID: id, Bytes: n.n.Load(), Retransmits: "0", EndTime: d.Seconds()}
+		if sender && hasRetr && i < len(retr) {
+			st.Retransmits = json.Number(strconv.FormatInt(retr[i], 10))
+		}
+		r.Streams = append(r.Streams, st)
+	}
+	return r
+}
+
+// peerResults takes the peer's RESULTS into rep; a sending peer's
+// retransmissions are kept when it reports them.
+func (rep *PerfReport) peerResults(theirs perfResults, peerSent bool) {
+	for _, s := range theirs.Streams {
+		rep.Peer += s.Bytes
+		rep.PeerStreams = append(rep.PeerStreams, s.Bytes)
+	}
+	if !peerSent {
+		return
+	}
+	rep.SenderHasRetr = theirs.SenderHasRetr == "1"
+	rep.Congestion = theirs.CongestionUsed
+	rep.Retransmits = nil
+	for _, s := range theirs.Streams {
+		n, _ := s.Retransmits.Int64()
+		rep.Retransmits = append(rep.Retransmits, n)
+	}
 }
 
 // Bitrate is the goodput in bits per second.
@@ -328,6 +399,9 @@ func serveTest(c net.Conn, l net.Listener) (PerfReport, error) {
 	}
 	close(stopSend)
 	rep.Duration = time.Since(start)
+	if p.Reverse {
+		rep.Retransmits, rep.Congestion, rep.SenderHasRetr = senderStats(streams)
+	}
 	// A sender blocked in Write (the peer stopped reading) must not hold
 	// the test up: expire its writes.
 	for _, s := range streams {
@@ -361,26 +435,13 @@ func serveTest(c net.Conn, l net.Listener) (PerfReport, error) {
 	if err := readJSON(c, &theirs); err != nil {
 		return rep, err
 	}
-	mine := perfResults{SenderHasRetr: "0", CongestionUsed: "cubic"}
-	if p.Reverse {
-		mine.SenderHasRetr = "1"
-	} else {
-		mine.SenderHasRetr = "-1"
-	}
+	mine := results(counters, rep.Duration, p.Reverse, rep.Retransmits, rep.Congestion, rep.SenderHasRetr)
 	for i := range streams {
-		id := 1
-		if i > 0 {
-			id = i + 2 // iperf3 numbers streams 1, 3, 4, ...
-		}
 		b := counters[i].n.Load()
 		rep.Bytes += b
 		rep.Streams = append(rep.Streams, b)
-		mine.Streams = append(mine.Streams, perfStream{ID: id, Bytes: b, Retransmits: "0", EndTime: rep.Duration.Seconds()})
 	}
-	for _, s := range theirs.Streams {
-		rep.Peer += s.Bytes
-		rep.PeerStreams = append(rep.PeerStreams, s.Bytes)
-	}
+	rep.peerResults(theirs, !p.Reverse)
 	rep.Sender = p.Reverse
 	if err := writeJSON(c, mine); err != nil {
 		return rep, err
@@ -521,6 +582,9 @@ func PerfClient(ctx context.Context, ns Namespace, addr string, o PerfOptions, o
 			}
 			close(stopSend)
 			rep.Duration = time.Since(start)
+			if !o.Reverse {
+				rep.Retransmits, rep.Congestion, rep.SenderHasRetr = senderStats(streams)
+			}
 			for _, s := range streams {
 				s.SetWriteDeadline(time.Now())
 			}
@@ -537,18 +601,10 @@ func PerfClient(ctx context.Context, ns Namespace, addr string, o PerfOptions, o
 				// flight a moment before counting.
 				time.Sleep(100 * time.Millisecond)
 			}
-			mine := perfResults{CongestionUsed: "cubic", SenderHasRetr: "1"}
-			if o.Reverse {
-				mine.SenderHasRetr = "-1"
-			}
-			for i, n := range counters {
-				id := 1
-				if i > 0 {
-					id = i + 2
-				}
+			mine := results(counters, rep.Duration, !o.Reverse, rep.Retransmits, rep.Congestion, rep.SenderHasRetr)
+			for _, n := range counters {
 				rep.Bytes += n.n.Load()
 				rep.Streams = append(rep.Streams, n.n.Load())
-				mine.Streams = append(mine.Streams, perfStream{ID: id, Bytes: n.n.Load(), Retransmits: "0", EndTime: rep.Duration.Seconds()})
 			}
 			if err := writeJSON(c, mine); err != nil {
 				return rep, err
@@ -557,10 +613,7 @@ func PerfClient(ctx context.Context, ns Namespace, addr string, o PerfOptions, o
 			if err := readJSON(c, &theirs); err != nil {
 				return rep, err
 			}
-			for _, s := range theirs.Streams {
-				rep.Peer += s.Bytes
-				rep.PeerStreams = append(rep.PeerStreams, s.Bytes)
-			}
+			rep.peerResults(theirs, o.Reverse)
 		case stDisplayResults:
 			writeState(c, stIperfDone)
 			rep.Sender = !o.Reverse
@@ -586,32 +639,50 @@ func PerfClient(ctx context.Context, ns Namespace, addr string, o PerfOptions, o
 
 // printReport prints iperf3's end-of-test summary: a sender and a
 // receiver line per stream (numbered as the "connected" lines are) and,
-// with several streams, their [SUM].
+// with several streams, their [SUM]; the sender lines carry the
+// retransmissions (Retr) when the sender reported them.
 func printReport(w io.Writer, r PerfReport) {
 	sent, received := r.Streams, r.PeerStreams
 	if !r.Sender {
 		sent, received = received, sent
 	}
 	n := max(len(sent), len(received), 1)
-	line := func(id string, b int64, role string) {
+	line := func(id string, b int64, retr int64, role string) {
 		bits := 0.0
 		if r.Duration > 0 {
 			bits = float64(b) * 8 / r.Duration.Seconds()
 		}
-		fmt.Fprintf(w, "[%s]   0.00-%-5.2f  sec  %s  %s  %s\n", id, r.Duration.Seconds(), humanBytes(b), humanBits(bits), role)
+		col := "                  " // iperf3's report_bw_format: no Retr
+		if retr >= 0 {
+			col = fmt.Sprintf("  %3d             ", retr)
+		}
+		fmt.Fprintf(w, "[%s] %6.2f-%-6.2f sec  %ss  %ss/sec%s%s\n", id, 0.0, r.Duration.Seconds(),
+			unitString(float64(b), 1024, "Byte"), unitString(bits, 1000, "bit"), col, role)
 	}
-	fmt.Fprintf(w, "[ ID] Interval           Transfer     Bitrate\n")
-	var sumSent, sumReceived int64
+	if r.SenderHasRetr {
+		fmt.Fprintf(w, "[ ID] Interval           Transfer     Bitrate         Retr\n")
+	} else {
+		fmt.Fprintf(w, "[ ID] Interval           Transfer     Bitrate\n")
+	}
+	var sumSent, sumReceived, sumRetr int64
 	for i := range n {
 		s, rc := at(sent, i), at(received, i)
 		sumSent += s
 		sumReceived += rc
-		line(fmt.Sprintf("%3d", i+5), s, "sender")
-		line(fmt.Sprintf("%3d", i+5), rc, "receiver")
+		retr := int64(-1)
+		if r.SenderHasRetr {
+			retr = at(r.Retransmits, i)
+			sumRetr += retr
+		}
+		line(fmt.Sprintf("%3d", i+5), s, retr, "sender")
+		line(fmt.Sprintf("%3d", i+5), rc, -1, "receiver")
 	}
 	if n > 1 {
-		line("SUM", sumSent, "sender")
-		line("SUM", sumReceived, "receiver")
+		if !r.SenderHasRetr {
+			sumRetr = -1
+		}
+		line("SUM", sumSent, sumRetr, "sender")
+		line("SUM", sumReceived, -1, "receiver")
 	}
 }
 
@@ -623,23 +694,23 @@ func at(v []int64, i int) int64 {
 	return 0
 }
 
-func humanBytes(n int64) string {
-	f := float64(n)
-	for _, u := range []string{"Bytes", "KBytes", "MBytes", "GBytes"} {
-		if f < 1024 || u == "GBytes" {
-			return fmt.Sprintf("%6.2f %s", f, u)
+// unitString is iperf3's unit_snprintf in adaptive mode: the value in
+// the largest unit (K, M, G, T by base) that keeps it at least 1, with
+// three significant digits; "s" is appended by the caller's format.
+func unitString(v float64, base float64, label string) string {
+	prefix := ""
+	for _, p := range []string{"K", "M", "G", "T"} {
+		if v < base {
+			break
 		}
-		f /= 1024
+		v /= base
+		prefix = p
 	}
-	return ""
-}
-
-func humanBits(f float64) string {
-	for _, u := range []string{"bits/sec", "Kbits/sec", "Mbits/sec", "Gbits/sec"} {
-		if f < 1000 || u == "Gbits/sec" {
-			return fmt.Sprintf("%6.2f %s", f, u)
-		}
-		f /= 1000
+	switch {
+	case v < 9.995:
+		return fmt.Sprintf("%4.2f %s%s", v, prefix, label)
+	case v < 99.95:
+		return fmt.Sprintf("%4.1f %s%s", v, prefix, label)
 	}
-	return ""
+	return fmt.Sprintf("%4.0f %s%s", v, prefix, label)
 }

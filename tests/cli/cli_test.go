@@ -255,9 +255,10 @@ func TestHTTP(t *testing.T) {
 	}
 }
 
-// perfLine is an iperf3 summary line: "[  5]   0.00-1.00   sec  579 MBytes  4.86 Gbits/sec  sender",
-// "[SUM]" in place of the stream's number for the total of several.
-var perfLine = regexp.MustCompile(`^\[(\s*\d+|SUM)\]\s+0\.00-\d+\.\d+\s+sec\s+\d+(?:\.\d+)? [KMGT]?Bytes\s+\d+(\.\d+)? [KMGT]?bits/sec\s+(sender|receiver)$`)
+// perfLine is an iperf3 summary line: "[  5]   0.00-1.00   sec   579 MBytes  4.86 Gbits/sec    0             sender",
+// "[SUM]" in place of the stream's number for the total of several; the
+// sender's lines carry its retransmissions (Retr).
+var perfLine = regexp.MustCompile(`^\[(\s*\d+|SUM)\]\s+0\.00-\d+\.\d+\s+sec\s+\d+(?:\.\d+)? [KMGT]?Bytes\s+\d+(\.\d+)? [KMGT]?bits/sec\s+(?:(\d+)\s+)?(sender|receiver)$`)
 
 // perfSummary checks an iperf3-like summary of streams streams (with a
 // [SUM] when there are several) and returns the total's sender and
@@ -267,7 +268,10 @@ func perfSummary(t *testing.T, out string, streams int) map[string]string {
 	lines := map[string]string{} // "ID role" -> line
 	for _, l := range strings.Split(out, "\n") {
 		if m := perfLine.FindStringSubmatch(l); m != nil {
-			lines[strings.TrimSpace(m[1])+" "+m[3]] = l
+			lines[strings.TrimSpace(m[1])+" "+m[4]] = l
+			if (m[3] != "") != (m[4] == "sender") {
+				t.Errorf("%s line %q: want Retr on sender lines only", m[4], l)
+			}
 		}
 	}
 	want := 2 * streams
@@ -279,7 +283,7 @@ func perfSummary(t *testing.T, out string, streams int) map[string]string {
 		total = "SUM"
 	}
 	if len(lines) != want || lines[total+" sender"] == "" || lines[total+" receiver"] == "" ||
-		!strings.Contains(out, "[ ID] Interval           Transfer     Bitrate") {
+		!strings.Contains(out, "[ ID] Interval           Transfer     Bitrate         Retr\n") {
 		t.Errorf("want an iperf3 summary (heading, sender and receiver lines of %d streams, [%s] for the total) in\n%s", streams, total, out)
 	}
 	return map[string]string{"sender": lines[total+" sender"], "receiver": lines[total+" receiver"]}

@@ -1,6 +1,7 @@
 package host
 
 import (
+	"encoding/json"
 	"bytes"
 	"context"
 	"crypto/sha256"
@@ -148,6 +149,22 @@ func TestHostIperf3AgainstPerf(t *testing.T) {
 		if err := <-done; err != nil {
 			t.Fatalf("perf server: %v", err)
 		}
+		// Whichever side sent, iperf3 reports its retransmissions and
+		// congestion control: the kernel's from TCP_INFO, usnet's from
+		// the RESULTS usnet's server sent.
+		var res struct {
+			End struct {
+				SumSent struct {
+					Retransmits *int64 `json:"retransmits"`
+				} `json:"sum_sent"`
+				SenderCC string `json:"sender_tcp_congestion"`
+			} `json:"end"`
+		}
+		if err := json.Unmarshal(out, &res); err != nil || res.End.SumSent.Retransmits == nil || res.End.SenderCC == "" {
+			t.Errorf("iperf3 (reverse=%v) has no sender retransmissions or congestion control: %v %+v", reverse, err, res)
+		} else if reverse && res.End.SenderCC != "cubic" {
+			t.Errorf("iperf3 -R names usnet's congestion control %q, want cubic", res.End.SenderCC)
+		}
 		t.Logf("iperf3 reverse=%v ok (%d bytes of JSON)", reverse, len(out))
 	}
 	// And usnet's perf client against the stock iperf3 server in the
@@ -162,6 +179,9 @@ func TestHostIperf3AgainstPerf(t *testing.T) {
 		srv.Wait()
 		if err != nil || rep.Bytes == 0 {
 			t.Fatalf("usnet perf client (reverse=%v) against iperf3 -s: %+v %v", reverse, rep, err)
+		}
+		if !rep.SenderHasRetr || len(rep.Retransmits) != 1 {
+			t.Errorf("usnet perf client (reverse=%v): no sender retransmissions (%+v)", reverse, rep)
 		}
 		t.Logf("usnet perf -c reverse=%v: %.0f Mb/s", reverse, rep.Bitrate()/1e6)
 	}
