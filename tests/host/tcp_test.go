@@ -1,11 +1,11 @@
 package host
 
 import (
-	"encoding/json"
 	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"io"
 	"os"
 	"os/exec"
