@@ -35,7 +35,10 @@
 // (addresses, routes, rules; for links, the RTM_NEWLINK of the device a
 // request creates and the RTM_DELLINK of each device it deletes): the
 // requester then gets its copy by unicast and not a second one through
-// the group.
+// the group. The RTM_DELLINK of a veth peer in another namespace names
+// the requester as well but reaches only that namespace's group: the
+// kernel unicasts its echo to the requester's port id in the peer's
+// namespace, which in usnet no socket owns.
 //
 // Addresses keep Linux's lifetimes (package ipv4: IFA_CACHEINFO on
 // RTM_NEWADDR, NLM_F_REPLACE renewing them): on the namespace clock an
@@ -74,8 +77,6 @@
 //     differ. promote_secondaries defaults to on (a kernel namespace
 //     inherits init_net's setting), which decides whether an expiring
 //     primary takes its secondaries with it.
-//   - The RTM_DELLINK of a veth peer in another namespace does not name
-//     the requester of the deletion (NLM_F_ECHO).
 //   - The RTM_DELLINK of a device moving to another namespace carries
 //     IFLA_NEW_IFINDEX only when the device keeps its ifindex there.
 //   - An over-long fixed-size attribute is EINVAL (rtmsg's strict

@@ -617,7 +617,22 @@ func delLink(c *call) error {
 	case pst == c.st:
 		c.do(func() { pns.Dev.Unregister(peer) }) // its RTM_DELLINK answers the request too
 	case pst != nil:
-		pns.Exec().Do(func() { pns.Dev.Unregister(peer) })
+		pns.Exec().Do(func() {
+			pst.cur = c.remoteCtx()
+			pns.Dev.Unregister(peer)
+			pst.cur = nil
+		})
 	}
 	return nil
+}
+
+// remoteCtx is the request as a namespace other than the requester's
+// sees it: unregister_netdevice_many_notify names the requester (port id,
+// sequence, NLM_F_ECHO) in the RTM_DELLINK of every device it deletes,
+// and nlmsg_notify then unicasts the echo to that port id in the
+// device's namespace, never the requester's. usnet's port ids are unique
+// across namespaces, so no socket there owns it: the message carries the
+// requester's port id and sequence and goes to the group alone.
+func (c *call) remoteCtx() *reqCtx {
+	return &reqCtx{typ: c.h.Type, seq: c.h.Seq, pid: c.s.port, flags: c.h.Flags}
 }
