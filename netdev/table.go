@@ -49,6 +49,11 @@ type Table struct {
 	notifiers []Notifier
 	protos    []protoEntry
 	taps      []*tap
+	// lw holds the devices waiting for the next linkwatch run, each at
+	// most once (Device.lwPending), so it is bounded by the table;
+	// lwPosted: the run is posted to the executor.
+	lw       []*Device
+	lwPosted bool
 	// MaxDevices bounds the table (every table has a bound).
 	MaxDevices int
 }
@@ -178,7 +183,7 @@ func (t *Table) Register(c Config, drv Driver, ifindex int) (*Device, error) {
 		table: t, ifindex: idx, name: name, drv: drv, typ: c.Type,
 		mtu: c.MTU, minMTU: c.MinMTU, maxMTU: c.MaxMTU,
 		addr: c.Addr, broadcast: c.Broadcast,
-		flags: c.Flags &^ (FlagUp | FlagRunning | FlagLowerUp), oper: OperDown,
+		flags: c.Flags &^ (FlagUp | FlagRunning | FlagLowerUp), oper: OperUnknown,
 		managesCarrier: c.ManagesCarrier, carrier: !c.ManagesCarrier,
 		txQueueLen: c.TxQueueLen, features: c.Features,
 		numTxQ: max(c.NumTxQueues, 1), numRxQ: max(c.NumRxQueues, 1),
@@ -217,6 +222,7 @@ func (t *Table) Unregister(d *Device) {
 	t.notify(EventUnregister, d)
 	t.removeTaps(d)
 	t.remove(d)
+	t.forgetLinkwatch(d)
 	d.SetQdisc(nil)
 	d.drv.Uninit(d)
 }
@@ -269,6 +275,7 @@ func Move(d *Device, dst *Table) error {
 		src.notify(EventUnregister, d)
 		src.removeTaps(d)
 		src.remove(d)
+		src.forgetLinkwatch(d)
 		d.master = nil
 	})
 	if err != nil {
