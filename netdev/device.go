@@ -99,6 +99,7 @@ type Device struct {
 	carrier             bool
 	managesCarrier      bool
 	lwPending           bool // queued for a linkwatch run (Table.lw)
+	activated           bool // opened once: its default qdisc is attached
 	carrierChanges      uint32
 	txQueueLen          int
 	numTxQ, numRxQ      int
@@ -221,6 +222,13 @@ func (d *Device) SetLink(ifindex int, net any) { d.link, d.linkNet = ifindex, ne
 // Promiscuity returns the promiscuity counter.
 func (d *Device) Promiscuity() int { return d.promisc }
 
+// Activated reports whether the device has been opened since it was
+// registered or moved: dev_activate attaches the default qdisc (noqueue
+// for usnet's devices) at the first open, and it stays attached, and
+// reported in IFLA_QDISC, while the device is down, until dev_shutdown
+// at unregistration or a move to another namespace.
+func (d *Device) Activated() bool { return d.activated }
+
 // Qdisc returns the device's root queueing discipline (nil: noqueue).
 func (d *Device) Qdisc() Qdisc { return d.qdisc }
 
@@ -244,6 +252,7 @@ func (d *Device) Up() error {
 		return err
 	}
 	d.flags |= FlagUp
+	d.activated = true
 	d.refreshFlags()
 	if d.managesCarrier && !d.lwPending {
 		d.rfc2863()

@@ -277,6 +277,7 @@ func Move(d *Device, dst *Table) error {
 		src.remove(d)
 		src.forgetLinkwatch(d)
 		d.master = nil
+		d.activated = false // dev_shutdown
 	})
 	if err != nil {
 		return err

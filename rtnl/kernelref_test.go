@@ -41,7 +41,7 @@ func summarize(b []byte, reqPid, reqSeq uint32) []string {
 		}
 		switch v := p.(type) {
 		case *rtmsg.Link:
-			s += fmt.Sprintf(" link idx=%d flags=%#x change=%#x name=%s oper=%d", v.Index, v.Flags, v.Change, v.Name, v.OperState)
+			s += fmt.Sprintf(" link idx=%d flags=%#x change=%#x name=%s oper=%d qdisc=%s", v.Index, v.Flags, v.Change, v.Name, v.OperState, v.Qdisc)
 		case *rtmsg.Addr:
 			if v.Family != unix.AF_INET {
 				continue
