@@ -602,6 +602,9 @@ func delLink(c *call) error {
 		d.Down()
 		release(d) // rollback_registered: a port leaves its master
 		if peer != nil {
+			if pst != nil {
+				veth.Unpair(d) // each end is unregistered below, in its namespace
+			}
 			d.SetLink(0, nil)
 		}
 	})

@@ -119,6 +119,25 @@ func Peer(d *netdev.Device) *netdev.Device {
 	return nil
 }
 
+// Unpair detaches the two ends of d's pair from each other and returns
+// the peer (nil if none), as veth_dellink clears both peer pointers
+// before it queues both ends for unregistration: the caller then
+// unregisters each end itself, the peer on its own executor, so that
+// the peer's RTM_DELLINK can be attributed to the deleting request.
+// Unregistering an unpaired end no longer takes the other with it.
+func Unpair(d *netdev.Device) *netdev.Device {
+	e, ok := d.Driver().(*end)
+	if !ok {
+		return nil
+	}
+	p := e.peer.Swap(nil)
+	if p == nil {
+		return nil
+	}
+	p.peer.Store(nil)
+	return p.dev
+}
+
 func (*end) Kind() string { return "veth" }
 
 // Open raises the carrier of both ends if the peer is up (veth_open):
