@@ -39,7 +39,7 @@ func (d *Device) FireLinkwatch() {
 	t.lw = append(t.lw, d)
 	if !t.lwPosted {
 		t.lwPosted = true
-		t.net.Exec().Post(t.runLinkwatch)
+		t.net.Exec().Post(t.lwRun)
 	}
 }
 
@@ -47,7 +47,11 @@ func (d *Device) FireLinkwatch() {
 func (t *Table) runLinkwatch() {
 	t.lwPosted = false
 	list := t.lw
-	t.lw = nil
+	t.lw = t.lwSpare[:0] // events the notifications raise go to the next run
+	defer func() {
+		clear(list)
+		t.lwSpare = list[:0]
+	}()
 	for _, d := range list {
 		if !d.lwPending || d.table != t {
 			continue

@@ -51,9 +51,11 @@ type Table struct {
 	taps      []*tap
 	// lw holds the devices waiting for the next linkwatch run, each at
 	// most once (Device.lwPending), so it is bounded by the table;
-	// lwPosted: the run is posted to the executor.
-	lw       []*Device
-	lwPosted bool
+	// lwPosted: the run (lwRun) is posted to the executor. lwSpare is
+	// the list of the previous run, reused.
+	lw, lwSpare []*Device
+	lwPosted    bool
+	lwRun       func()
 	// MaxDevices bounds the table (every table has a bound).
 	MaxDevices int
 }
@@ -62,6 +64,7 @@ type Table struct {
 // be torn down with it. Call on n's executor.
 func Attach(n *netns.Net) *Table {
 	t := &Table{net: n, byIndex: map[int]*Device{}, byName: map[string]*Device{}, MaxDevices: 1 << 16}
+	t.lwRun = t.runLinkwatch
 	n.OnExit(t.destroy)
 	return t
 }
