@@ -35,11 +35,11 @@ func (a *ARP) announce(dev *netdev.Device) {
 }
 
 // devEvent implements arp_notify (inetdev_event): NETDEV_UP and
-// NETDEV_CHANGEADDR announce the device's addresses. usnet's drivers
-// raise the carrier after the UP event (as linkwatch does), when a frame
-// sent at UP would be dropped, so the announcement for UP waits for the
-// device to run; Linux's veth has its carrier on before NETDEV_UP and
-// sends it at once, so the frames on the wire are the same.
+// NETDEV_CHANGEADDR announce the device's addresses. A device whose
+// carrier comes after the UP event (a veth whose peer comes up later,
+// most other drivers) would drop a frame sent at UP, so the announcement
+// waits for the device to run; a veth whose peer is up has its carrier
+// before NETDEV_UP, as on Linux, and sends it at once.
 func (a *ARP) devEvent(ev netdev.Event, dev *netdev.Device) {
 	idx := dev.Ifindex()
 	switch ev {

@@ -95,9 +95,11 @@ type Device struct {
 	mtu, minMTU, maxMTU int
 	addr, broadcast     [6]byte
 	flags               Flags
-	oper                OperState
+	oper                OperState // dev->operstate: kept while down, reported DOWN then
 	carrier             bool
 	managesCarrier      bool
+	lwPending           bool // queued for a linkwatch run (Table.lw)
+	activated           bool // opened once: its default qdisc is attached
 	carrierChanges      uint32
 	txQueueLen          int
 	numTxQ, numRxQ      int
@@ -163,8 +165,15 @@ func (d *Device) IsUp() bool { return d.flags&FlagUp != 0 }
 // (netif_running && netif_carrier_ok).
 func (d *Device) IsRunning() bool { return d.flags&FlagRunning != 0 }
 
-// OperState returns the RFC 2863 operational state.
-func (d *Device) OperState() OperState { return d.oper }
+// OperState returns the RFC 2863 operational state as Linux reports it:
+// DOWN while the device is administratively down, else the state the
+// last linkwatch run (or userspace) left, which a down device keeps.
+func (d *Device) OperState() OperState {
+	if !d.IsUp() {
+		return OperDown
+	}
+	return d.oper
+}
 
 // Carrier reports the carrier; CarrierChanges counts its transitions.
 func (d *Device) Carrier() bool          { return d.carrier }
@@ -213,6 +222,13 @@ func (d *Device) SetLink(ifindex int, net any) { d.link, d.linkNet = ifindex, ne
 // Promiscuity returns the promiscuity counter.
 func (d *Device) Promiscuity() int { return d.promisc }
 
+// Activated reports whether the device has been opened since it was
+// registered or moved: dev_activate attaches the default qdisc (noqueue
+// for usnet's devices) at the first open, and it stays attached, and
+// reported in IFLA_QDISC, while the device is down, until dev_shutdown
+// at unregistration or a move to another namespace.
+func (d *Device) Activated() bool { return d.activated }
+
 // Qdisc returns the device's root queueing discipline (nil: noqueue).
 func (d *Device) Qdisc() Qdisc { return d.qdisc }
 
@@ -220,7 +236,14 @@ func (d *Device) Qdisc() Qdisc { return d.qdisc }
 func (d *Device) String() string { return d.name }
 
 // Up sets the device administratively up (dev_open): the driver's Open,
-// then flags and operational state, then the notifiers.
+// then flags and operational state, then the notifiers. A device whose
+// driver raised the carrier in Open for a later linkwatch run
+// (SetCarrierLinkwatch) is announced with LOWER_UP and the state it had
+// before, as __dev_notify_flags announces a veth whose peer is up; the
+// run brings RUNNING and the new state. Otherwise a device that reports
+// carrier gets its state recomputed, which is what linkwatch last made
+// of the same carrier; one that never reports carrier keeps its state
+// (UNKNOWN, or what userspace set, also before it went down).
 func (d *Device) Up() error {
 	if d.IsUp() {
 		return nil
@@ -229,7 +252,11 @@ func (d *Device) Up() error {
 		return err
 	}
 	d.flags |= FlagUp
-	d.refreshOper()
+	d.activated = true
+	d.refreshFlags()
+	if d.managesCarrier && !d.lwPending {
+		d.rfc2863()
+	}
 	d.table.notify(EventUp, d)
 	return nil
 }
@@ -242,7 +269,7 @@ func (d *Device) Down() {
 	d.table.notify(EventGoingDown, d)
 	d.drv.Stop(d)
 	d.flags &^= FlagUp
-	d.refreshOper()
+	d.refreshFlags() // the operational state is kept (reported DOWN)
 	if d.qdisc != nil {
 		d.qdisc.Reset()
 	}
@@ -251,7 +278,9 @@ func (d *Device) Down() {
 
 // SetCarrier is called by drivers when the link comes up or goes down
 // (netif_carrier_on/off); it updates the flags and operational state and
-// notifies, as linkwatch does.
+// notifies at once, a linkwatch run without the wait. Drivers whose
+// carrier changes inside a request Linux answers before linkwatch runs
+// (veth) use SetCarrierLinkwatch.
 func (d *Device) SetCarrier(on bool) {
 	if d.carrier == on {
 		return
@@ -261,50 +290,6 @@ func (d *Device) SetCarrier(on bool) {
 	if d.refreshOper() {
 		d.table.notify(EventChange, d)
 	}
-}
-
-// refreshOper recomputes RUNNING, LOWER_UP and the operational state as
-// linkwatch's rfc2863_policy does; it reports whether anything changed.
-// A state userspace set (SetOperState) stays while the computed default
-// does not change; a default of UP becomes DORMANT or TESTING under those
-// link modes. A device that never reports carrier keeps the state it
-// came up with (UNKNOWN, or what userspace set), as linkwatch never runs
-// for it on Linux.
-func (d *Device) refreshOper() bool {
-	oldF, oldO := d.flags, d.oper
-	d.flags &^= FlagRunning | FlagLowerUp
-	if d.carrier || !d.managesCarrier {
-		d.flags |= FlagLowerUp
-	}
-	if d.IsUp() && d.flags&FlagLowerUp != 0 {
-		d.flags |= FlagRunning
-	}
-	var def OperState
-	switch {
-	case !d.IsUp():
-		def = OperDown
-	case !d.managesCarrier:
-		def = d.oper
-		if def == OperDown {
-			def = OperUnknown
-		}
-	case !d.carrier:
-		def = d.noCarrierState()
-	case d.flags&FlagDormant != 0:
-		def = OperDormant
-	default:
-		def = OperUp
-	}
-	if def != d.oper {
-		switch {
-		case def == OperUp && d.linkMode == LinkModeDormant:
-			def = OperDormant
-		case def == OperUp && d.linkMode == LinkModeTesting:
-			def = OperTesting
-		}
-		d.oper = def
-	}
-	return oldF != d.flags || oldO != d.oper
 }
 
 // Link modes (IFLA_LINKMODE, IF_LINK_MODE_*).
@@ -351,22 +336,6 @@ func (d *Device) SetOperState(t OperState) {
 		d.oper = o
 		d.StateChange()
 	}
-}
-
-// noCarrierState is linkwatch's default_operstate for a device without
-// carrier, as Linux 6.18 computes it: LOWERLAYERDOWN only when the device
-// found at its IFLA_LINK index *in its own namespace* has no carrier
-// either. (So a veth whose peer sits in another namespace under the same
-// ifindex reports DOWN, exactly as the kernel does.)
-func (d *Device) noCarrierState() OperState {
-	if d.link == 0 || d.link == d.ifindex {
-		return OperDown
-	}
-	p := d.table.byIndex[d.link]
-	if p == nil || p.carrier {
-		return OperDown
-	}
-	return OperLowerLayerDown
 }
 
 // SetMTU changes the MTU within [MinMTU, MaxMTU] (EINVAL otherwise).

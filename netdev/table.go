@@ -49,6 +49,13 @@ type Table struct {
 	notifiers []Notifier
 	protos    []protoEntry
 	taps      []*tap
+	// lw holds the devices waiting for the next linkwatch run, each at
+	// most once (Device.lwPending), so it is bounded by the table;
+	// lwPosted: the run (lwRun) is posted to the executor. lwSpare is
+	// the list of the previous run, reused.
+	lw, lwSpare []*Device
+	lwPosted    bool
+	lwRun       func()
 	// MaxDevices bounds the table (every table has a bound).
 	MaxDevices int
 }
@@ -57,6 +64,7 @@ type Table struct {
 // be torn down with it. Call on n's executor.
 func Attach(n *netns.Net) *Table {
 	t := &Table{net: n, byIndex: map[int]*Device{}, byName: map[string]*Device{}, MaxDevices: 1 << 16}
+	t.lwRun = t.runLinkwatch
 	n.OnExit(t.destroy)
 	return t
 }
@@ -178,7 +186,7 @@ func (t *Table) Register(c Config, drv Driver, ifindex int) (*Device, error) {
 		table: t, ifindex: idx, name: name, drv: drv, typ: c.Type,
 		mtu: c.MTU, minMTU: c.MinMTU, maxMTU: c.MaxMTU,
 		addr: c.Addr, broadcast: c.Broadcast,
-		flags: c.Flags &^ (FlagUp | FlagRunning | FlagLowerUp), oper: OperDown,
+		flags: c.Flags &^ (FlagUp | FlagRunning | FlagLowerUp), oper: OperUnknown,
 		managesCarrier: c.ManagesCarrier, carrier: !c.ManagesCarrier,
 		txQueueLen: c.TxQueueLen, features: c.Features,
 		numTxQ: max(c.NumTxQueues, 1), numRxQ: max(c.NumRxQueues, 1),
@@ -217,6 +225,7 @@ func (t *Table) Unregister(d *Device) {
 	t.notify(EventUnregister, d)
 	t.removeTaps(d)
 	t.remove(d)
+	t.forgetLinkwatch(d)
 	d.SetQdisc(nil)
 	d.drv.Uninit(d)
 }
@@ -269,7 +278,9 @@ func Move(d *Device, dst *Table) error {
 		src.notify(EventUnregister, d)
 		src.removeTaps(d)
 		src.remove(d)
+		src.forgetLinkwatch(d)
 		d.master = nil
+		d.activated = false // dev_shutdown
 	})
 	if err != nil {
 		return err

@@ -35,7 +35,10 @@
 // (addresses, routes, rules; for links, the RTM_NEWLINK of the device a
 // request creates and the RTM_DELLINK of each device it deletes): the
 // requester then gets its copy by unicast and not a second one through
-// the group.
+// the group. The RTM_DELLINK of a veth peer in another namespace names
+// the requester as well but reaches only that namespace's group: the
+// kernel unicasts its echo to the requester's port id in the peer's
+// namespace, which in usnet no socket owns.
 //
 // Addresses keep Linux's lifetimes (package ipv4: IFA_CACHEINFO on
 // RTM_NEWADDR, NLM_F_REPLACE renewing them): on the namespace clock an
@@ -43,7 +46,12 @@
 // (RTM_NEWADDR without port id) and is deleted with its routes when its
 // valid lifetime ends, as check_lifetime does. IFLA_OPERSTATE and
 // IFLA_LINKMODE are applied as set_operstate and linkwatch's
-// rfc2863_policy apply them (package netdev).
+// rfc2863_policy apply them (package netdev): a device keeps its state
+// while down, reported DOWN, so one that never reports carrier (dummy,
+// loopback) comes back up with what userspace set. A veth end brought up
+// while its peer is up is announced with IFF_LOWER_UP and its old state
+// by the request, then with RUNNING and its new state by linkwatch, as
+// is its peer; a peer losing its carrier is announced by linkwatch.
 //
 // Routes and rules (route.go, rule.go) are written against package fib.
 //
@@ -60,22 +68,26 @@
 //     one per CPU; bond: 16; others 1, or what the creating request
 //     asked), but the data path has no per-queue state.
 //     IFLA_CARRIER_UP/DOWN_COUNT are derived from the change count.
-//   - When a veth end comes up after its peer, the kernel's first
-//     RTM_NEWLINK already shows IFF_LOWER_UP; usnet's carrier follows
-//     one event later, so the next RTM_NEWLINK shows it.
 //   - IFLA_BROADCAST is not settable. IFF_DORMANT can be set in
 //     ifi_flags (Linux ignores it there and shows the driver's dormant
-//     state), and makes the device DORMANT. A device that never reports
-//     carrier (dummy, loopback) comes back up UNKNOWN, where Linux keeps
-//     an operational state userspace set before it went down.
+//     state), and makes the device DORMANT.
+//   - Linux runs linkwatch as a work item once the request that changed
+//     a carrier releases the RTNL, and a run within a second of the
+//     last full one handles only urgent events (devices that are up),
+//     leaving a down device's event for up to a second; usnet runs it
+//     right after the request, for every event. A request that follows
+//     at once can therefore meet an older state on Linux: a request
+//     within microseconds may even come before the run (a veth end
+//     taken down and at once its peer: the peer's lost carrier goes
+//     unannounced), and one within the second may find a down end not
+//     yet handled (an end taken down and up again comes up with the
+//     state it had before, where usnet shows the state without carrier).
 //   - Addresses whose lifetimes end in the same check are handled in
 //     device and address-list order; the kernel walks its address hash,
 //     seeded per namespace, so the order of their notifications can
 //     differ. promote_secondaries defaults to on (a kernel namespace
 //     inherits init_net's setting), which decides whether an expiring
 //     primary takes its secondaries with it.
-//   - The RTM_DELLINK of a veth peer in another namespace does not name
-//     the requester of the deletion (NLM_F_ECHO).
 //   - The RTM_DELLINK of a device moving to another namespace carries
 //     IFLA_NEW_IFINDEX only when the device keeps its ifindex there.
 //   - An over-long fixed-size attribute is EINVAL (rtmsg's strict

@@ -106,3 +106,57 @@ func TestLinkEcho(t *testing.T) {
 		})
 	}
 }
+
+// TestLinkEchoPeerNamespace: deleting a veth end whose peer is in another
+// namespace with NLM_F_ECHO. Checked on Linux 6.18 with raw sockets (the
+// requester in A, monitors in A and B, and a socket in B bound to the
+// requester's port id): the peer's RTM_DELLINK in B carries the
+// requester's port id and sequence number too, and is unicast to that
+// port id in B (only a socket there that happens to own it), never to
+// the requester. usnet's port ids are unique across namespaces, so B's
+// listeners get it through the group and the requester not at all.
+func TestLinkEchoPeerNamespace(t *testing.T) {
+	for _, echo := range []bool{false, true} {
+		t.Run(fmt.Sprint("echo=", echo), func(t *testing.T) {
+			e := newEnv(t)
+			blue, err := e.st.Add("blue")
+			if err != nil {
+				t.Fatal(err)
+			}
+			monA, _ := e.srv.Open("", Cred{})
+			monA.Join(unix.RTNLGRP_LINK)
+			monB, _ := e.srv.Open("blue", Cred{})
+			monB.Join(unix.RTNLGRP_LINK)
+			p := rtmsg.Link{Name: "vb", NetNSPid: blue.Net.ID()}
+			p.Attrs.Set(unix.IFLA_NET_NS_PID)
+			data, _ := rtmsg.EncodeVethPeer(&p)
+			l := rtmsg.Link{Name: "va", Info: &rtmsg.LinkInfo{Kind: "veth", Data: data}}
+			e.mustDo(unix.RTM_NEWLINK, unix.NLM_F_CREATE|unix.NLM_F_EXCL, enc(&l))
+			e.run()
+			drain(t, monA)
+			drain(t, monB)
+			var flags uint16 = unix.NLM_F_ACK
+			want := []string{"req: type=2 seq=SEQ pid=req ack",
+				"monA: type=17 seq=0 pid=0 name=va", "monB: type=17 seq=0 pid=0 name=vb"}
+			if echo {
+				flags |= unix.NLM_F_ECHO
+				want = []string{"req: type=17 seq=SEQ pid=req name=va", "req: type=2 seq=SEQ pid=req ack",
+					"monA: type=17 seq=SEQ pid=req name=va", "monB: type=17 seq=SEQ pid=req name=vb"}
+			}
+			if err := e.s.Send(e.msg(unix.RTM_DELLINK, flags, enc(linkReq(0, "va")))); err != nil {
+				t.Fatal(err)
+			}
+			e.run()
+			pid := e.s.PortID()
+			got := linkLines("req", drain(t, e.s), pid)
+			got = append(got, linkLines("monA", drain(t, monA), pid)...)
+			got = append(got, linkLines("monB", drain(t, monB), pid)...)
+			for i := range want {
+				want[i] = strings.ReplaceAll(want[i], "SEQ", fmt.Sprint(e.seq))
+			}
+			if strings.Join(got, "\n") != strings.Join(want, "\n") {
+				t.Errorf("got\n  %s\nwant\n  %s", strings.Join(got, "\n  "), strings.Join(want, "\n  "))
+			}
+		})
+	}
+}

@@ -602,6 +602,9 @@ func delLink(c *call) error {
 		d.Down()
 		release(d) // rollback_registered: a port leaves its master
 		if peer != nil {
+			if pst != nil {
+				veth.Unpair(d) // each end is unregistered below, in its namespace
+			}
 			d.SetLink(0, nil)
 		}
 	})
@@ -617,7 +620,22 @@ func delLink(c *call) error {
 	case pst == c.st:
 		c.do(func() { pns.Dev.Unregister(peer) }) // its RTM_DELLINK answers the request too
 	case pst != nil:
-		pns.Exec().Do(func() { pns.Dev.Unregister(peer) })
+		pns.Exec().Do(func() {
+			pst.cur = c.remoteCtx()
+			pns.Dev.Unregister(peer)
+			pst.cur = nil
+		})
 	}
 	return nil
+}
+
+// remoteCtx is the request as a namespace other than the requester's
+// sees it: unregister_netdevice_many_notify names the requester (port id,
+// sequence, NLM_F_ECHO) in the RTM_DELLINK of every device it deletes,
+// and nlmsg_notify then unicasts the echo to that port id in the
+// device's namespace, never the requester's. usnet's port ids are unique
+// across namespaces, so no socket there owns it: the message carries the
+// requester's port id and sequence and goes to the group alone.
+func (c *call) remoteCtx() *reqCtx {
+	return &reqCtx{typ: c.h.Type, seq: c.h.Seq, pid: c.s.port, flags: c.h.Flags}
 }

@@ -147,8 +147,8 @@ func fillLink(e *netlink.AttributeEncoder, l4 *ipv4.Layer, d *netdev.Device, cha
 	q := "noop"
 	if d.Qdisc() != nil {
 		q = d.Qdisc().Kind()
-	} else if d.IsUp() && !ls.down {
-		q = "noqueue"
+	} else if d.Activated() {
+		q = "noqueue" // attached at the first open, kept while down
 	}
 	if ls.dellink {
 		q = "noop"

@@ -51,7 +51,12 @@ func TestOperStateLinkMode(t *testing.T) {
 	if n := len(drain(t, mon)); n != 1 {
 		t.Errorf("mode change: %d notifications, want 1", n)
 	}
+	// Linkwatch runs between the two requests (on Linux as soon as the
+	// first releases the RTNL: a veth's carrier events are urgent), so
+	// it sees the carrier go and the state becomes DORMANT when it
+	// comes back; had it not run, the state would stay UP.
 	e.mustDo(unix.RTM_NEWLINK, 0, upReq(3, false))
+	e.run()
 	e.mustDo(unix.RTM_NEWLINK, 0, upReq(3, true))
 	e.run()
 	check("down and up", netdev.OperDormant, 1, false)

@@ -69,8 +69,17 @@ func Create(a, b End) (*netdev.Device, *netdev.Device, error) {
 	if a.Table != b.Table {
 		netA, netB = b.Table.Net(), a.Table.Net()
 	}
-	a.Table.Net().Exec().Do(func() { ea.dev.SetLink(eb.dev.Ifindex(), netA) })
-	b.Table.Net().Exec().Do(func() { eb.dev.SetLink(ea.dev.Ifindex(), netB) })
+	// veth_newlink turns both carriers off once registered, and the
+	// linkwatch runs that follow give each end the state it shows when
+	// it comes up before its peer (LOWERLAYERDOWN next to its peer).
+	b.Table.Net().Exec().Do(func() {
+		eb.dev.SetLink(ea.dev.Ifindex(), netB)
+		eb.dev.FireLinkwatch()
+	})
+	a.Table.Net().Exec().Do(func() {
+		ea.dev.SetLink(eb.dev.Ifindex(), netA)
+		ea.dev.FireLinkwatch()
+	})
 	return ea.dev, eb.dev, nil
 }
 
@@ -110,26 +119,58 @@ func Peer(d *netdev.Device) *netdev.Device {
 	return nil
 }
 
+// Unpair detaches the two ends of d's pair from each other and returns
+// the peer (nil if none), as veth_dellink clears both peer pointers
+// before it queues both ends for unregistration: the caller then
+// unregisters each end itself, the peer on its own executor, so that
+// the peer's RTM_DELLINK can be attributed to the deleting request.
+// Unregistering an unpaired end no longer takes the other with it.
+func Unpair(d *netdev.Device) *netdev.Device {
+	e, ok := d.Driver().(*end)
+	if !ok {
+		return nil
+	}
+	p := e.peer.Swap(nil)
+	if p == nil {
+		return nil
+	}
+	p.peer.Store(nil)
+	return p.dev
+}
+
 func (*end) Kind() string { return "veth" }
 
-// Open raises the carrier of both ends if the peer is up (veth_open). As
-// with linkwatch, the carrier changes after the UP notification.
+// Open raises the carrier of both ends if the peer is up (veth_open):
+// at once, so the RTM_NEWLINK of the request shows LOWER_UP, with the
+// operational state and RUNNING following in a linkwatch run, this end
+// first. A peer in another namespace is changed on its own executor.
 func (e *end) Open(d *netdev.Device) error {
 	e.up.Store(true)
 	if p := e.peer.Load(); p != nil && p.up.Load() {
-		d.Table().Net().Exec().Post(func() { e.setCarrier(true) })
-		p.dev.Table().Net().Exec().Post(func() { p.setCarrier(true) })
+		d.SetCarrierLinkwatch(true)
+		e.peerCarrier(d, p, true)
 	}
 	return nil
 }
 
-// Stop drops the carrier of both ends (veth_close).
+// Stop drops the carrier of both ends (veth_close); linkwatch then
+// announces the peer if it is up.
 func (e *end) Stop(d *netdev.Device) {
 	e.up.Store(false)
-	d.SetCarrier(false)
+	d.SetCarrierLinkwatch(false)
 	if p := e.peer.Load(); p != nil {
-		p.dev.Table().Net().Exec().Post(func() { p.setCarrier(false) })
+		e.peerCarrier(d, p, false)
 	}
+}
+
+// peerCarrier sets the carrier of the peer p of d: directly when both
+// share a namespace (one executor), else posted to p's executor.
+func (e *end) peerCarrier(d *netdev.Device, p *end, on bool) {
+	if p.dev.Table() == d.Table() {
+		p.dev.SetCarrierLinkwatch(on)
+		return
+	}
+	p.dev.Table().Net().Exec().Post(func() { p.setCarrier(on) })
 }
 
 // setCarrier runs on e's executor and re-checks the state, since the post
@@ -139,7 +180,7 @@ func (e *end) setCarrier(on bool) {
 	if on && (!e.up.Load() || p == nil || !p.up.Load()) {
 		return
 	}
-	e.dev.SetCarrier(on)
+	e.dev.SetCarrierLinkwatch(on)
 }
 
 // Uninit deletes the peer too, as deleting either end of a veth pair does.

@@ -282,3 +282,23 @@ func TestRealtime(t *testing.T) {
 		t.Fatalf("%d buffers leaked", live)
 	}
 }
+
+// TestUnpair: once unpaired (veth_dellink clearing both peer pointers),
+// unregistering one end leaves the other to its caller.
+func TestUnpair(t *testing.T) {
+	s, _ := stack.NewSim(1)
+	a, b, da, db := pair(t, s)
+	if p := veth.Unpair(da); p != db {
+		t.Fatalf("Unpair returned %v, want the peer", p)
+	}
+	if veth.Peer(da) != nil || veth.Peer(db) != nil || veth.Unpair(db) != nil {
+		t.Fatal("ends still paired")
+	}
+	a.Exec().Do(func() { a.Dev.Unregister(da) })
+	s.Sim.RunFor(time.Millisecond)
+	var left *netdev.Device
+	b.Exec().Do(func() { left = b.Dev.ByName("eth0") })
+	if left != db {
+		t.Fatal("the unpaired peer went with its end")
+	}
+}
