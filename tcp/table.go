@@ -74,6 +74,9 @@ type Stats struct {
 	// out-of-order data, and of out-of-order segments dropped as
 	// duplicates or covered (sack.go, input.go).
 	TCPDSACKOldSent, TCPDSACKOfoSent, TCPOFOMerge uint64
+	// TcpExt counters of delayed ACKs sent by their timer and of SACK
+	// reneging seen (delack.go, sack.go).
+	DelayedACKs, TCPSACKReneging uint64
 }
 
 type key struct {

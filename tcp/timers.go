@@ -134,6 +134,6 @@ func (c *Conn) initTimers() {
 }
 
 func (c *Conn) rtoFired() { c.t.fires++; c.onRTO() }
-func (c *Conn) ackFired() { c.t.fires++; c.sendAck() }
+func (c *Conn) ackFired() { c.t.fires++; c.delackTimer() }
 func (c *Conn) twFired()  { c.t.fires++; c.destroy() }
 func (c *Conn) reoFired() { c.t.fires++; c.onReoTimeout() }
