@@ -37,9 +37,9 @@ const (
 	rtoInit   = time.Second
 	rtoMin    = 200 * time.Millisecond
 	rtoMax    = 120 * time.Second
-	maxOOO    = 256                   // out-of-order segments held
-	initCwnd  = 10                    // TCP_INIT_CWND
-	defaultMS = 536                   // RFC 1122 default MSS
+	maxOOO    = 256 // out-of-order segments held
+	initCwnd  = 10  // TCP_INIT_CWND
+	defaultMS = 536 // RFC 1122 default MSS
 )
 
 // Conn is one connection. Its methods run on the namespace executor.

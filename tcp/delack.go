@@ -176,7 +176,7 @@ func (c *Conn) sendDelayedAck() {
 		}
 		if c.srtt > 0 {
 			// usecs_to_jiffies rounds up.
-			rtt := max((c.srtt+jiffy-1).Truncate(jiffy), atoMin)
+			rtt := max((c.srtt + jiffy - 1).Truncate(jiffy), atoMin)
 			maxATO = min(maxATO, rtt)
 		}
 		ato = min(ato, maxATO)
