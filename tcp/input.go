@@ -450,7 +450,7 @@ func (c *Conn) ackRcvd(seg header.TCP, o *header.TCPOptions) bool {
 		if c.sndUna == c.sndNxt {
 			c.rtoTimer.Stop()
 			c.reoTimer.Stop()
-		} else {
+		} else if c.ackFlags&flagRenegTimer == 0 {
 			c.armRTO()
 		}
 	}
