@@ -34,6 +34,9 @@
 //     read that drains small segments or finds more than rcv_mss
 //     unacknowledged sends it (tcp_cleanup_rbuf); interactive (pingpong)
 //     mode on replies sent within ato, left when the timer fires.
+//     tests/host's TestHostTCPDelayedAckMatchesKernel counts the ACKs of
+//     a kernel and a usnet receiver for the same forged segments (bulk,
+//     half-MSS, pushed, small, unread) and request/response exchanges.
 //   - Loss recovery: RTO per RFC 6298 with Linux's bounds (1 s initial,
 //     3 s after a handshake without an RTT sample,
 //     200 ms floor on the variance term, 120 s cap), backoff, Karn,
@@ -145,7 +148,9 @@
 // armed rather than kept as a state, the receive window
 // counted in payload rather than truesize (the window is half the buffer
 // figure, as at Linux's default scaling ratio, and the free space for
-// window selection does not subtract the out-of-order queue), the global
+// window selection does not subtract the out-of-order queue; so a
+// receiver that does not read stops growing rcv_ssthresh, and with it
+// asking for quick ACKs, a few segments earlier than Linux), the global
 // tcp_mem pressure that shrinks rcv_ssthresh (tcp_adjust_rcv_ssthresh)
 // and stops send-buffer growth, and the per-socket scaling_ratio; a send
 // skb charged its whole buffer when allocated rather than growing with
