@@ -116,6 +116,8 @@ type Conn struct {
 	rto, srtt, rttvar time.Duration
 	rtoTimer          executor.Timer // timers.go: embedded, one allocation less each
 	ackTimer          executor.Timer
+	compTimer         executor.Timer // compsack.go
+	comp              compState
 	twTimer           executor.Timer
 	retries           int
 	rttTiming         bool
@@ -495,6 +497,7 @@ func (c *Conn) destroy() {
 	c.state = Closed
 	c.rtoTimer.Stop()
 	c.ackTimer.Stop()
+	c.compTimer.Stop()
 	c.twTimer.Stop()
 	c.reoTimer.Stop()
 	if c.kaTimer != nil {

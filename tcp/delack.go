@@ -12,7 +12,8 @@ import "time"
 // at once when more than rcv_mss arrived since the last window we
 // advertised and the window we would offer now is no smaller than that
 // one; in quick-ack mode; when a gap in the sequence was just filled
-// (ICSK_ACK_NOW); and for out-of-order data. Otherwise the delayed-ACK
+// (ICSK_ACK_NOW); and for out-of-order data, but for those held back by
+// SACK compression (compsack.go). Otherwise the delayed-ACK
 // timer runs for ato, and a read that drains a queue holding small
 // segments, or one that finds more than rcv_mss unacknowledged, sends it
 // (tcp_cleanup_rbuf).
@@ -134,6 +135,7 @@ func (c *Conn) ackSent() {
 	}
 	c.ack.pending = 0
 	c.ackTimer.Stop()
+	c.compAckSent()
 }
 
 // dataSent is tcp_event_data_sent's pingpong rule: data sent within ato
@@ -163,7 +165,7 @@ func (c *Conn) ackSndCheck(ofo bool) {
 		c.sendDelayedAck()
 		return
 	}
-	c.sendAck() // out-of-order data: duplicate ACKs and SACKs at once
+	c.compressOfoAck() // out-of-order data: duplicate ACKs, some held back
 }
 
 // sendDelayedAck is tcp_send_delayed_ack.

@@ -110,24 +110,36 @@ type forgedRx struct {
 	w        *world
 	cli, srv *tcp.Conn
 	off      uint32 // next sequence offset from the client's snd_nxt
+	owd      time.Duration
 	acks     []forgedAck
 	buf      []byte
 }
 
 type forgedAck struct {
-	at  time.Duration
-	ack uint32 // offset from the client's snd_nxt
-	win uint16
+	at    time.Duration
+	ack   uint32 // offset from the client's snd_nxt
+	win   uint16
+	nsack int
 }
 
-func newForgedRx(t *testing.T, seed uint64) *forgedRx {
+func newForgedRx(t *testing.T, seed uint64) *forgedRx { return newForgedRxWith(t, seed, nil) }
+
+// newForgedRxWith is newForgedRx calling set before the connection opens
+// (set may install wires of one-way delay owd and set f.owd).
+func newForgedRxWith(t *testing.T, seed uint64, set func(*forgedRx)) *forgedRx {
 	w := newWorld(t, seed, 1500)
 	w.a.TCP.Sysctl.Timestamps, w.b.TCP.Sysctl.Timestamps = false, false
-	cli, srv, _ := w.connect(80)
-	f := &forgedRx{t: t, w: w, cli: cli, srv: srv, buf: make([]byte, 64<<10)}
+	f := &forgedRx{t: t, w: w, buf: make([]byte, 64<<10)}
+	if set != nil {
+		set(f)
+	}
+	f.cli, f.srv, _ = w.connect(80)
+	cli := f.cli
 	base := cli.SndNxt()
 	sink := &ackSink{Netem: sched.NewNetem(sched.NetemConfig{}, w.b.Exec().Rand(), w.st.Pool()), fn: func(h header.TCP) {
-		f.acks = append(f.acks, forgedAck{at: w.st.Sim.Now(), ack: h.Ack() - base, win: h.Window()})
+		var o header.TCPOptions
+		h.ParseOptions(&o)
+		f.acks = append(f.acks, forgedAck{at: w.st.Sim.Now(), ack: h.Ack() - base, win: h.Window(), nsack: o.NumSACK})
 	}}
 	w.b.Exec().Do(func() { w.db.SetQdisc(sink) })
 	w.st.Sim.RunFor(10 * time.Millisecond)
@@ -143,7 +155,16 @@ func (f *forgedRx) send(n int, psh bool) {
 	}
 	forgeDataFlags(f.t, f.w, f.cli, f.srv, f.off, n, flags)
 	f.off += uint32(n)
-	f.w.st.Sim.RunFor(0)
+	f.w.st.Sim.RunFor(f.owd)
+}
+
+// burst forges k segments of n bytes back to back and lets them arrive.
+func (f *forgedRx) burst(k, n int) {
+	for range k {
+		forgeDataFlags(f.t, f.w, f.cli, f.srv, f.off, n, 0)
+		f.off += uint32(n)
+	}
+	f.w.st.Sim.RunFor(f.owd)
 }
 
 // read drains the server's receive queue.

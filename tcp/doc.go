@@ -34,6 +34,9 @@
 //     read that drains small segments or finds more than rcv_mss
 //     unacknowledged sends it (tcp_cleanup_rbuf); interactive (pingpong)
 //     mode on replies sent within ato, left when the timer fires.
+//     SACK compression (compsack.go, tcp_comp_sack_nr 44,
+//     tcp_comp_sack_delay_ns 1 ms): three duplicate ACKs per rcv_nxt at
+//     once, then one per 5% of the RTT (TCPAckCompressed).
 //     tests/host's TestHostTCPDelayedAckMatchesKernel counts the ACKs of
 //     a kernel and a usnet receiver for the same forged segments (bulk,
 //     half-MSS, pushed, small, unread) and request/response exchanges.
@@ -137,9 +140,9 @@
 //     zero-window probes, PMTU from ICMP frag-needed, SO_SNDBUF/SO_RCVBUF,
 //     a TCP_INFO-like Info.
 //
-// Not yet (deviations from Linux): SACK compression (tcp_comp_sack:
-// every out-of-order segment is acknowledged at once, where Linux sends
-// three per rcv_nxt and then compresses), the delayed ACK of a FIN in
+// Not yet (deviations from Linux): SACK compression's early send when a
+// segment extends a block beyond the first two in most-recently-used
+// order (usnet keeps no such order) and its timer slack, the delayed ACK of a FIN in
 // ESTABLISHED (Linux enters pingpong mode in CLOSE_WAIT, hoping to
 // carry it on its own FIN; usnet acknowledges at once), TCP_QUICKACK,
 // jiffies of HZ 1000 for ato (kernels built with HZ 250 round to 4 ms),

@@ -493,6 +493,9 @@ func (c *Conn) data(seq uint32, p []byte, fin bool) {
 		seq = c.rcvNxt
 	}
 	if seq != c.rcvNxt {
+		if len(p) > 0 && c.sackOK && c.oooOpensBlock(seq, seq+uint32(len(p))) {
+			c.compSendNow()
+		}
 		c.lastOOO = seq
 		c.queueOOO(seq, p, fin)
 		c.ack.pending |= ackSched // a duplicate ACK tells the sender about the hole (ackSndCheck)
@@ -681,6 +684,7 @@ func (c *Conn) enterTimeWait() {
 	c.twEntered = c.t.exec.Now() + 1
 	c.rtoTimer.Stop()
 	c.ackTimer.Stop()
+	c.compTimer.Stop()
 	c.reoTimer.Stop()
 	c.twTimer.Reset(c.t.Sysctl.FinTimeout)
 	c.releaseSend()

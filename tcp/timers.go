@@ -150,6 +150,7 @@ func (c *Conn) initTimers() {
 	e := c.t.exec
 	e.InitTimer(&c.rtoTimer, c.rtoFired)
 	e.InitTimer(&c.ackTimer, c.ackFired)
+	e.InitTimer(&c.compTimer, c.compFired)
 	e.InitTimer(&c.twTimer, c.twFired)
 	e.InitTimer(&c.reoTimer, c.reoFired)
 }
