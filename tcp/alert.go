@@ -1,6 +1,10 @@
 package tcp
 
-import "github.com/usnet/usnet/tcp/cc"
+import (
+	"time"
+
+	"github.com/usnet/usnet/tcp/cc"
+)
 
 // The congestion state machine per ACK (tcp_fastretrans_alert): leave a
 // state whose episode is over, try the undo rules the state allows, find
@@ -15,6 +19,9 @@ func (c *Conn) fastRetransAlert(priorUna uint32, dupack bool) (lost uint32, r re
 	ece := f&flagECE != 0
 	if ece {
 		c.undo.priorSsthresh = 0 // congestion is proven: no undo
+	}
+	if c.checkSackReneging() {
+		return 0, rexmitNone
 	}
 	if c.caState == cc.Open {
 		c.undo.stampSet = false
@@ -91,4 +98,20 @@ func (c *Conn) identifyLoss(f ackFlag) uint32 {
 		return c.txq[0].end - c.txq[0].start
 	}
 	return 0
+}
+
+// checkSackReneging is tcp_check_sack_reneging: an ACK that advanced
+// snd_una but stopped at a SACKed record suggests the receiver dropped
+// what it SACKed. Rather than retransmit everything at once, wait a
+// little for ACKs that set the scoreboard right: the retransmission timer
+// fires after max(SRTT/2, 10 ms), and if the head is still SACKed then,
+// the timeout forgets the SACKs (markAllLost).
+func (c *Conn) checkSackReneging() bool {
+	if c.ackFlags&(flagSackReneging|flagSndUnaAdvanced) != flagSackReneging|flagSndUnaAdvanced {
+		return false
+	}
+	c.ptoArmed = false
+	c.rtoTimer.Reset(max(c.srtt/2, 10*time.Millisecond))
+	c.ackFlags |= flagRenegTimer
+	return true
 }

@@ -108,9 +108,11 @@ func (c *Conn) rcvSpaceAdjust() {
 }
 
 // initBufferSpace is tcp_init_buffer_space at establishment.
-// It also starts copied_seq.
+// It also starts copied_seq, rcv_wup and the delayed-ACK clock.
 func (c *Conn) initBufferSpace() {
 	c.copiedSeq = c.rcvNxt
+	c.rcvWup = c.rcvNxt
+	c.ackEstablished()
 	c.initRcvWindowClamp()
 	mss := max(c.advMSS, c.mss)
 	c.rsSpace = min(int(c.rcvSsthresh), int(c.rcvWnd), initCwnd*mss)

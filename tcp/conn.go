@@ -37,10 +37,9 @@ const (
 	rtoInit   = time.Second
 	rtoMin    = 200 * time.Millisecond
 	rtoMax    = 120 * time.Second
-	ackDelay  = 40 * time.Millisecond // TCP_DELACK_MIN
-	maxOOO    = 256                   // out-of-order segments held
-	initCwnd  = 10                    // TCP_INIT_CWND
-	defaultMS = 536                   // RFC 1122 default MSS
+	maxOOO    = 256 // out-of-order segments held
+	initCwnd  = 10  // TCP_INIT_CWND
+	defaultMS = 536 // RFC 1122 default MSS
 )
 
 // Conn is one connection. Its methods run on the namespace executor.
@@ -117,13 +116,15 @@ type Conn struct {
 	rto, srtt, rttvar time.Duration
 	rtoTimer          executor.Timer // timers.go: embedded, one allocation less each
 	ackTimer          executor.Timer
+	compTimer         executor.Timer // compsack.go
+	comp              compState
 	twTimer           executor.Timer
 	retries           int
 	rttTiming         bool
 	rttSeq            uint32
 	rttStart          time.Duration
-	unacked           int // bytes received since our last ACK
-	quickAcks         int // segments still to acknowledge at once (quick-ack mode)
+	rcvWup            uint32   // rcv_nxt when we last advertised a window (rcv_wup)
+	ack               ackState // delayed ACKs (delack.go)
 
 	// congestion control (congestion.go)
 	ca          cc.Algorithm
@@ -167,7 +168,6 @@ type Conn struct {
 	kaIdle, kaIntvl time.Duration
 	kaCnt, kaProbes int
 	lastRcv         time.Duration
-	lastDataRcv     time.Duration // in-order data last arrived (lrcvtime, +1 ns: 0 is never)
 	lastOOW         time.Duration // last rate-limited dupACK (oowRateLimited)
 
 	flow ipv4.FlowKey // route() scratch
@@ -246,7 +246,6 @@ func (t *Table) newConn(k key) *Conn {
 	c.rack.reordering = defaultReordering
 	c.iss = t.secureSeq(k)
 	c.tsOff = t.tsOffset(k.la, k.ra)
-	c.quickAcks = maxQuickAcks // no delayed ACKs while slow start ramps up
 	c.caInit()
 	c.initWScale()
 	return c
@@ -422,19 +421,7 @@ func (c *Conn) Recv(p []byte) (n int, eof bool, err error) {
 		if c.rcvq.Len() == 0 && (c.finRcvd || c.state == Closed) {
 			c.releaseRecv()
 		}
-		// Window update (__tcp_cleanup_rbuf): when the window the peer
-		// still sees has shrunk to at most half the clamp and the window
-		// we would offer now is at least twice that. What matters is the
-		// advertised window that is left, not how much this read freed: a
-		// sender facing a nearly closed window must hear that it opened.
-		if c.state == Established || c.state == FinWait1 || c.state == FinWait2 {
-			left := uint64(c.windowLeft())
-			if 2*left <= uint64(c.windowClamp) {
-				if w := uint64(c.chooseWindow()); w != 0 && w >= 2*left {
-					c.sendAck()
-				}
-			}
-		}
+		c.cleanupRbuf(n)
 		return n, false, nil
 	}
 	// The peer's FIN, once read up to, is reported before an error that
@@ -516,6 +503,7 @@ func (c *Conn) destroy() {
 	c.state = Closed
 	c.rtoTimer.Stop()
 	c.ackTimer.Stop()
+	c.compTimer.Stop()
 	c.twTimer.Stop()
 	c.reoTimer.Stop()
 	if c.kaTimer != nil {

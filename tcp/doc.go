@@ -19,10 +19,27 @@
 //     reduced by 12 for the option).
 //   - Send and receive queues without steady-state allocation
 //     (buffer.go), flow control whose right edge never moves left, a
-//     bounded out-of-order queue reported in SACK blocks, delayed ACKs
-//     (40 ms, at once every 2·MSS, in quick-ack mode at the start, after
-//     a silence longer than the RTO and on out-of-order data), Nagle
+//     bounded out-of-order queue reported in SACK blocks, Nagle
 //     (Minshall's variant, as Linux) and TCP_NODELAY.
+//   - Delayed ACKs as Linux's icsk_ack engine (delack.go): ato adapts to
+//     the gaps between data segments and doubles when the timer fires;
+//     the delay is bounded by 500 ms (200 ms in interactive mode or after
+//     a small or pushed segment), the SRTT and TCP_DELACK_MAX, and an
+//     armed timer only moves earlier; an ACK goes at once for more than
+//     rcv_mss (the peer's segment size as tcp_measure_rcv_mss sees it)
+//     since the last window advertised when the window offered would not
+//     shrink, when a gap fills, for out-of-order data and in quick-ack
+//     mode (the first segments, after a silence longer than the RTO,
+//     after retransmitted or CE-marked data, while the window grows); a
+//     read that drains small segments or finds more than rcv_mss
+//     unacknowledged sends it (tcp_cleanup_rbuf); interactive (pingpong)
+//     mode on replies sent within ato, left when the timer fires.
+//     SACK compression (compsack.go, tcp_comp_sack_nr 44,
+//     tcp_comp_sack_delay_ns 1 ms): three duplicate ACKs per rcv_nxt at
+//     once, then one per 5% of the RTT (TCPAckCompressed).
+//     tests/host's TestHostTCPDelayedAckMatchesKernel counts the ACKs of
+//     a kernel and a usnet receiver for the same forged segments (bulk,
+//     half-MSS, pushed, small, unread) and request/response exchanges.
 //   - Loss recovery: RTO per RFC 6298 with Linux's bounds (1 s initial,
 //     3 s after a handshake without an RTT sample,
 //     200 ms floor on the variance term, 120 s cap), backoff, Karn,
@@ -48,7 +65,10 @@
 //     retransmitted within cwnd; lost retransmissions are detected again
 //     (TCPLostRetransmit), and after an RTO that moves Loss to Recovery,
 //     whose PRR paces the repair (FLAG_LOST_RETRANS); an RTO marks every
-//     unSACKed record lost. Without SACK, NewReno (RFC 6582). Window
+//     unSACKed record lost. An ACK that stops at a SACKed record
+//     (reneging) arms the retransmission timer for max(SRTT/2, 10 ms);
+//     a timeout with the head still SACKed forgets the SACKs
+//     (tcp_check_sack_reneging, TCPSACKReneging). Without SACK, NewReno (RFC 6582). Window
 //     reductions use PRR (RFC 6937, tcp_cwnd_reduction), ending at
 //     ssthresh. The per-ACK state machine is tcp_fastretrans_alert's
 //     (alert.go).
@@ -122,21 +142,26 @@
 //     zero-window probes, PMTU from ICMP frag-needed, SO_SNDBUF/SO_RCVBUF,
 //     a TCP_INFO-like Info.
 //
-// Not yet (deviations from Linux): a probe timeout armed after a send
-// capped by the full RTO rather than the time left to it
-// (tcp_rto_delta_us), a lone FIN's probe sending the data before it,
+// Not yet (deviations from Linux): SACK compression's early send when a
+// segment extends a block beyond the first two in most-recently-used
+// order (usnet keeps no such order) and its timer slack, the delayed ACK of a FIN in
+// ESTABLISHED (Linux enters pingpong mode in CLOSE_WAIT, hoping to
+// carry it on its own FIN; usnet acknowledges at once), TCP_QUICKACK,
+// jiffies of HZ 1000 for ato (kernels built with HZ 250 round to 4 ms),
+// a lone FIN's probe sending the data before it,
 // Disorder (which bars probes) judged from the records when the timer is
-// armed rather than kept as a state, SACK reneging, the receive window
+// armed rather than kept as a state, the receive window
 // counted in payload rather than truesize (the window is half the buffer
 // figure, as at Linux's default scaling ratio, and the free space for
-// window selection does not subtract the out-of-order queue), the global
+// window selection does not subtract the out-of-order queue; so a
+// receiver that does not read stops growing rcv_ssthresh, and with it
+// asking for quick ACKs, a few segments earlier than Linux), the global
 // tcp_mem pressure that shrinks rcv_ssthresh (tcp_adjust_rcv_ssthresh)
 // and stops send-buffer growth, and the per-socket scaling_ratio; a send
 // skb charged its whole buffer when allocated rather than growing with
 // the bytes copied into page fragments, so that a split (tso_fragment)
 // charges a new buffer for the smaller part where Linux moves
 // fragments; SACK blocks beyond the MSS's option room cut by GSO
-// rather than by a smaller mss_now (tcp_current_mss);
-// tcp_measure_rcv_mss's quick-ack side effects, 256 rather than 65536
+// rather than by a smaller mss_now (tcp_current_mss); 256 rather than 65536
 // port perturbation slots, AccECN, pacing.
 package tcp

@@ -31,6 +31,12 @@ func (a *ackSink) Enqueue(b *skb.Buf, now time.Duration) bool {
 // world has timestamps off).
 func forgeData(t testing.TB, w *world, from, to *tcp.Conn, off uint32, n int) {
 	t.Helper()
+	forgeDataFlags(t, w, from, to, off, n, 0)
+}
+
+// forgeDataFlags is forgeData with more flags (PSH) beside ACK.
+func forgeDataFlags(t testing.TB, w *world, from, to *tcp.Conn, off uint32, n int, flags header.TCPFlags) {
+	t.Helper()
 	la, ra := from.LocalAddr(), from.RemoteAddr()
 	w.a.Exec().Do(func() {
 		rt, err := w.a.IPv4.RouteOutput(&ipv4.FlowKey{Dst: ra.Addr(), Src: la.Addr(), Proto: 6})
@@ -45,7 +51,7 @@ func forgeData(t testing.TB, w *world, from, to *tcp.Conn, off uint32, n int) {
 		h.SetSeq(from.SndNxt() + off)
 		h.SetAck(to.SndNxt())
 		h[12] = 5 << 4
-		h.SetFlags(header.TCPFlagACK)
+		h.SetFlags(header.TCPFlagACK | flags)
 		h.SetWindow(65535)
 		h.FillChecksum(la.Addr(), ra.Addr())
 		w.a.IPv4.Output(b, la.Addr(), ra.Addr(), 6, &rt, ipv4.SendOpts{})

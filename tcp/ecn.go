@@ -80,7 +80,7 @@ func (c *Conn) ecnRcvData(f header.TCPFlags, ce bool) {
 	if ce {
 		c.Info.CEReceived++
 		if !c.ecnDemandCWR {
-			c.quickAcks = max(c.quickAcks, 2) // the sender may have a small cwnd: do not delay
+			c.enterQuickAck(2) // the sender may have a small cwnd: do not delay
 			c.ecnDemandCWR = true
 		}
 	}

@@ -1,5 +1,7 @@
 package tcp
 
+import "time"
+
 // SndNxt exposes snd_nxt to the external tests (for forging segments).
 func (c *Conn) SndNxt() uint32 { return c.sndNxt }
 
@@ -13,3 +15,9 @@ func (t *Table) TimerFires() uint64 { return t.fires }
 // and RcvSpace the limit it is held to (sk_rcvbuf).
 func (c *Conn) RcvMem() int   { return c.rcvMem }
 func (c *Conn) RcvSpace() int { return c.rcvSpace() }
+
+// ATO is the delayed-ACK timeout (icsk_ack.ato), QuickAcks the quick
+// ACKs left and Pingpong the interactive-mode count.
+func (c *Conn) ATO() time.Duration { return c.ack.ato }
+func (c *Conn) QuickAcks() int     { return c.ack.quick }
+func (c *Conn) Pingpong() int      { return int(c.ack.pingpong) }

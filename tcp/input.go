@@ -178,9 +178,10 @@ func (c *Conn) segment(seg header.TCP) {
 					c.rcvRTTMeasure()
 				}
 			}
-			if len(payload) > 0 && seqLEQ(seq, c.rcvNxt) && seqLT(c.rcvNxt, seq+uint32(len(payload))) {
-				// In-order data only, as tcp_event_data_recv.
-				c.measureRcvMSS(len(payload), c.rxGSOSize(), seg.HeaderLen(),
+			if len(payload) > 0 && seqLT(c.rcvNxt, seq+uint32(len(payload))) {
+				// Data to queue, in order or not (tcp_event_data_recv,
+				// tcp_data_queue_ofo).
+				c.measureRcvMSS(len(payload), c.rxGSOSize(), seg.HeaderLen(), f&header.TCPFlagPSH != 0,
 					f&(header.TCPFlagPSH|header.TCPFlagURG|header.TCPFlagFIN) != 0)
 			}
 			c.data(seq, payload, f&header.TCPFlagFIN != 0)
@@ -191,9 +192,13 @@ func (c *Conn) segment(seg header.TCP) {
 			}
 		}
 	}
-	// tcp_data_snd_check: push, then see whether the writer may go on.
+	// tcp_data_snd_check: push, then see whether the writer may go on;
+	// then acknowledge what arrived, unless data just carried the ACK.
 	c.output()
 	c.checkSpace()
+	if c.state != Closed {
+		c.ackSndCheck(true)
+	}
 }
 
 // sendDupAck is tcp_send_dupack: the ACK for a segment that brought
@@ -205,6 +210,9 @@ func (c *Conn) sendDupAck(seq uint32, payload []byte) {
 			end = c.rcvNxt
 		}
 		c.dsackSet(seq, end)
+		// The sender retransmits what we had: our ACKs may be getting
+		// lost, so stop delaying them.
+		c.enterQuickAck(maxQuickAcks)
 	}
 	c.sendAck()
 }
@@ -442,7 +450,7 @@ func (c *Conn) ackRcvd(seg header.TCP, o *header.TCPOptions) bool {
 		if c.sndUna == c.sndNxt {
 			c.rtoTimer.Stop()
 			c.reoTimer.Stop()
-		} else {
+		} else if c.ackFlags&flagRenegTimer == 0 {
 			c.armRTO()
 		}
 	}
@@ -485,9 +493,12 @@ func (c *Conn) data(seq uint32, p []byte, fin bool) {
 		seq = c.rcvNxt
 	}
 	if seq != c.rcvNxt {
+		if len(p) > 0 && c.sackOK && c.oooOpensBlock(seq, seq+uint32(len(p))) {
+			c.compSendNow()
+		}
 		c.lastOOO = seq
 		c.queueOOO(seq, p, fin)
-		c.sendAck() // duplicate ACK tells the sender about the hole
+		c.ack.pending |= ackSched // a duplicate ACK tells the sender about the hole (ackSndCheck)
 		return
 	}
 	if room := int(c.window()); len(p) > room {
@@ -531,21 +542,12 @@ func (c *Conn) data(seq uint32, p []byte, fin bool) {
 	}
 	if len(c.ooo) == 0 {
 		c.purgeOOO()
+		if hadOOO {
+			c.ack.pending |= ackNowBit // the gap is filled: say so at once (RFC 5681 4.2)
+		}
 	}
 	if fin {
 		c.finReceived()
-	} else if len(p) > 0 {
-		// Every second full segment is acknowledged at once (counted in
-		// bytes, so a GRO super-packet counts as the segments it holds).
-		c.unacked += len(p)
-		if c.ackNow(hadOOO) {
-			if c.quickAcks > 0 {
-				c.quickAcks--
-			}
-			c.sendAck()
-		} else if !c.ackTimer.Pending() {
-			c.ackTimer.Reset(ackDelay)
-		}
 	}
 	if c.OnReadable != nil {
 		c.OnReadable()
@@ -682,6 +684,7 @@ func (c *Conn) enterTimeWait() {
 	c.twEntered = c.t.exec.Now() + 1
 	c.rtoTimer.Stop()
 	c.ackTimer.Stop()
+	c.compTimer.Stop()
 	c.reoTimer.Stop()
 	c.twTimer.Reset(c.t.Sysctl.FinTimeout)
 	c.releaseSend()

@@ -88,6 +88,7 @@ func (c *Conn) xmitBuf(rt *ipv4.Route, b *skb.Buf, seq uint32, flags header.TCPF
 		tcp.SetWindow(uint16(c.rcvWnd))
 		if flags&header.TCPFlagACK != 0 {
 			c.advertised = c.rcvNxt + c.rcvWnd
+			c.rcvWup = c.rcvNxt
 		}
 	case flags&header.TCPFlagACK != 0:
 		tcp.SetWindow(c.selectWindow())
@@ -120,8 +121,10 @@ func (c *Conn) xmitBuf(rt *ipv4.Route, b *skb.Buf, seq uint32, flags header.TCPF
 	c.t.Stats.OutSegs++
 	c.Info.SegsOut++
 	if flags&header.TCPFlagACK != 0 {
-		c.unacked = 0
-		c.ackTimer.Stop()
+		c.ackSent()
+	}
+	if plen > 0 {
+		c.dataSent()
 	}
 	c.t.ip.Output(b, c.k.la, c.k.ra, 6, rt, ipv4.SendOpts{DF: true, TOS: tos})
 }

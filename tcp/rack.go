@@ -142,6 +142,11 @@ func (c *Conn) txAcked(ack uint32) uint32 {
 		n += ack - c.txq[0].start
 		c.txq[0].start = ack
 	}
+	if len(c.txq) > 0 && c.txq[0].sacked {
+		// The receiver acknowledges up to data it SACKed, not over it:
+		// it may have dropped its out-of-order queue (reneging).
+		c.ackFlags |= flagSackReneging
+	}
 	return n
 }
 
@@ -322,6 +327,14 @@ func (c *Conn) hasLost() bool {
 // markAllLost is tcp_timeout_mark_lost: after an RTO every record not
 // SACKed is lost.
 func (c *Conn) markAllLost() {
+	if len(c.txq) > 0 && c.txq[0].sacked {
+		// The timeout confirms the reneging the ACKs suggested
+		// (tcp_timeout_mark_lost): forget every SACK.
+		c.t.Stats.TCPSACKReneging++
+		for i := range c.txq {
+			c.txq[i].sacked = false
+		}
+	}
 	for i := range c.txq {
 		if s := &c.txq[i]; !s.sacked {
 			s.lost, s.retrans = true, false

@@ -151,7 +151,7 @@ func (c *Conn) chooseWindow() uint32 {
 func (c *Conn) selectWindow() uint16 {
 	cur := c.windowLeft()
 	if c.freeSpace() < c.fullSpace()/2 {
-		c.quickAcks = 0 // the buffer fills: no more quick ACKs
+		c.ack.quick = 0 // the buffer fills: no more quick ACKs
 	}
 	w := c.chooseWindow()
 	if w < cur {
@@ -160,15 +160,19 @@ func (c *Conn) selectWindow() uint16 {
 	}
 	w = min(w, 65535<<c.rcvShift)
 	c.rcvWnd = w
+	c.rcvWup = c.rcvNxt
 	c.advertised = c.rcvNxt + w
 	return uint16(w >> c.rcvShift)
 }
 
 // measureRcvMSS is tcp_measure_rcv_mss: the peer's segment size, from the
 // GSO size of a super-packet or the payload of a plain one; hdr is the
-// TCP header length, remnant whether the segment has PSH, URG, SYN or
-// FIN (it may be the short tail of a write).
-func (c *Conn) measureRcvMSS(plen, gsoSize, hdr int, remnant bool) {
+// TCP header length, psh whether the segment has PSH, remnant whether it
+// has PSH, URG, SYN or FIN (it may be the short tail of a write). A
+// segment shorter than rcv_mss, or a full one with PSH, marks the ACK
+// pushed: the reader draining it sends the ACK (cleanupRbufAck), and the
+// delayed ACK waits at most 200 ms.
+func (c *Conn) measureRcvMSS(plen, gsoSize, hdr int, psh, remnant bool) {
 	lss := c.lastSegSize
 	c.lastSegSize = 0
 	n := plen
@@ -177,6 +181,9 @@ func (c *Conn) measureRcvMSS(plen, gsoSize, hdr int, remnant bool) {
 	}
 	if n >= c.rcvMSS {
 		c.rcvMSS = min(n, max(c.advMSS, rcvMSSMin))
+		if psh {
+			c.ack.pending |= ackPushed
+		}
 		return
 	}
 	// A shorter segment that is not a remnant, of the same size twice
@@ -191,8 +198,13 @@ func (c *Conn) measureRcvMSS(plen, gsoSize, hdr int, remnant bool) {
 		c.lastSegSize = n
 		if n == lss {
 			c.rcvMSS = n
+			return
 		}
 	}
+	if c.ack.pending&ackPushed != 0 {
+		c.ack.pending |= ackPushed2
+	}
+	c.ack.pending |= ackPushed
 }
 
 // growWindow is tcp_grow_window, for in-order data (and out-of-order data
@@ -228,7 +240,7 @@ func (c *Conn) growWindow(plen, truesize int) {
 		return
 	}
 	c.rcvSsthresh += uint32(min(room, max(incr, 2*plen)))
-	c.quickAcks = max(c.quickAcks, 1) // tell the sender soon
+	c.ack.quick |= 1 // tell the sender soon
 }
 
 // clampWindow is tcp_clamp_window, when the receive queues pin more memory
@@ -236,7 +248,7 @@ func (c *Conn) growWindow(plen, truesize int) {
 // to tcp_rmem[2]); if that does not cover it, rcv_ssthresh falls to two
 // segments so the window stops growing until the reader catches up.
 func (c *Conn) clampWindow() {
-	c.quickAcks = 0
+	c.ack.quick = 0
 	if !c.rcvLocked && c.rcvSpace() < c.t.Sysctl.RmemMax {
 		c.rcvCap = max(c.rcvCap, winFromSpace(min(c.rcvMem, c.t.Sysctl.RmemMax)))
 	}

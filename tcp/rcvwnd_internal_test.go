@@ -54,7 +54,7 @@ func TestGrowWindowRules(t *testing.T) {
 	if c.rcvSsthresh != 64076+2*1460 {
 		t.Fatalf("MSS segment: rcv_ssthresh %d, want %d", c.rcvSsthresh, 64076+2*1460)
 	}
-	if c.quickAcks == 0 {
+	if c.ack.quick == 0 {
 		t.Fatalf("growth does not ask for a quick ACK")
 	}
 	// A 64 KiB GRO packet earns twice its payload.

@@ -42,6 +42,11 @@ type Sysctl struct {
 	ChallengeAckLimit int
 	// CongestionControl is tcp_congestion_control ("cubic").
 	CongestionControl string
+	// CompSackNr is tcp_comp_sack_nr, the most duplicate ACKs held back
+	// in a row (44; 0 turns SACK compression off), and CompSackDelay
+	// tcp_comp_sack_delay_ns, the longest they are held (1 ms).
+	CompSackNr    int
+	CompSackDelay time.Duration
 }
 
 func defaultSysctl() Sysctl {
@@ -51,7 +56,7 @@ func defaultSysctl() Sysctl {
 		CongestionControl: "cubic", SACK: true, FRTO: 2, Timestamps: true, Syncookies: 1,
 		ECN: 2, TwReuse: defaultTwReuse, TwReuseDelay: defaultTwReuseDelay, MaxTwBuckets: defaultMaxTw,
 		KeepaliveTime: 7200 * time.Second, KeepaliveIntvl: 75 * time.Second, KeepaliveProbes: 9,
-		ChallengeAckLimit: math.MaxInt32}
+		ChallengeAckLimit: math.MaxInt32, CompSackNr: compSackNr, CompSackDelay: compSackDelay}
 }
 
 // Stats are the Tcp: SNMP counters that apply.
@@ -74,6 +79,12 @@ type Stats struct {
 	// out-of-order data, and of out-of-order segments dropped as
 	// duplicates or covered (sack.go, input.go).
 	TCPDSACKOldSent, TCPDSACKOfoSent, TCPOFOMerge uint64
+	// TcpExt counters of delayed ACKs sent by their timer and of SACK
+	// reneging seen (delack.go, sack.go).
+	DelayedACKs, TCPSACKReneging uint64
+	// TcpExt counter of duplicate ACKs held back and never sent
+	// (compsack.go).
+	TCPAckCompressed uint64
 }
 
 type key struct {

@@ -5,24 +5,45 @@ import (
 	"time"
 )
 
-// armRTO (re)starts the retransmission timer, as a tail loss probe
-// first when one is allowed (tlp.go).
-func (c *Conn) armRTO() {
+// armRTO (re)starts the retransmission timer after an ACK, as a tail
+// loss probe first when one is allowed (tlp.go): the RTO restarts from
+// now, so the probe timeout is capped by a whole RTO
+// (tcp_schedule_loss_probe with advancing_rto).
+func (c *Conn) armRTO() { c.armTimer(c.rto) }
+
+// armRTOIfIdle starts it after a send unless it runs already; a pending
+// probe timer is re-armed for the new tail, capped by the time left to
+// the RTO of the oldest outstanding segment (tcp_rto_delta_us), which
+// sending new data does not move.
+func (c *Conn) armRTOIfIdle() {
+	if !c.rtoTimer.Pending() || c.ptoArmed {
+		c.armTimer(c.rtoDelta())
+	}
+}
+
+// armTimer arms the probe timer, no later than limit when limit is
+// positive, or else the RTO.
+func (c *Conn) armTimer(limit time.Duration) {
 	if c.tlpEligible() {
 		c.ptoArmed = true
-		c.rtoTimer.Reset(c.pto())
+		d := c.pto()
+		if limit > 0 {
+			d = min(d, limit)
+		}
+		c.rtoTimer.Reset(d)
 		return
 	}
 	c.ptoArmed = false
 	c.rtoTimer.Reset(c.rto)
 }
 
-// armRTOIfIdle starts it unless it runs already; a pending probe timer is
-// re-armed for the new tail.
-func (c *Conn) armRTOIfIdle() {
-	if !c.rtoTimer.Pending() || c.ptoArmed {
-		c.armRTO()
+// rtoDelta is tcp_rto_delta_us: how far in the future the RTO of the
+// head of the retransmission queue lies (negative: overdue).
+func (c *Conn) rtoDelta() time.Duration {
+	if len(c.txq) == 0 {
+		return c.rto
 	}
+	return c.txq[0].sent + c.rto - c.t.exec.Now()
 }
 
 // rttSample updates SRTT, RTTVAR and RTO (RFC 6298 2.2/2.3, with Linux's
@@ -129,11 +150,12 @@ func (c *Conn) initTimers() {
 	e := c.t.exec
 	e.InitTimer(&c.rtoTimer, c.rtoFired)
 	e.InitTimer(&c.ackTimer, c.ackFired)
+	e.InitTimer(&c.compTimer, c.compFired)
 	e.InitTimer(&c.twTimer, c.twFired)
 	e.InitTimer(&c.reoTimer, c.reoFired)
 }
 
 func (c *Conn) rtoFired() { c.t.fires++; c.onRTO() }
-func (c *Conn) ackFired() { c.t.fires++; c.sendAck() }
+func (c *Conn) ackFired() { c.t.fires++; c.delackTimer() }
 func (c *Conn) twFired()  { c.t.fires++; c.destroy() }
 func (c *Conn) reoFired() { c.t.fires++; c.onReoTimeout() }

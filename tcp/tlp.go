@@ -57,7 +57,7 @@ func (c *Conn) disorder() bool {
 }
 
 // pto is the probe timeout: 2·SRTT, plus room for a delayed ACK when
-// only one segment is out, never beyond the RTO.
+// only one segment is out; the caller caps it by the RTO (armTimer).
 func (c *Conn) pto() time.Duration {
 	d := 2 * c.srtt
 	if c.sndNxt-c.sndUna <= uint32(c.mss) {
@@ -65,7 +65,7 @@ func (c *Conn) pto() time.Duration {
 	} else {
 		d += 2 * time.Millisecond // TCP_TIMEOUT_MIN
 	}
-	return min(d, c.rto)
+	return d
 }
 
 // onPTO is the probe timer (tcp_send_loss_probe and its rearm): after a
@@ -76,11 +76,7 @@ func (c *Conn) onPTO() {
 		c.rtoTimer.Reset(c.rto)
 		return
 	}
-	d := c.rto
-	if len(c.txq) > 0 {
-		d -= c.t.exec.Now() - c.txq[0].sent // tcp_rto_delta_us
-	}
-	c.rtoTimer.Reset(max(d, time.Microsecond))
+	c.rtoTimer.Reset(max(c.rtoDelta(), time.Microsecond))
 }
 
 // sendTLP sends the probe: new data if the windows allow, else the last

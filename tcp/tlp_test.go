@@ -248,3 +248,51 @@ func TestLostRetransmitInLoss(t *testing.T) {
 		t.Logf("frto %d: %v; %+v", frto, d, i)
 	}
 }
+
+// TestPTOCappedByRTODelta: a probe timer re-armed when new data goes out
+// fires no later than the RTO of the oldest outstanding segment
+// (tcp_schedule_loss_probe after a send caps the probe timeout by
+// tcp_rto_delta_us, the time left to that RTO, not by a whole RTO). On a
+// 100 ms RTT path, segment A goes out at t0 and is lost; B follows at
+// t0+150 ms. 2·SRTT + 2 ms from B would be t0+352 ms; the RTO of A is
+// due at t0 + RTO (about 300 ms), and that is when the probe goes.
+func TestPTOCappedByRTODelta(t *testing.T) {
+	var drop bool
+	var frames []time.Duration
+	w := newWorld(t, 43, 1500)
+	cfg := sched.NetemConfig{Delay: 50 * time.Millisecond, Limit: 100000}
+	h := &seqHook{Netem: sched.NewNetem(cfg, w.a.Exec().Rand(), w.st.Pool()), fn: func(_ uint32, _ int, now time.Duration) (bool, time.Duration) {
+		if drop {
+			frames = append(frames, now)
+		}
+		return drop, 0
+	}}
+	w.a.Exec().Do(func() { w.da.SetQdisc(h) })
+	w.b.Exec().Do(func() { w.db.SetQdisc(sched.NewNetem(cfg, w.b.Exec().Rand(), w.st.Pool())) })
+	cli, srv, _ := w.connect(80)
+	cli.NoDelay = true
+	for i := 0; i < 5; i++ {
+		sendAll(t, w, cli, srv, 1000, 10*time.Second)
+	}
+	w.st.Sim.RunFor(300 * time.Millisecond)
+	drop = true
+	t0 := w.st.Sim.Now()
+	rto := cli.TCPInfo().RTO
+	if n, _ := cli.Send(make([]byte, 100)); n != 100 {
+		t.Fatal("send A")
+	}
+	w.st.Sim.RunFor(150 * time.Millisecond)
+	if n, _ := cli.Send(make([]byte, 100)); n != 100 {
+		t.Fatal("send B")
+	}
+	w.st.Sim.RunFor(400 * time.Millisecond)
+	if len(frames) < 3 {
+		t.Fatalf("frames at %v: no probe", frames)
+	}
+	if got := frames[2] - t0; got != rto {
+		t.Fatalf("probe %v after A, want its RTO %v (SRTT %v); frames %v", got, rto, cli.TCPInfo().RTT, frames)
+	}
+	if cli.Info.TLPs != 1 {
+		t.Fatalf("%d probes, want 1", cli.Info.TLPs)
+	}
+}

@@ -46,6 +46,8 @@ const (
 	flagECE                                  // ECN-Echo on an ECN connection (FLAG_ECE)
 	flagDSACKTLP                             // a D-SACK for the tail loss probe (FLAG_DSACK_TLP)
 	flagLostRetrans                          // RACK found a retransmission lost (FLAG_LOST_RETRANS)
+	flagSackReneging                         // the ACK stops at a SACKed record (FLAG_SACK_RENEGING)
+	flagRenegTimer                           // the reneging timer is armed: leave the RTO alone
 )
 
 // setCAState is tcp_set_ca_state.

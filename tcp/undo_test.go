@@ -131,13 +131,13 @@ func TestFRTORealLoss(t *testing.T) {
 	}
 }
 
-// reorderOnce holds data frame 25 back by 3 ms on a 10 ms RTT path (a
+// reorderOnce holds data frame 20 back by 3 ms on a 10 ms RTT path (a
 // frame with others sent after it in its burst): the first reordering,
 // which RACK takes for a loss (its window is zero until reordering is
 // seen) and repairs by fast retransmit.
 func reorderOnce(t *testing.T, ts bool) (first, end tcp.Info) {
 	w, _ := hookWorld(t, 34, 5*time.Millisecond, func(n int) (bool, time.Duration) {
-		if n == 25 {
+		if n == 20 {
 			return false, 3 * time.Millisecond
 		}
 		return false, 0

@@ -23,8 +23,11 @@ func TestSenderRespectsReceiveWindow(t *testing.T) {
 		if got := srv.Info.BytesReceived; got == 0 || got > 1<<20 {
 			t.Fatalf("mtu %d: a receiver that never read took %d bytes", mtu, got)
 		}
-		if r := cli.Info.Retransmits; r != 0 {
-			t.Fatalf("mtu %d: %d retransmissions on a clean link into a full window", mtu, r)
+		// A receiver that does not read delays its ACKs (the window it
+		// would offer shrinks: __tcp_ack_snd_check), so the sender may
+		// send tail loss probes; nothing else is retransmitted.
+		if r, p := cli.Info.Retransmits, cli.Info.TLPs; r > p {
+			t.Fatalf("mtu %d: %d retransmissions (%d loss probes) on a clean link into a full window", mtu, r, p)
 		}
 		// Now read everything: the rest flows, still without loss.
 		buf := make([]byte, 1<<20)
@@ -40,8 +43,8 @@ func TestSenderRespectsReceiveWindow(t *testing.T) {
 		}) {
 			t.Fatalf("mtu %d: read %d of %d", mtu, read, len(data))
 		}
-		if r := cli.Info.Retransmits; r != 0 {
-			t.Fatalf("mtu %d: %d retransmissions on a clean link", mtu, r)
+		if r, p := cli.Info.Retransmits, cli.Info.TLPs; r > p {
+			t.Fatalf("mtu %d: %d retransmissions (%d loss probes) on a clean link", mtu, r, p)
 		}
 	}
 }
