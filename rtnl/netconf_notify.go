@@ -12,19 +12,6 @@ import (
 // ifindex (-1 all, -2 default) and the one attribute that changed, port
 // id and sequence 0. Executor only.
 func (st *nsState) confEvent(ifindex int, f ipv4.ConfField) {
-	var attr uint16
-	switch f {
-	case ipv4.ConfForwarding:
-		attr = rtmsg.NetconfForwarding
-	case ipv4.ConfRPFilter:
-		attr = rtmsg.NetconfRPFilter
-	case ipv4.ConfProxyARP:
-		attr = rtmsg.NetconfProxyNeigh
-	case ipv4.ConfIgnoreRoutesWithLinkdown:
-		attr = rtmsg.NetconfIgnoreRoutesWithLinkdown
-	default:
-		return
-	}
 	if !st.wants(unix.RTNLGRP_IPV4_NETCONF) {
 		return
 	}
@@ -32,13 +19,26 @@ func (st *nsState) confEvent(ifindex int, f ipv4.ConfField) {
 	if err != nil {
 		return
 	}
+	// Only the changed attribute is set: the encoder writes every
+	// nonzero field.
 	nc := rtmsg.Netconf{Family: unix.AF_INET, Ifindex: int32(ifindex)}
 	nc.Attrs.Set(rtmsg.NetconfIfindex)
-	nc.Attrs.Set(attr)
-	nc.Forwarding = int32(b2u32(c.Forwarding))
-	nc.RPFilter = int32(c.RPFilter)
-	nc.ProxyNeigh = int32(b2u32(c.ProxyARP))
-	nc.IgnoreRoutesWithLinkdown = int32(b2u32(c.IgnoreRoutesWithLinkdown))
+	switch f {
+	case ipv4.ConfForwarding:
+		nc.Attrs.Set(rtmsg.NetconfForwarding)
+		nc.Forwarding = int32(b2u32(c.Forwarding))
+	case ipv4.ConfRPFilter:
+		nc.Attrs.Set(rtmsg.NetconfRPFilter)
+		nc.RPFilter = int32(c.RPFilter)
+	case ipv4.ConfProxyARP:
+		nc.Attrs.Set(rtmsg.NetconfProxyNeigh)
+		nc.ProxyNeigh = int32(b2u32(c.ProxyARP))
+	case ipv4.ConfIgnoreRoutesWithLinkdown:
+		nc.Attrs.Set(rtmsg.NetconfIgnoreRoutesWithLinkdown)
+		nc.IgnoreRoutesWithLinkdown = int32(b2u32(c.IgnoreRoutesWithLinkdown))
+	default:
+		return
+	}
 	e := st.begin()
 	m := e.BeginMessage(netlink.Header{Type: unix.RTM_NEWNETCONF})
 	nc.Encode(e)
