@@ -27,3 +27,11 @@ func (n *Namespace) Sysctls() (all []sysctl.Entry) {
 	n.Exec().Do(func() { all = sysctl.All(n.sysctlNet()) })
 	return all
 }
+
+// SysctlWritable tells, without writing, whether name exists (ENOENT)
+// and is writable (EACCES for a read-only name): what a caller without
+// the privilege to write learns before being refused.
+func (n *Namespace) SysctlWritable(name string) (err error) {
+	n.Exec().Do(func() { err = sysctl.CheckWrite(n.sysctlNet(), name) })
+	return err
+}

@@ -88,6 +88,19 @@ func setConf(n Net, ifindex int, f ipv4.ConfField, value string) error {
 	return nil
 }
 
+// CheckWrite tells whether name exists and is writable, without writing:
+// ENOENT, EACCES for a read-only name, else nil. Executor only.
+func CheckWrite(n Net, name string) error {
+	if p := byName[name]; p != nil && (!p.tcp || n.TCP != nil) {
+		if p.set == nil {
+			return syscall.EACCES
+		}
+		return nil
+	}
+	_, _, err := confName(n, name)
+	return err
+}
+
 // All returns every name of the namespace with its value, sorted by name
 // as `sysctl -a` lists them. Executor only.
 func All(n Net) []Entry {
