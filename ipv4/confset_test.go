@@ -69,6 +69,15 @@ func TestSetConfDefault(t *testing.T) {
 	if c, _ := l.ConfOf(d2.Ifindex()); c.RPFilter != 1 {
 		t.Fatalf("new device rp_filter %d after default write", c.RPFilter)
 	}
+	// Loopback, once up, no longer follows default (ipv4_devconf_setall).
+	s.a.Lo.Up()
+	l.SetConf(ipv4.ConfDefault, ipv4.ConfLogMartians, 1)
+	if c, _ := l.ConfOf(s.a.Lo.Ifindex()); c.LogMartians {
+		t.Fatal("lo followed default after coming up")
+	}
+	if c, _ := l.ConfOf(dev); !c.LogMartians {
+		t.Fatal("device did not follow default")
+	}
 	if want := fmt.Sprint([]string{fmt.Sprint(dev, ":8"), "-2:8", "-2:8"}); fmt.Sprint(ev) != want {
 		t.Fatalf("events %v, want %v", ev, want)
 	}

@@ -247,6 +247,11 @@ func (l *Layer) devEvent(ev netdev.Event, d *netdev.Device) {
 		// first used.
 		l.conf1(d.Ifindex())
 	case netdev.EventUp:
+		if d.Flags()&netdev.FlagLoopback != 0 {
+			// ipv4_devconf_setall: once up, loopback's settings
+			// count as written and no longer follow "default".
+			l.conf1(d.Ifindex()).written = ^uint64(0)
+		}
 		if d.Flags()&netdev.FlagLoopback != 0 && len(l.addrs[d.Ifindex()]) == 0 {
 			// inetdev_event: loopback gets 127.0.0.1/8 when it first
 			// comes up without an address.
