@@ -58,8 +58,8 @@ func TestSysctlOverDaemon(t *testing.T) {
 		t.Fatalf("nobody reads all: %v", err)
 	}
 	for name, want := range map[string]error{
-		"net.ipv4.ip_forward":                       syscall.EPERM,
-		"net.ipv4.foo":                              syscall.ENOENT,
+		"net.ipv4.ip_forward": syscall.EPERM,
+		"net.ipv4.foo":        syscall.ENOENT,
 		"net.ipv4.tcp_available_congestion_control": syscall.EACCES,
 	} {
 		if err := SetSysctl(ro.Path(), "", name, "1"); !errors.Is(err, want) {
