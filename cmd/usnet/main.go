@@ -1,6 +1,6 @@
 // Command usnet is the user-space Linux network stack's tool: it runs
 // simulated scenarios and, as the stack grows, serves and drives
-// namespaces (daemon, ip, capture, stat).
+// namespaces (daemon, ip, capture, stat, sysctl).
 package main
 
 import (
