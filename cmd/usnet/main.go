@@ -41,7 +41,7 @@ commands:
                                live pcapng capture of a daemon device
   stat [-n NS] [-j] [INTERVAL [COUNT]]
                                per-device rates and drops (one 1 s report by default)
-  sysctl [-n NS] [-a] [-w] [--values] [-e] [-q] NAME[=VALUE]...
+  sysctl [-n NS] [-a] [-r RE] [-w] [--values] [-e] [-q] NAME[=VALUE]...
                                procps sysctl over a namespace's /proc/sys/net
                                (--values is procps's -n: -n is the namespace)
 

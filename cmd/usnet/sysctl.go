@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"regexp"
 	"slices"
 	"strings"
 	"syscall"
@@ -13,7 +14,7 @@ import (
 	"github.com/usnet/usnet/sysctl"
 )
 
-const sysctlUsage = `usage: usnet sysctl [-n NS] [-a] [-w] [--values] [-e] [-q] NAME[=VALUE]...
+const sysctlUsage = `usage: usnet sysctl [-n NS] [-a] [-r REGEX] [-w] [--values] [-e] [-q] NAME[=VALUE]...
 
 procps sysctl over a daemon namespace's /proc/sys/net (the names usnet
 models). Note: -n is the namespace, as in every usnet command; procps
@@ -21,6 +22,7 @@ sysctl's -n (print values only) is --values here.
 
   -n NS      namespace in the usnet daemon (default: the default namespace)
   -a, -A     list every name
+  -r REGEX   only the names matching REGEX (with -a or a directory name)
   -w         write NAME=VALUE arguments (NAME=VALUE also writes without -w)
   --values   print values only
   -e         ignore unknown names
@@ -69,6 +71,7 @@ var errHelp = errors.New("help")
 type sysctlOpts struct {
 	ns                           string
 	all, write, values, e, quiet bool
+	pattern                      *regexp.Regexp // -r
 }
 
 // parseSysctlArgs takes options anywhere, as procps does.
@@ -90,6 +93,16 @@ func parseSysctlArgs(args []string) (sysctlOpts, []string, error) {
 			o.e = true
 		case a == "-h" || a == "--help":
 			return o, nil, errHelp
+		case a == "-r" || a == "--pattern":
+			if i+1 >= len(args) {
+				return o, nil, errors.New("-r needs a pattern")
+			}
+			i++
+			re, err := regexp.Compile(args[i])
+			if err != nil {
+				return o, nil, err
+			}
+			o.pattern = re
 		case a == "-n":
 			if i+1 >= len(args) {
 				return o, nil, errors.New("-n needs a namespace")
@@ -142,7 +155,9 @@ func runSysctl(ns sysctlAPI, o sysctlOpts, names []string, out, errw io.Writer) 
 			return 1
 		}
 		for _, e := range l {
-			show(e.Name, e.Value)
+			if o.pattern == nil || o.pattern.MatchString(e.Name) {
+				show(e.Name, e.Value)
+			}
 		}
 		return 0
 	}
@@ -161,7 +176,9 @@ func runSysctl(ns sysctlAPI, o sysctlOpts, names []string, out, errw io.Writer) 
 				// A directory: list what is under it.
 				if sub := under(ns, name); len(sub) > 0 {
 					for _, e := range sub {
-						show(e.Name, e.Value)
+						if o.pattern == nil || o.pattern.MatchString(e.Name) {
+							show(e.Name, e.Value)
+						}
 					}
 					continue
 				}
