@@ -5,7 +5,9 @@ import "github.com/usnet/usnet/sysctl"
 // This file gives embedded users the namespace's /proc/sys/net (package
 // sysctl) from any goroutine: each call runs on the namespace executor.
 
-func (n *Namespace) sysctlNet() sysctl.Net { return sysctl.Net{IPv4: n.IPv4, TCP: n.TCP} }
+func (n *Namespace) sysctlNet() sysctl.Net {
+	return sysctl.Net{IPv4: n.IPv4, TCP: n.TCP, Neigh: n.Neigh}
+}
 
 // Sysctl reads a setting ("net.ipv4.ip_forward") as /proc/sys/net shows
 // it; ENOENT for a name usnet does not have.

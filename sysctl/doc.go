@@ -23,12 +23,21 @@
 // of forwarding, rp_filter, proxy_arp and ignore_routes_with_linkdown are
 // reported as RTM_NEWNETCONF by the namespace's rtnetlink (package rtnl).
 //
+// Names: net.ipv4.ip_forward and the net.ipv4.* of ipv4.Sysctl,
+// net.ipv4.conf.{all,default,DEV}.* of ipv4.DevConf, net.ipv4.tcp_* of
+// tcp.Sysctl, and net.ipv4.neigh.DEV.* of the device's neigh.Params (no
+// neigh.default: a namespace other than the initial one has none on
+// Linux either). tcp_fin_timeout is absent: usnet's tcp.Sysctl.FinTimeout
+// is the TIME_WAIT length, which Linux does not make settable.
+//
 // Known differences: booleans usnet keeps as bool (conf flags other than
 // rp_filter, arp_ignore and arp_announce; ip_forward; tcp_sack, ...) read
 // back 1 after any nonzero write, where Linux keeps the integer; the
 // first value of tcp_rmem/tcp_wmem (the floor under memory pressure,
 // which usnet does not model) reads as Linux's 4096 and a written one is
-// checked but not kept.
+// checked but not kept; times convert exactly, without the kernel's
+// rounding to jiffies; negative neighbour times (locktime,
+// gc_stale_time, ...), which Linux takes, are EINVAL.
 //
 // Get, Set and All run on the namespace's executor; stack.Namespace's
 // Sysctl, SetSysctl and Sysctls enter it for callers outside, and

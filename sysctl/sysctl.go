@@ -6,13 +6,15 @@ import (
 	"syscall"
 
 	"github.com/usnet/usnet/ipv4"
+	"github.com/usnet/usnet/neigh"
 	"github.com/usnet/usnet/tcp"
 )
 
 // Net is the state of one namespace that its sysctls read and write.
 type Net struct {
-	IPv4 *ipv4.Layer
-	TCP  *tcp.Table // nil: no net.ipv4.tcp_* names
+	IPv4  *ipv4.Layer
+	TCP   *tcp.Table   // nil: no net.ipv4.tcp_* names
+	Neigh *neigh.Table // ARP; nil: no net.ipv4.neigh.* names
 }
 
 // Entry is one setting: its name and value as /proc prints them.
@@ -45,6 +47,9 @@ func Get(n Net, name string) (string, error) {
 	if p := byName[name]; p != nil && (!p.tcp || n.TCP != nil) {
 		return p.get(n), nil
 	}
+	if strings.HasPrefix(name, neighPrefix) {
+		return getNeigh(n, name)
+	}
 	ifindex, f, err := confName(n, name)
 	if err != nil {
 		return "", err
@@ -65,6 +70,9 @@ func Set(n Net, name, value string) error {
 			return syscall.EACCES
 		}
 		return p.set(n, value)
+	}
+	if strings.HasPrefix(name, neighPrefix) {
+		return setNeigh(n, name, value)
 	}
 	ifindex, f, err := confName(n, name)
 	if err != nil {
@@ -97,6 +105,10 @@ func CheckWrite(n Net, name string) error {
 		}
 		return nil
 	}
+	if strings.HasPrefix(name, neighPrefix) {
+		_, _, err := neighName(n, name)
+		return err
+	}
 	_, _, err := confName(n, name)
 	return err
 }
@@ -115,6 +127,13 @@ func All(n Net) []Entry {
 	sets := []string{"all", "default"}
 	for _, d := range n.IPv4.Devices().Devices() {
 		sets = append(sets, procDev(d.Name()))
+		if n.Neigh == nil {
+			continue
+		}
+		p := n.Neigh.Params(d.Ifindex())
+		for _, k := range neighKeys {
+			out = append(out, Entry{neighPrefix + procDev(d.Name()) + "." + k.name, itoa(k.get(&p))})
+		}
 	}
 	for _, s := range sets {
 		for _, k := range confKeys {

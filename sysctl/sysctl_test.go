@@ -77,7 +77,7 @@ func TestDefaults(t *testing.T) {
 			t.Errorf("All has %s = %q, Get %q %v", e.Name, e.Value, v, err)
 		}
 	}
-	if n := len(all); n != 34+4*15 {
+	if n := len(all); n != 34+4*15+2*13 {
 		t.Errorf("%d names", n)
 	}
 }
@@ -233,5 +233,59 @@ func TestDeviceNames(t *testing.T) {
 	ns.Exec().Do(func() { ns.Dev.Unregister(d) })
 	if _, err := ns.Sysctl("net.ipv4.conf.eth0/5.rp_filter"); !errors.Is(err, syscall.ENOENT) {
 		t.Fatalf("after unregister: %v", err)
+	}
+}
+
+// TestNeigh: net.ipv4.neigh.DEV.* in the kernel's units (seconds,
+// milliseconds, USER_HZ ticks, packets of SKB_TRUESIZE(ETH_FRAME_LEN)),
+// reaching the device's ARP parameters.
+func TestNeigh(t *testing.T) {
+	ns, d := setup(t)
+	for k, v := range map[string]string{
+		"net.ipv4.neigh.veth0.base_reachable_time":    "30",
+		"net.ipv4.neigh.veth0.base_reachable_time_ms": "30000",
+		"net.ipv4.neigh.veth0.retrans_time":           "100",
+		"net.ipv4.neigh.veth0.retrans_time_ms":        "1000",
+		"net.ipv4.neigh.veth0.locktime":               "100",
+		"net.ipv4.neigh.veth0.unres_qlen":             "101",
+		"net.ipv4.neigh.veth0.unres_qlen_bytes":       "212992",
+		"net.ipv4.neigh.lo.ucast_solicit":             "3",
+		"net.ipv4.neigh.lo.mcast_solicit":             "3",
+		"net.ipv4.neigh.lo.delay_first_probe_time":    "5",
+		"net.ipv4.neigh.lo.gc_stale_time":             "60",
+	} {
+		if got, err := ns.Sysctl(k); err != nil || got != v {
+			t.Errorf("%s = %q %v, want %q", k, got, err, v)
+		}
+	}
+	for _, c := range []struct{ kv, name, want string }{
+		{"unres_qlen=3", "unres_qlen_bytes", "6270"},
+		{"retrans_time=7", "retrans_time_ms", "70"},
+		{"base_reachable_time_ms=5000", "base_reachable_time", "5"},
+		{"ucast_solicit=5", "ucast_solicit", "5"},
+	} {
+		k, v, _ := strings.Cut(c.kv, "=")
+		if err := ns.SetSysctl("net.ipv4.neigh.veth0."+k, v); err != nil {
+			t.Fatalf("%s: %v", c.kv, err)
+		}
+		if got, _ := ns.Sysctl("net.ipv4.neigh.veth0." + c.name); got != c.want {
+			t.Errorf("after %s %s = %q, want %q", c.kv, c.name, got, c.want)
+		}
+	}
+	var ucast int
+	ns.Exec().Do(func() { ucast = ns.Neigh.Params(d.Ifindex()).UcastProbes })
+	if ucast != 5 {
+		t.Errorf("neigh table's ucast_solicit %d", ucast)
+	}
+	if v, _ := ns.Sysctl("net.ipv4.neigh.lo.ucast_solicit"); v != "3" {
+		t.Errorf("lo changed with veth0: %s", v)
+	}
+	if err := ns.SetSysctl("net.ipv4.neigh.veth0.ucast_solicit", "-1"); !errors.Is(err, syscall.EINVAL) {
+		t.Errorf("ucast_solicit=-1: %v", err)
+	}
+	for _, name := range []string{"net.ipv4.neigh.default.gc_thresh1", "net.ipv4.neigh.veth0.proxy_qlen", "net.ipv4.neigh.nodev.locktime"} {
+		if _, err := ns.Sysctl(name); !errors.Is(err, syscall.ENOENT) {
+			t.Errorf("%s: %v, want ENOENT", name, err)
+		}
 	}
 }

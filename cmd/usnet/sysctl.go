@@ -155,7 +155,7 @@ func runSysctl(ns sysctlAPI, o sysctlOpts, names []string, out, errw io.Writer) 
 			return 1
 		}
 		for _, e := range l {
-			if o.pattern == nil || o.pattern.MatchString(e.Name) {
+			if listed(o, e.Name) {
 				show(e.Name, e.Value)
 			}
 		}
@@ -176,7 +176,7 @@ func runSysctl(ns sysctlAPI, o sysctlOpts, names []string, out, errw io.Writer) 
 				// A directory: list what is under it.
 				if sub := under(ns, name); len(sub) > 0 {
 					for _, e := range sub {
-						if o.pattern == nil || o.pattern.MatchString(e.Name) {
+						if listed(o, e.Name) {
 							show(e.Name, e.Value)
 						}
 					}
@@ -209,6 +209,17 @@ func runSysctl(ns sysctlAPI, o sysctlOpts, names []string, out, errw io.Writer) 
 		}
 	}
 	return rc
+}
+
+// listed tells whether a listing (-a, a directory) shows name: it
+// matches -r, and it is not one of the names procps calls deprecated
+// and leaves out of listings (they still read by name).
+func listed(o sysctlOpts, name string) bool {
+	switch name[strings.LastIndexByte(name, '.')+1:] {
+	case "base_reachable_time", "retrans_time":
+		return false
+	}
+	return o.pattern == nil || o.pattern.MatchString(name)
 }
 
 // sysctlErr prints procps sysctl's message for err and returns the exit

@@ -126,6 +126,11 @@ func TestSysctlLikeProcps(t *testing.T) {
 		{"net.ipv4.conf.nodev.forwarding"},
 		{"net.ipv4.ip_forward=1"},
 		{"net.ipv4.conf.all.forwarding", "net.ipv4.conf.lo.forwarding", "net.ipv4.conf.all.accept_redirects"},
+		{"-a", "-r", `^net\.ipv4\.neigh\.lo\.(base_reach|retrans|unres|locktime)`},
+		{"net.ipv4.neigh.lo.base_reachable_time", "net.ipv4.neigh.lo.retrans_time"},
+		{"-w", "net.ipv4.neigh.lo.unres_qlen=3", "net.ipv4.neigh.lo.retrans_time=20"},
+		{"net.ipv4.neigh.lo.unres_qlen_bytes", "net.ipv4.neigh.lo.retrans_time_ms"},
+		{"net.ipv4.neigh.default.gc_thresh1"},
 	} {
 		kargs := append([]string{"netns", "exec", kns, "sysctl"}, args...)
 		kc := exec.Command("ip", kargs...)
