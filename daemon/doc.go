@@ -43,8 +43,10 @@
 //	sysctl      argument: NS, NS NUL NAME, or NS NUL NAME NUL VALUE
 //	            (NS empty: the default namespace). /proc/sys/net of the
 //	            namespace (package sysctl): with NAME alone the payload is
-//	            its value, with NS alone every name and value, all
-//	            separated by NUL, sorted by name; with VALUE it writes.
+//	            its value; with VALUE it writes; with NS alone the payload
+//	            and further datagrams (32 KiB at most each) hold every
+//	            name and value, all separated by NUL, sorted by name,
+//	            until the daemon closes the connection.
 //	            Errors: ENOENT (no such name or namespace), EINVAL (a
 //	            value the kernel refuses), EACCES (a read-only name).
 //

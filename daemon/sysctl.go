@@ -1,7 +1,9 @@
 package daemon
 
 import (
+	"errors"
 	"fmt"
+	"io"
 	"net"
 	"strings"
 	"syscall"
@@ -25,14 +27,27 @@ func (s *Server) serveSysctl(c *net.UnixConn, arg string, admin bool) {
 	}
 	switch len(f) {
 	case 1:
+		// Every name: entries in datagrams of at most sysctlChunk
+		// bytes (the first in the OK reply), then the daemon closes.
 		var b strings.Builder
-		for i, e := range ns.Sysctls() {
-			if i > 0 {
+		b.WriteString("OK\x00")
+		first := true
+		for _, e := range ns.Sysctls() {
+			ent := e.Name + "\x00" + e.Value
+			if !first && b.Len()+1+len(ent) > sysctlChunk {
+				if _, err := c.Write([]byte(b.String())); err != nil {
+					return
+				}
+				b.Reset()
+				first = true
+			}
+			if !first {
 				b.WriteByte(0)
 			}
-			b.WriteString(e.Name + "\x00" + e.Value)
+			b.WriteString(ent)
+			first = false
 		}
-		c.Write(okReply(b.String()))
+		c.Write([]byte(b.String()))
 	case 2:
 		v, err := ns.Sysctl(f[1])
 		if err != nil {
@@ -79,23 +94,35 @@ func SetSysctl(path, ns, name, value string) error {
 	return c.Close()
 }
 
+// sysctlChunk bounds a datagram of the sysctl verb's listing.
+const sysctlChunk = 32 << 10
+
 // Sysctls reads every setting of a namespace, sorted by name.
 func Sysctls(path, ns string) ([]sysctl.Entry, error) {
-	c, p, err := dialN(path, VerbSysctl, ns, maxDatagram)
+	c, p, err := dialN(path, VerbSysctl, ns, sysctlChunk)
 	if err != nil {
 		return nil, err
 	}
-	c.Close()
-	if p == "" {
-		return nil, nil
+	defer c.Close()
+	var out []sysctl.Entry
+	buf := make([]byte, sysctlChunk)
+	for {
+		if p != "" {
+			f := strings.Split(p, "\x00")
+			if len(f)%2 != 0 {
+				return nil, syscall.EPROTO
+			}
+			for i := 0; i < len(f); i += 2 {
+				out = append(out, sysctl.Entry{Name: f[i], Value: f[i+1]})
+			}
+		}
+		n, err := c.Read(buf)
+		if n == 0 && (err == nil || errors.Is(err, io.EOF)) {
+			return out, nil // the daemon closed: the listing is complete
+		}
+		if err != nil {
+			return nil, err
+		}
+		p = string(buf[:n])
 	}
-	f := strings.Split(p, "\x00")
-	if len(f)%2 != 0 {
-		return nil, syscall.EPROTO
-	}
-	out := make([]sysctl.Entry, 0, len(f)/2)
-	for i := 0; i < len(f); i += 2 {
-		out = append(out, sysctl.Entry{Name: f[i], Value: f[i+1]})
-	}
-	return out, nil
 }

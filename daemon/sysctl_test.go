@@ -2,8 +2,11 @@ package daemon
 
 import (
 	"errors"
+	"fmt"
 	"syscall"
 	"testing"
+
+	"github.com/usnet/usnet/drivers/dummy"
 )
 
 // TestSysctlOverDaemon: administrators read and write, others read and
@@ -68,5 +71,34 @@ func TestSysctlOverDaemon(t *testing.T) {
 	}
 	if v, _ := Sysctl(ro.Path(), "", "net.ipv4.ip_forward"); v != "0" {
 		t.Errorf("refused write took effect: %q", v)
+	}
+}
+
+// TestSysctlsManyDevices: a listing larger than one datagram arrives
+// whole.
+func TestSysctlsManyDevices(t *testing.T) {
+	srv := startDaemonAs(t, peer{uid: 0, gid: 0}, -1)
+	ns := srv.Stack.Default()
+	var err error
+	ns.Exec().Do(func() {
+		for i := 0; i < 40 && err == nil; i++ {
+			_, err = dummy.New(ns.Dev, fmt.Sprintf("dummy%d", i))
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	all, err := Sysctls(srv.Path(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := ns.Sysctls()
+	if len(all) != len(want) || len(want) < 1000 {
+		t.Fatalf("%d entries over the daemon, %d in the namespace", len(all), len(want))
+	}
+	for i := range want {
+		if all[i] != want[i] {
+			t.Fatalf("entry %d: %v, want %v", i, all[i], want[i])
+		}
 	}
 }
