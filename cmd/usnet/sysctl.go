@@ -57,6 +57,9 @@ func cmdSysctl(args []string) error {
 		}
 		if !slices.Contains(l, o.ns) {
 			fmt.Fprintf(os.Stderr, "Cannot open network namespace %q: No such file or directory\n", o.ns)
+			if strings.Contains(o.ns, ".") {
+				fmt.Fprintln(os.Stderr, "usnet sysctl: -n names the namespace; procps's -n (values only) is --values")
+			}
 			os.Exit(255)
 		}
 	}
