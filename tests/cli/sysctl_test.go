@@ -85,6 +85,14 @@ func TestSysctlRouter(t *testing.T) {
 	if out := d.must("sysctl", "-n", "r", "--values", "net.ipv4.ip_forward"); out != "1\n" {
 		t.Errorf("after nobody's refused write ip_forward is %q", out)
 	}
+	// ping_group_range decides who opens ICMP datagram sockets, at once.
+	if r := asNobody("ping", "-n", "a", "-c", "1", "10.78.2.1"); r.code() != 2 {
+		t.Errorf("nobody's ping before ping_group_range: exit %d, stderr %q", r.code(), r.stderr)
+	}
+	d.must("sysctl", "-n", "a", "-q", "-w", "net.ipv4.ping_group_range=0 2147483647")
+	if r := asNobody("ping", "-n", "a", "-c", "1", "10.78.2.1"); r.err != nil || !strings.Contains(r.stdout, "1 received") {
+		t.Errorf("nobody's ping after ping_group_range=0 2147483647: %v\n%s%s", r.err, r.stdout, r.stderr)
+	}
 }
 
 // TestSysctlLikeProcps runs the same arguments through procps sysctl in
