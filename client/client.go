@@ -19,6 +19,7 @@ type Client struct {
 	addNS   func(name string) error
 	delNS   func(name string) error
 	listNS  func() ([]string, error)
+	sysctl  sysctlOps
 	opts    options
 
 	mu  sync.Mutex
@@ -87,6 +88,7 @@ func Connect(path string, opts ...Option) (*Client, error) {
 		addNS:   func(name string) error { return daemon.NetnsAdd(path, name) },
 		delNS:   func(name string) error { return daemon.NetnsDel(path, name) },
 		listNS:  func() ([]string, error) { return daemon.NetnsList(path) },
+		sysctl:  remoteSysctl(path),
 		opts:    newOptions(opts),
 		nss:     map[string]*Namespace{},
 	}, nil
@@ -148,8 +150,9 @@ func InProcess(srv *rtnl.Server, opts ...Option) *Client {
 			}
 			return out, nil
 		},
-		opts: o,
-		nss:  map[string]*Namespace{},
+		sysctl: localSysctl(st, o.cred.Admin),
+		opts:   o,
+		nss:    map[string]*Namespace{},
 	}
 }
 

@@ -27,6 +27,11 @@ var _ Transport = (*NetlinkConn)(nil)
 
 // dial connects and sends the hello; it returns the reply payload.
 func dial(path, verb, arg string) (*net.UnixConn, string, error) {
+	return dialN(path, verb, arg, 64<<10)
+}
+
+// dialN is dial with a reply of up to size bytes.
+func dialN(path, verb, arg string, size int) (*net.UnixConn, string, error) {
 	c, err := net.DialUnix("unixpacket", nil, &net.UnixAddr{Name: path, Net: "unixpacket"})
 	if err != nil {
 		return nil, "", err
@@ -35,7 +40,7 @@ func dial(path, verb, arg string) (*net.UnixConn, string, error) {
 		c.Close()
 		return nil, "", err
 	}
-	buf := make([]byte, 64<<10)
+	buf := make([]byte, size)
 	n, err := c.Read(buf)
 	if err != nil {
 		c.Close()

@@ -40,6 +40,15 @@
 //	            that carry a process id or file descriptor naming a
 //	            namespace on Linux (IFLA_NET_NS_PID/FD, NETNSA_PID/FD).
 //	            Not an nsid: those are per namespace (RTM_GETNSID).
+//	sysctl      argument: NS, NS NUL NAME, or NS NUL NAME NUL VALUE
+//	            (NS empty: the default namespace). /proc/sys/net of the
+//	            namespace (package sysctl): with NAME alone the payload is
+//	            its value; with VALUE it writes; with NS alone the payload
+//	            and further datagrams (32 KiB at most each) hold every
+//	            name and value, all separated by NUL, sorted by name,
+//	            until the daemon closes the connection.
+//	            Errors: ENOENT (no such name or namespace), EINVAL (a
+//	            value the kernel refuses), EACCES (a read-only name).
 //
 // The daemon answers with one datagram: "OK" NUL payload, or
 // "ERR" NUL errno (decimal) NUL message. The payload is the netlink port
@@ -79,9 +88,11 @@
 // with CAP_NET_ADMIN, CAP_NET_RAW and CAP_NET_BIND_SERVICE.
 //
 // Everyone else who can open the socket (mode 0660: the daemon's group)
-// reads: dumps, monitor, netns-list/id, port-stats. What Linux reserves
-// to capabilities gets Linux's errno: every rtnetlink request but
-// RTM_GET* answers EPERM (CAP_NET_ADMIN); netns-add/del answer EPERM;
+// reads: dumps, monitor, netns-list/id, port-stats, sysctl reads. What
+// Linux reserves to capabilities gets Linux's errno: every rtnetlink
+// request but RTM_GET* answers EPERM (CAP_NET_ADMIN), and so does a
+// sysctl write (after ENOENT and EACCES, which anyone gets, as open(2)
+// of the /proc file gives them); netns-add/del answer EPERM;
 // capture answers EPERM (a packet socket needs CAP_NET_RAW). Through the
 // socket proxy such a client opens TCP and UDP sockets, but binding a
 // port below the namespace's ip_unprivileged_port_start

@@ -24,6 +24,7 @@ const (
 	VerbNetnsAdd  = "netns-add"
 	VerbNetnsDel  = "netns-del"
 	VerbNetnsList = "netns-list"
+	VerbSysctl    = "sysctl"
 
 	ctlJoin      = 1
 	ctlLeave     = 2

@@ -183,6 +183,8 @@ func (s *Server) serveConn(c *net.UnixConn) {
 		s.serveCapture(c, arg)
 	case VerbPortStats:
 		s.servePortStats(c, arg)
+	case VerbSysctl:
+		s.serveSysctl(c, arg, admin)
 	case VerbSocket:
 		ns := s.Stack.Get(arg)
 		if arg == "" {

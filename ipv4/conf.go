@@ -18,12 +18,25 @@ type DevConf struct {
 	ARPNotify                bool
 	ProxyARP                 bool
 	IgnoreRoutesWithLinkdown bool
+
+	// written has bit f set once setting f was written (the kernel's
+	// ipv4_devconf.state): a write to "default" then no longer reaches
+	// it. A new device copies default's bits with its values.
+	written uint64
 }
 
-// defaultDevConf is what a new device gets (net.ipv4.conf.default.* on a
-// fresh Linux namespace).
+// defaultDevConf is net.ipv4.conf.all.* of a fresh namespace.
 func defaultDevConf() DevConf {
 	return DevConf{AcceptRedirects: true, SendRedirects: true, PromoteSecondaries: true}
+}
+
+// defaultDflt is net.ipv4.conf.default.*, what a new device copies: the
+// kernel's ipv4_devconf_dflt differs from "all" in accepting source
+// routes (which all's 0 vetoes: the effective value is the AND).
+func defaultDflt() DevConf {
+	c := defaultDevConf()
+	c.AcceptSourceRoute = true
+	return c
 }
 
 // Sysctl holds the namespace-wide IPv4 settings (net.ipv4.*).

@@ -84,6 +84,7 @@ type Layer struct {
 	protos []protoEntry   // a handful: a slice beats a 4 KiB array per namespace
 
 	addrNotify []AddrNotifier
+	confNotify []ConfNotifier
 	routes     RouteHooks
 	// lft runs checkLifetimes while an address has a finite lifetime.
 	lft *executor.Timer
@@ -141,7 +142,7 @@ func New(devs *netdev.Table, router Router, neigh Neigh, hooks RouteHooks) *Laye
 	n := devs.Net()
 	l := &Layer{
 		devs: devs, exec: n.Exec(), pool: n.Pool(), router: router, neigh: neigh, routes: hooks,
-		Sysctl: defaultSysctl(), All: defaultDevConf(), Deflt: defaultDevConf(),
+		Sysctl: defaultSysctl(), All: defaultDevConf(), Deflt: defaultDflt(),
 		conf: map[int]*DevConf{}, addrs: map[int][]*IfAddr{}, local: map[uint32]int{},
 		pending: map[*netdev.Device]*skb.Batch{},
 	}
@@ -234,18 +235,23 @@ func (l *Layer) Forwarding(ifindex int) bool {
 }
 
 // SetForwarding sets net.ipv4.ip_forward (= conf.all.forwarding), which, as
-// in Linux, also sets default and every device.
+// in Linux, also sets default and every device (SetConf).
 func (l *Layer) SetForwarding(on bool) {
-	l.rxConf.valid = false
-	l.All.Forwarding, l.Deflt.Forwarding = on, on
-	for _, d := range l.devs.Devices() {
-		l.Conf(d.Ifindex()).Forwarding = on
-	}
+	l.SetConf(ConfAll, ConfForwarding, b2i(on))
 }
 
 func (l *Layer) devEvent(ev netdev.Event, d *netdev.Device) {
 	switch ev {
+	case netdev.EventRegister:
+		// inetdev_init: the device copies "default" now, not when
+		// first used.
+		l.conf1(d.Ifindex())
 	case netdev.EventUp:
+		if d.Flags()&netdev.FlagLoopback != 0 {
+			// ipv4_devconf_setall: once up, loopback's settings
+			// count as written and no longer follow "default".
+			l.conf1(d.Ifindex()).written = ^uint64(0)
+		}
 		if d.Flags()&netdev.FlagLoopback != 0 && len(l.addrs[d.Ifindex()]) == 0 {
 			// inetdev_event: loopback gets 127.0.0.1/8 when it first
 			// comes up without an address.

@@ -88,6 +88,7 @@ func (st *nsState) subscribe() {
 	}
 	n.Dev.Subscribe(st.devEvent)
 	n.IPv4.SubscribeAddrs(st.addrEvent)
+	n.IPv4.SubscribeConf(st.confEvent)
 	if n.Neigh != nil {
 		n.Neigh.Subscribe(st.neighEvent)
 	}

@@ -1,6 +1,6 @@
 // Command usnet is the user-space Linux network stack's tool: it runs
 // simulated scenarios and, as the stack grows, serves and drives
-// namespaces (daemon, ip, capture, stat).
+// namespaces (daemon, ip, capture, stat, sysctl).
 package main
 
 import (
@@ -19,6 +19,7 @@ var commands = map[string]func(args []string) error{
 	"perf":    cmdPerf,
 	"stat":    cmdStat,
 	"capture": cmdCapture,
+	"sysctl":  cmdSysctl,
 }
 
 func usage() {
@@ -40,6 +41,9 @@ commands:
                                live pcapng capture of a daemon device
   stat [-n NS] [-j] [INTERVAL [COUNT]]
                                per-device rates and drops (one 1 s report by default)
+  sysctl [-n NS] [-a] [-r RE] [-w] [--values] [-e] [-q] NAME[=VALUE]...
+                               procps sysctl over a namespace's /proc/sys/net
+                               (--values is procps's -n: -n is the namespace)
 
 The daemon's socket is $USNET_SOCKET, else /run/usnet/usnet.sock (root)
 or $XDG_RUNTIME_DIR/usnet.sock. Root, the daemon's user and members of

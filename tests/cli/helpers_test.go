@@ -1,7 +1,8 @@
 // Package cli runs the usnet command-line tools as commands, the way a
 // user does: it builds the binary once, starts `usnet daemon` on a socket
 // of its own and drives it only through `usnet ip`, `ping`, `nc`, `http`,
-// `perf`, `capture` and `stat`, checking exit statuses and output formats.
+// `perf`, `capture`, `stat` and `sysctl`, checking exit statuses and output
+// formats.
 package cli
 
 import (
