@@ -15,8 +15,9 @@ import (
 )
 
 // gvisorBufMax is the TCP buffer ceiling given to gVisor stacks: Linux's
-// default tcp_rmem/tcp_wmem maxima are 6 MiB and 4 MiB, so gVisor gets the
-// same order of window rather than its smaller defaults.
+// default tcp_rmem/tcp_wmem maxima are 32 MiB (6 MiB before 6.18) and
+// 4 MiB, so gVisor gets the same order of window rather than its smaller
+// defaults.
 const gvisorBufMax = 4 << 20
 
 // gvNewStack returns a gVisor stack with IPv4, ARP, TCP and UDP, tuned the

@@ -44,7 +44,7 @@ func TestHandshakeOptions(t *testing.T) {
 	})
 	cli, srv, _ := w.connect(80)
 	w.transfer(cli, srv, 1<<20, time.Minute)
-	if !syn.HasMSS || syn.MSS != 1460 || !syn.SACKPermitted || !syn.HasTimestamps || !syn.HasWScale || syn.WScale != 7 {
+	if !syn.HasMSS || syn.MSS != 1460 || !syn.SACKPermitted || !syn.HasTimestamps || !syn.HasWScale || syn.WScale != 10 {
 		t.Fatalf("SYN options %+v", syn)
 	}
 	if !dataTS || gso != 1448 {

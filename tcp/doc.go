@@ -90,7 +90,8 @@
 //   - GSO: segments up to 64 KiB with GSOSize = MSS and CsumPartial when
 //     the device takes them; GRO super-packets accepted on receive.
 //   - Buffers (autotune.go): tcp_rmem/tcp_wmem defaults (131072 and
-//     16384 to start, 6 MiB and 4 MiB at most); receive-buffer autotuning
+//     16384 to start, 32 MiB and 4 MiB at most, as Linux 6.18 on a machine
+//     with memory to spare); receive-buffer autotuning
 //     by dynamic right-sizing (tcp_moderate_rcvbuf, with the receiver's
 //     RTT from timestamps or per window); the send buffer in truesize
 //     (buffer.go): the send queue's skbs are charged against it

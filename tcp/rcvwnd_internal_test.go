@@ -71,22 +71,33 @@ func TestGrowWindowRules(t *testing.T) {
 	}
 	// A poor ratio grows only while rcv_ssthresh is small against
 	// tcp_rmem[2]: 200 bytes in 2304 of truesize passes the test at an
-	// eighth (ratio 1/11.5 after halving thrice), good up to
-	// rmem[2]/2/2/8 = 384 KiB, by 2·rcv_mss each.
+	// eighth (ratio 1/11.5 after halving thrice), good while rcv_ssthresh
+	// is at most the window of rmem[2] halved thrice: rmem[2]/16 (2 MiB
+	// at Linux 6.18's 32 MiB), by 2·rcv_mss each.
 	c = newC()
 	c.growWindow(200, 2304)
 	if c.rcvSsthresh != 64076+2*536 {
 		t.Fatalf("poor ratio, small rcv_ssthresh: %d, want %d", c.rcvSsthresh, 64076+2*536)
 	}
-	c.rcvSsthresh = 384<<10 + 1
+	lim := uint32(c.t.Sysctl.RmemMax / 16)
+	c.rcvCap, c.windowClamp = 4<<20, 4<<20
+	c.rcvSsthresh = lim - 1
 	c.growWindow(200, 2304)
-	if c.rcvSsthresh != 384<<10+1 {
-		t.Fatalf("poor ratio grew rcv_ssthresh past 384 KiB: %d", c.rcvSsthresh)
+	if c.rcvSsthresh != lim-1+2*536 {
+		t.Fatalf("poor ratio just under rmem[2]/16: rcv_ssthresh %d, want %d", c.rcvSsthresh, lim-1+2*536)
 	}
-	// 200 bytes pinning a 64 KiB buffer never earn anything here.
+	c.rcvSsthresh = lim + 1
+	c.growWindow(200, 2304)
+	if c.rcvSsthresh != lim+1 {
+		t.Fatalf("poor ratio grew rcv_ssthresh past rmem[2]/16 (%d): %d", lim, c.rcvSsthresh)
+	}
+	// 200 bytes pinning a 64 KiB buffer earn nothing once rcv_ssthresh
+	// is past rmem[2]/512 (64 KiB at 32 MiB): the ratio passes only after
+	// seven halvings.
 	c = newC()
+	c.rcvSsthresh = uint32(c.t.Sysctl.RmemMax/512) + 1
 	c.growWindow(200, 65536+1024+256)
-	if c.rcvSsthresh != 64076 {
+	if c.rcvSsthresh != uint32(c.t.Sysctl.RmemMax/512)+1 {
 		t.Fatalf("200 bytes in 64 KiB grew rcv_ssthresh to %d", c.rcvSsthresh)
 	}
 	// Never past the clamp or the free space.

@@ -46,15 +46,16 @@ func recordWindows(ns interface {
 
 // TestHandshakeWindows: the windows Linux offers at MTU 1500 with the
 // default tcp_rmem: 64240 in the SYN (44 segments of 1460), 65160 in the
-// SYN-ACK (45 of 1448, timestamps on), and "win 502" (64256 at scale 7)
-// in the client's first ACK, which keeps the SYN's right edge.
+// SYN-ACK (45 of 1448, timestamps on), and "win 63" (64512 at scale 10,
+// tcp_rmem[2] being 32 MiB) in the client's first ACK, which keeps the
+// SYN's right edge.
 func TestHandshakeWindows(t *testing.T) {
 	w := newWorld(t, 51, 1500)
 	var cliAds []advert
 	var none *tcp.Conn
-	recordWindows(w.a.Dev, w.da, 7, &none, &cliAds)
+	recordWindows(w.a.Dev, w.da, 10, &none, &cliAds)
 	var srvAds []advert
-	recordWindows(w.b.Dev, w.db, 7, &none, &srvAds)
+	recordWindows(w.b.Dev, w.db, 10, &none, &srvAds)
 	cli, srv, _ := w.connect(80)
 	if len(cliAds) < 2 || len(srvAds) < 1 {
 		t.Fatalf("captured %d client and %d server segments", len(cliAds), len(srvAds))
@@ -65,8 +66,8 @@ func TestHandshakeWindows(t *testing.T) {
 	if srvAds[0].flags != header.TCPFlagSYN|header.TCPFlagACK || srvAds[0].win != 65160 {
 		t.Fatalf("SYN-ACK window %d (%v), want 65160", srvAds[0].win, srvAds[0].flags)
 	}
-	if cliAds[1].win != 502<<7 {
-		t.Fatalf("first ACK window %d, want 502<<7", cliAds[1].win)
+	if cliAds[1].win != 63<<10 {
+		t.Fatalf("first ACK window %d, want 63<<10", cliAds[1].win)
 	}
 	ci, si := cli.TCPInfo(), srv.TCPInfo()
 	if ci.RcvSsthresh != 64076 || si.RcvSsthresh != 64076 {
@@ -85,7 +86,7 @@ func TestWindowGrowsWithData(t *testing.T) {
 	w.netem(sched.NetemConfig{Delay: 5 * time.Millisecond, Limit: 100000})
 	var srv *tcp.Conn
 	var ads []advert
-	recordWindows(w.b.Dev, w.db, 7, &srv, &ads)
+	recordWindows(w.b.Dev, w.db, 10, &srv, &ads)
 	cli, s, _ := w.connect(80)
 	srv = s
 	w.transfer(cli, srv, 16<<20, time.Minute)
@@ -131,7 +132,7 @@ func TestTinySegmentsDoNotGrowWindow(t *testing.T) {
 		w := newWorld(t, 53, 1500)
 		var srv *tcp.Conn
 		var ads []advert
-		recordWindows(w.b.Dev, w.db, 7, &srv, &ads)
+		recordWindows(w.b.Dev, w.db, 10, &srv, &ads)
 		cli, s, _ := w.connect(80)
 		srv = s
 		cli.NoDelay = true
@@ -162,13 +163,14 @@ func TestTinySegmentsDoNotGrowWindow(t *testing.T) {
 		return srv.TCPInfo(), maxWin
 	}
 	tiny, tinyMax := run(100, 50)
-	// The SYN-ACK offered 65160: the first ACKs keep that edge (65280
-	// after rounding to the scale), later ones offer rcv_ssthresh.
-	if tiny.BytesReceived < 1<<20 || tiny.RcvSsthresh != 64076 || tinyMax > 65280 {
-		t.Fatalf("100-byte segments: %d bytes, rcv_ssthresh %d, largest window %d; want 64076 and at most 65280", tiny.BytesReceived, tiny.RcvSsthresh, tinyMax)
+	// The SYN-ACK offered 65160: the first ACKs keep that edge (65536
+	// after rounding up to the scale unit, 1024), later ones offer
+	// rcv_ssthresh.
+	if tiny.BytesReceived < 1<<20 || tiny.RcvSsthresh != 64076 || tinyMax > 65536 {
+		t.Fatalf("100-byte segments: %d bytes, rcv_ssthresh %d, largest window %d; want 64076 and at most 65536", tiny.BytesReceived, tiny.RcvSsthresh, tinyMax)
 	}
 	full, fullMax := run(1448, 1000)
-	if full.RcvSsthresh <= 64076 || fullMax <= 65280 {
+	if full.RcvSsthresh <= 64076 || fullMax <= 65536 {
 		t.Fatalf("full segments: rcv_ssthresh %d, largest window %d: no growth", full.RcvSsthresh, fullMax)
 	}
 	t.Logf("tiny: rcv_ssthresh %d window ≤ %d; full: %d, %d", tiny.RcvSsthresh, tinyMax, full.RcvSsthresh, fullMax)

@@ -21,7 +21,7 @@ type Sysctl struct {
 	MaxSynBacklog   int           // tcp_max_syn_backlog
 	RmemDefault     int           // tcp_rmem[1]: initial receive buffer (131072; the window is half)
 	WmemDefault     int           // tcp_wmem[1]: initial send buffer (16384)
-	RmemMax         int           // tcp_rmem[2]: autotuning's receive limit (6 MiB)
+	RmemMax         int           // tcp_rmem[2]: autotuning's receive limit (32 MiB: Linux 6.18, min(32 MiB, a share of memory))
 	WmemMax         int           // tcp_wmem[2]: send buffer growth limit (4 MiB)
 	ModerateRcvbuf  bool          // tcp_moderate_rcvbuf (1)
 	MaxConnections  int           // bound on the connection table
@@ -52,7 +52,7 @@ type Sysctl struct {
 func defaultSysctl() Sysctl {
 	return Sysctl{SynRetries: 6, SynackRetries: 5, Retries2: 15, FinTimeout: 60 * time.Second,
 		MaxSynBacklog: 256, RmemDefault: 131072, WmemDefault: 16384,
-		RmemMax: 6 << 20, WmemMax: 4 << 20, ModerateRcvbuf: true, MaxConnections: 65536,
+		RmemMax: 32 << 20, WmemMax: 4 << 20, ModerateRcvbuf: true, MaxConnections: 65536,
 		CongestionControl: "cubic", SACK: true, FRTO: 2, Timestamps: true, Syncookies: 1,
 		ECN: 2, TwReuse: defaultTwReuse, TwReuseDelay: defaultTwReuseDelay, MaxTwBuckets: defaultMaxTw,
 		KeepaliveTime: 7200 * time.Second, KeepaliveIntvl: 75 * time.Second, KeepaliveProbes: 9,

@@ -41,7 +41,7 @@ func TestHostSynCookieOptions(t *testing.T) {
 		t.Skip("needs socat (test.sh installs it)")
 	}
 	r := backends(t)["tap"](t)
-	sh(t, "ip", "netns", "exec", r.kns, "sysctl", "-qw", "net.ipv4.tcp_rmem=4096 131072 6291456",
+	sh(t, "ip", "netns", "exec", r.kns, "sysctl", "-qw", "net.ipv4.tcp_rmem=4096 131072 33554432",
 		"net.ipv4.tcp_syncookies=2", "net.ipv4.tcp_timestamps=2")
 	r.ns.Exec().Do(func() { r.ns.TCP.Sysctl.Syncookies = 2 })
 	var mu sync.Mutex

@@ -41,7 +41,7 @@ type ackPeer struct {
 // kernelPeer is a kernel receiver over a TAP.
 func kernelPeer(t *testing.T) ackPeer {
 	r := backends(t)["tap"](t)
-	sh(t, "ip", "netns", "exec", r.kns, "sysctl", "-qw", "net.ipv4.tcp_rmem=4096 131072 6291456")
+	sh(t, "ip", "netns", "exec", r.kns, "sysctl", "-qw", "net.ipv4.tcp_rmem=4096 131072 33554432")
 	return ackPeer{name: "kernel", ns: r.ns, dev: r.dev, addr: kernelIP,
 		listen: func(t *testing.T, port uint16) net.Listener {
 			var l net.Listener
