@@ -102,6 +102,10 @@ func TestAddressRoutes(t *testing.T) {
 func TestPromoteSecondaries(t *testing.T) {
 	l, h, d, _ := setup(t)
 	d.Up()
+	if l.All.PromoteSecondaries || l.Conf(d.Ifindex()).PromoteSecondaries {
+		t.Fatal("promote_secondaries on in a fresh namespace; Linux's new namespaces have it off")
+	}
+	l.All.PromoteSecondaries = true
 	add(t, l, d, "10.0.0.1/24")
 	add(t, l, d, "10.0.0.2/24")
 	add(t, l, d, "10.0.0.3/24")

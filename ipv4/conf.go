@@ -27,7 +27,7 @@ type DevConf struct {
 
 // defaultDevConf is net.ipv4.conf.all.* of a fresh namespace.
 func defaultDevConf() DevConf {
-	return DevConf{AcceptRedirects: true, SendRedirects: true, PromoteSecondaries: true}
+	return DevConf{AcceptRedirects: true, SendRedirects: true}
 }
 
 // defaultDflt is net.ipv4.conf.default.*, what a new device copies: the

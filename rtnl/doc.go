@@ -85,9 +85,7 @@
 //   - Addresses whose lifetimes end in the same check are handled in
 //     device and address-list order; the kernel walks its address hash,
 //     seeded per namespace, so the order of their notifications can
-//     differ. promote_secondaries defaults to on (a kernel namespace
-//     inherits init_net's setting), which decides whether an expiring
-//     primary takes its secondaries with it.
+//     differ.
 //   - The RTM_DELLINK of a device moving to another namespace carries
 //     IFLA_NEW_IFINDEX only when the device keeps its ifindex there.
 //   - An over-long fixed-size attribute is EINVAL (rtmsg's strict

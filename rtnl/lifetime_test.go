@@ -1,6 +1,7 @@
 package rtnl
 
 import (
+	"github.com/usnet/usnet/ipv4"
 	"net/netip"
 	"strings"
 	"testing"
@@ -147,6 +148,9 @@ func summarizeAll(ds [][]byte) []string {
 // then the promoted address and the local routes with the new source.
 func TestPromotionRoutes(t *testing.T) {
 	e := newEnv(t)
+	// A fresh namespace has it off, as Linux's (devconf_inherit_init_net 0).
+	ns := e.st.Default()
+	ns.Exec().Do(func() { ns.IPv4.SetConf(ipv4.ConfAll, ipv4.ConfPromoteSecondaries, 1) })
 	e.mustDo(unix.RTM_NEWLINK, unix.NLM_F_CREATE|unix.NLM_F_EXCL, vethReq("a0", "a1"))
 	e.mustDo(unix.RTM_NEWLINK, 0, upReq(3, true))
 	for _, p := range []string{"10.30.0.1/24", "10.30.0.2/24", "10.30.0.3/24"} {

@@ -26,10 +26,7 @@ var sysctlHostDerived = map[string]string{
 
 // sysctlKnownDiff are names where usnet's default knowingly differs from
 // the kernel's built-in one, with the reason.
-var sysctlKnownDiff = map[string]string{
-	"promote_secondaries": "usnet defaults to 1, as systemd's 50-default.conf sets it on most distributions; " +
-		"a kernel namespace copies the host's init_net value (devconf_inherit_init_net=0), here the built-in 0",
-}
+var sysctlKnownDiff = map[string]string{}
 
 // TestSysctlDefaults: every name usnet has exists in a fresh kernel
 // namespace and, unless listed above, has the same value there; the
@@ -221,7 +218,7 @@ func TestSysctlNetconfLive(t *testing.T) {
 		}
 	}
 	for _, e := range ns.Sysctls() {
-		if !strings.HasPrefix(e.Name, "net.ipv4.conf.") || strings.HasSuffix(e.Name, ".promote_secondaries") {
+		if !strings.HasPrefix(e.Name, "net.ipv4.conf.") {
 			continue
 		}
 		if kernel[e.Name] != e.Value {
