@@ -307,6 +307,24 @@ func (tc *TCPConn) NoDelay() bool {
 	return on
 }
 
+// SetQuickAck sets TCP_QUICKACK: off makes the connection interactive,
+// delaying ACKs for replies to carry; on leaves that mode and sends an
+// ACK still owed if the reader has drained what arrived. Like Linux's,
+// the setting is not sticky: replies sent soon after data arrives make
+// the connection interactive again.
+func (tc *TCPConn) SetQuickAck(on bool) error {
+	tc.exec.Do(func() { tc.c.SetQuickAck(on) })
+	return nil
+}
+
+// QuickAck reports getsockopt TCP_QUICKACK: whether the connection is
+// out of interactive (pingpong) mode.
+func (tc *TCPConn) QuickAck() bool {
+	var on bool
+	tc.exec.Do(func() { on = tc.c.QuickAck() })
+	return on
+}
+
 // SetLinger sets SO_LINGER as *net.TCPConn does: sec < 0 is the default
 // (Close returns at once, the queued data and FIN go out in the
 // background), 0 makes Close reset the connection, sec > 0 makes Close

@@ -11,7 +11,7 @@ import (
 // TestTCPOptionDefaults: connections start as Go's net package makes them
 // (Nagle off, dialed and accepted alike), with the namespace's congestion
 // control; TCP_CONGESTION changes one connection's algorithm and refuses
-// an unknown name with ENOENT.
+// an unknown name with ENOENT; TCP_QUICKACK reads back what was set.
 func TestTCPOptionDefaults(t *testing.T) {
 	a, b := tcpPair(t)
 	b.Exec().Do(func() { b.TCP.Sysctl.CongestionControl = "reno" })
@@ -36,6 +36,16 @@ func TestTCPOptionDefaults(t *testing.T) {
 	}
 	if err := c.SetNoDelay(false); err != nil || c.NoDelay() {
 		t.Errorf("SetNoDelay(false): %v, NoDelay %v", err, c.NoDelay())
+	}
+	// TCP_QUICKACK reads 1 until the connection turns interactive.
+	if !c.QuickAck() {
+		t.Error("TCP_QUICKACK 0 on a new connection")
+	}
+	if err := c.SetQuickAck(false); err != nil || c.QuickAck() {
+		t.Errorf("SetQuickAck(false): %v, QuickAck %v", err, c.QuickAck())
+	}
+	if err := c.SetQuickAck(true); err != nil || !c.QuickAck() {
+		t.Errorf("SetQuickAck(true): %v, QuickAck %v", err, c.QuickAck())
 	}
 }
 

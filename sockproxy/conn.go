@@ -191,6 +191,17 @@ func (c *TCPConn) NoDelay() bool {
 	return err == nil && r.Int != 0
 }
 
+// SetQuickAck sets TCP_QUICKACK.
+func (c *TCPConn) SetQuickAck(on bool) error {
+	return c.setsockopt(Request{Opt: optQuickAck, Int: b2i(on)})
+}
+
+// QuickAck reports TCP_QUICKACK (false when it cannot be read).
+func (c *TCPConn) QuickAck() bool {
+	r, err := c.getsockopt(optQuickAck)
+	return err == nil && r.Int != 0
+}
+
 // SetKeepAlive sets SO_KEEPALIVE.
 func (c *TCPConn) SetKeepAlive(on bool) error {
 	return c.setsockopt(Request{Opt: optKeepAlive, Int: b2i(on)})

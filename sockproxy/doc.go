@@ -35,8 +35,9 @@
 // does with system calls other than read and write, as requests the
 // server answers one by one: {"op":"setsockopt"|"getsockopt","opt":NAME,
 // "int":N,"str":S,"keepalive":{...}} with NAME one of linger (SO_LINGER),
-// nodelay (TCP_NODELAY), keepalive (SO_KEEPALIVE), keepaliveperiod
-// (TCP_KEEPIDLE and TCP_KEEPINTVL, int in ns), keepaliveconfig (all of
+// nodelay (TCP_NODELAY), quickack (TCP_QUICKACK), keepalive
+// (SO_KEEPALIVE), keepaliveperiod (TCP_KEEPIDLE and TCP_KEEPINTVL, int
+// in ns), keepaliveconfig (all of
 // net.KeepAliveConfig), rcvbuf (SO_RCVBUF), sndbuf (SO_SNDBUF) and
 // congestion (TCP_CONGESTION), and for reading only info (TCP_INFO: a
 // tcp.Info in the reply's "info") and error (SO_ERROR: the

@@ -50,6 +50,7 @@ const (
 const (
 	optLinger          = "linger"
 	optNoDelay         = "nodelay"
+	optQuickAck        = "quickack"
 	optKeepAlive       = "keepalive"
 	optKeepAlivePeriod = "keepaliveperiod"
 	optKeepAliveConfig = "keepaliveconfig"

@@ -13,6 +13,8 @@ import (
 type (
 	noDelaySetter     interface{ SetNoDelay(bool) error }
 	noDelayGetter     interface{ NoDelay() bool }
+	quickAckSetter    interface{ SetQuickAck(bool) error }
+	quickAckGetter    interface{ QuickAck() bool }
 	keepAliveSetter   interface{ SetKeepAlive(bool) error }
 	keepAlivePeriod   interface{ SetKeepAlivePeriod(time.Duration) error }
 	keepAliveConfiger interface {
@@ -33,6 +35,10 @@ func setsockopt(s any, req Request) error {
 	case optNoDelay:
 		if x, ok := s.(noDelaySetter); ok {
 			return x.SetNoDelay(req.Int != 0)
+		}
+	case optQuickAck:
+		if x, ok := s.(quickAckSetter); ok {
+			return x.SetQuickAck(req.Int != 0)
 		}
 	case optKeepAlive:
 		if x, ok := s.(keepAliveSetter); ok {
@@ -75,6 +81,14 @@ func getsockopt(s any, req Request) (Reply, error) {
 		if x, ok := s.(noDelayGetter); ok {
 			r := Reply{}
 			if x.NoDelay() {
+				r.Int = 1
+			}
+			return r, nil
+		}
+	case optQuickAck:
+		if x, ok := s.(quickAckGetter); ok {
+			r := Reply{}
+			if x.QuickAck() {
 				r.Int = 1
 			}
 			return r, nil

@@ -203,6 +203,15 @@ func TestProxiedOptions(t *testing.T) {
 		if err := conn.SetNoDelay(false); err != nil || conn.NoDelay() {
 			t.Errorf("%s: SetNoDelay(false): %v, NoDelay %v", name, err, conn.NoDelay())
 		}
+		if !conn.QuickAck() {
+			t.Errorf("%s: TCP_QUICKACK 0 on a new connection", name)
+		}
+		if err := conn.SetQuickAck(false); err != nil || conn.QuickAck() {
+			t.Errorf("%s: SetQuickAck(false): %v, QuickAck %v", name, err, conn.QuickAck())
+		}
+		if err := conn.SetQuickAck(true); err != nil || !conn.QuickAck() {
+			t.Errorf("%s: SetQuickAck(true): %v, QuickAck %v", name, err, conn.QuickAck())
+		}
 		if k := conn.KeepAliveConfig(); !k.Enable || k.Idle != 15*time.Second {
 			t.Errorf("%s: keepalive %+v, want on with 15 s as net.Dial and net.Listen set", name, k)
 		}

@@ -243,3 +243,27 @@ func (c *Conn) cleanupRbuf(copied int) {
 		}
 	}
 }
+
+// SetQuickAck is setsockopt TCP_QUICKACK (__tcp_sock_set_quickack). Off
+// makes the connection interactive (inet_csk_enter_pingpong_mode), so
+// ACKs wait for a reply to carry them. On leaves interactive mode — which
+// lets quick-ack mode, if any ACKs of it are left, act again — and sends
+// an ACK still owed in ESTABLISHED or CLOSE_WAIT as a read that drained
+// a pushed segment would (tcp_cleanup_rbuf): at once if nothing is left
+// unread. It does not add quick ACKs; Linux's pingpong mode comes back
+// by itself with the next reply sent within ato.
+func (c *Conn) SetQuickAck(on bool) {
+	if !on {
+		c.ack.pingpong = pingpongThresh
+		return
+	}
+	c.ack.pingpong = 0
+	if (c.state == Established || c.state == CloseWait) && c.ack.pending&ackSched != 0 {
+		c.ack.pending |= ackPushed
+		c.cleanupRbuf(1)
+	}
+}
+
+// QuickAck is getsockopt TCP_QUICKACK: whether the connection is not in
+// interactive (pingpong) mode.
+func (c *Conn) QuickAck() bool { return !c.inPingpong() }
