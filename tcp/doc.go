@@ -33,13 +33,20 @@
 //     after retransmitted or CE-marked data, while the window grows); a
 //     read that drains small segments or finds more than rcv_mss
 //     unacknowledged sends it (tcp_cleanup_rbuf); interactive (pingpong)
-//     mode on replies sent within ato, left when the timer fires.
+//     mode on replies sent within ato, left when the timer fires, and
+//     entered on the peer's FIN in ESTABLISHED, so that the ACK waits to
+//     ride on our own FIN (tcp_fin); a retransmitted FIN is D-SACKed and
+//     restarts quick-ack mode (tcp_send_dupack). TCP_QUICKACK
+//     (SetQuickAck): 0 enters interactive mode, 1 leaves it and sends an
+//     ACK still owed once the reader has drained the queue.
 //     SACK compression (compsack.go, tcp_comp_sack_nr 44,
 //     tcp_comp_sack_delay_ns 1 ms): three duplicate ACKs per rcv_nxt at
 //     once, then one per 5% of the RTT (TCPAckCompressed).
 //     tests/host's TestHostTCPDelayedAckMatchesKernel counts the ACKs of
 //     a kernel and a usnet receiver for the same forged segments (bulk,
-//     half-MSS, pushed, small, unread) and request/response exchanges.
+//     half-MSS, pushed, small, unread, TCP_QUICKACK 0) and
+//     request/response exchanges; TestHostTCPFinAckMatchesKernel sees
+//     both answer a FIN with one FIN-ACK when the server closes at once.
 //   - Loss recovery: RTO per RFC 6298 with Linux's bounds (1 s initial,
 //     3 s after a handshake without an RTT sample,
 //     200 ms floor on the variance term, 120 s cap), backoff, Karn,
@@ -145,9 +152,7 @@
 //
 // Not yet (deviations from Linux): SACK compression's early send when a
 // segment extends a block beyond the first two in most-recently-used
-// order (usnet keeps no such order) and its timer slack, the delayed ACK of a FIN in
-// ESTABLISHED (Linux enters pingpong mode in CLOSE_WAIT, hoping to
-// carry it on its own FIN; usnet acknowledges at once), TCP_QUICKACK,
+// order (usnet keeps no such order) and its timer slack,
 // jiffies of HZ 1000 for ato (kernels built with HZ 250 round to 4 ms),
 // a lone FIN's probe sending the data before it,
 // Disorder (which bars probes) judged from the records when the timer is

@@ -90,13 +90,13 @@ func (c *Conn) segment(seg header.TCP) {
 		// with a D-SACK (tcp_send_dupack); only pure ACKs are rate
 		// limited (tcp_oow_rate_limited).
 		if segLen > 0 && f&header.TCPFlagSYN == 0 || !c.oowRateLimited() {
-			c.sendDupAck(seq, payload)
+			c.sendDupAck(seq, payload, f&header.TCPFlagFIN != 0)
 		}
 		return
 	}
 	if !c.acceptable(seq, segLen) {
 		if f&header.TCPFlagRST == 0 && (segLen > 0 || !c.oowRateLimited()) {
-			c.sendDupAck(seq, payload)
+			c.sendDupAck(seq, payload, f&header.TCPFlagFIN != 0)
 		}
 		return
 	}
@@ -202,10 +202,14 @@ func (c *Conn) segment(seg header.TCP) {
 }
 
 // sendDupAck is tcp_send_dupack: the ACK for a segment that brought
-// nothing new, with a D-SACK for its payload below rcv_nxt.
-func (c *Conn) sendDupAck(seq uint32, payload []byte) {
-	if len(payload) > 0 && seqLT(seq, c.rcvNxt) {
-		end := seq + uint32(len(payload))
+// nothing new, with a D-SACK for what it held below rcv_nxt, a FIN
+// included.
+func (c *Conn) sendDupAck(seq uint32, payload []byte, fin bool) {
+	end := seq + uint32(len(payload))
+	if fin {
+		end++
+	}
+	if end != seq && seqLT(seq, c.rcvNxt) {
 		if seqLT(c.rcvNxt, end) {
 			end = c.rcvNxt
 		}
@@ -650,21 +654,28 @@ func (c *Conn) freeOOO(s oooSeg) {
 	}
 }
 
-// finReceived is tcp_fin: the peer will send no more.
+// finReceived is tcp_fin: the peer will send no more. In ESTABLISHED the
+// ACK is delayed as data's is, in interactive mode: the application is
+// likely to close soon, and its FIN should carry the ACK (Linux enters
+// pingpong mode in CLOSE_WAIT). After our own FIN there is nothing left
+// to carry it: acknowledge at once.
 func (c *Conn) finReceived() {
 	c.rcvNxt++
 	c.finRcvd = true
-	c.sendAck()
+	c.ack.pending |= ackSched
 	switch c.state {
 	case Established:
 		c.state = CloseWait
+		c.ack.pingpong = pingpongThresh
 	case FinWait1:
+		c.sendAck()
 		if c.finSent && c.sndUna == c.sndNxt {
 			c.enterTimeWait()
 		} else {
 			c.state = Closing
 		}
 	case FinWait2:
+		c.sendAck()
 		c.enterTimeWait()
 	}
 }
