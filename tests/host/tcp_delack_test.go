@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/netip"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -111,6 +112,19 @@ func idleConn(c net.Conn) {
 	c.SetReadDeadline(time.Now().Add(10 * time.Second))
 	time.Sleep(5 * time.Second) // then drain, so the close is orderly
 	c.Read(b[:])
+}
+
+// quickAckOff sets TCP_QUICKACK 0 on a kernel or usnet connection, then
+// reads it to the end.
+func quickAckOff(c net.Conn) {
+	if k, ok := c.(*net.TCPConn); ok {
+		if rc, err := k.SyscallConn(); err == nil {
+			rc.Control(func(fd uintptr) { syscall.SetsockoptInt(int(fd), syscall.IPPROTO_TCP, syscall.TCP_QUICKACK, 0) })
+		}
+	} else if u, ok := c.(interface{ SetQuickAck(bool) error }); ok {
+		u.SetQuickAck(false)
+	}
+	sinkConn(c)
 }
 
 func echoConn(c net.Conn) {
@@ -324,6 +338,11 @@ var delackPatterns = []delackPattern{
 	// quick ACKs) for a few more segments than usnet, whose window counts
 	// payload rather than truesize (tcp/doc.go).
 	{"not reading", idleConn, 10, []int{1460, 1460, 1460, 1460}, false, 3 * time.Millisecond, 24},
+	// TCP_QUICKACK 0 on the reader: interactive mode, so no quick ACKs
+	// for the first segments; one ACK per two (more than rcv_mss), the
+	// reads' ACKs of pushed segments held (tcp_cleanup_rbuf in pingpong
+	// mode). Quick-ack mode would acknowledge each of the first 16.
+	{"quick-ack off", quickAckOff, 20, []int{730}, true, 5 * time.Millisecond, 0},
 }
 
 // TestHostTCPDelayedAckMatchesKernel sends the patterns to a kernel
