@@ -58,7 +58,11 @@
 //     the first recovery starts as the three-dupACK rule would), then
 //     min_rtt/4, widened a step per D-SACK round up to SRTT — with the
 //     RACK reordering timer for records not yet due, and tail loss probes
-//     (tlp.go) in Open and CWR: one probe per episode (tlp_high_seq); a
+//     (tlp.go) in Open and CWR, after 2·SRTT plus 200 ms with one
+//     segment out, 2 ms with more (packets_out: a FIN sent on its own
+//     after data makes two), probing new data or else the highest
+//     segment, a lone FIN too (SACKed as any out-of-order segment, its
+//     block ending after it): one probe per episode (tlp_high_seq); a
 //     retransmitted probe that repaired a real loss — data after it is
 //     acknowledged with no D-SACK for it first — costs one reduction to
 //     the algorithm's ssthresh (TCPLossProbeRecovery), one whose original
@@ -154,7 +158,8 @@
 // segment extends a block beyond the first two in most-recently-used
 // order (usnet keeps no such order) and its timer slack,
 // jiffies of HZ 1000 for ato (kernels built with HZ 250 round to 4 ms),
-// a lone FIN's probe sending the data before it,
+// a FIN always sent in a segment of its own (Linux sets it on the last
+// data skb when that is still unsent at close, tcp_send_fin),
 // Disorder (which bars probes) judged from the records when the timer is
 // armed rather than kept as a state, the receive window
 // counted in payload rather than truesize (the window is half the buffer

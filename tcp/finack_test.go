@@ -130,3 +130,25 @@ func TestFinDelayedAck(t *testing.T) {
 		t.Fatalf("retransmitted FIN: TCP_QUICKACK %v, %d quick ACKs; want quick-ack mode", f.srv.QuickAck(), f.srv.QuickAcks())
 	}
 }
+
+// TestOutOfOrderFINSacked: a FIN beyond a hole is held and SACKed, its
+// block ending after it (end_seq counts the FIN, tcp_sack_new_ofo_skb);
+// when the hole fills, the connection takes data and FIN together.
+func TestOutOfOrderFINSacked(t *testing.T) {
+	f := newForgedRx(t, 145)
+	f.send(100, true)
+	f.read()
+	k := len(f.acks)
+	forgeDataFlags(t, f.w, f.cli, f.srv, f.off+100, 0, header.TCPFlagFIN)
+	f.w.st.Sim.RunFor(time.Millisecond)
+	if a := f.since(k); len(a) != 1 || a[0].ack != f.off || a[0].nsack != 1 {
+		t.Fatalf("out-of-order FIN: ACKs %+v, want a duplicate ACK of %d with one SACK block", a, f.off)
+	}
+	f.send(100, false)
+	if f.srv.State() != tcp.CloseWait {
+		t.Fatalf("hole filled: %v, want CLOSE_WAIT", f.srv.State())
+	}
+	if a := f.acks[len(f.acks)-1]; a.ack != f.off+1 || a.nsack != 0 {
+		t.Fatalf("hole filled: last ACK %+v, want %d without SACK blocks", a, f.off+1)
+	}
+}

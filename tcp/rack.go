@@ -169,7 +169,7 @@ func (c *Conn) txSacked(a, b uint32) uint32 {
 	var n uint32
 	for k := i; k < j && k < len(c.txq); k++ {
 		s := &c.txq[k]
-		if s.sacked || s.fin {
+		if s.sacked {
 			continue
 		}
 		s.sacked, s.lost, s.retrans = true, false, false

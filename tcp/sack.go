@@ -24,11 +24,12 @@ func (c *Conn) sackBlocks(o *header.TCPOptions) {
 	}
 	skip := n
 	for i := 0; i < len(c.ooo); {
+		// end_seq counts a FIN: an out-of-order FIN is SACKed too.
 		s := c.ooo[i].seq
-		e := s + uint32(len(c.ooo[i].data))
+		e := c.ooo[i].end()
 		i++
 		for i < len(c.ooo) && seqLEQ(c.ooo[i].seq, e) {
-			if ne := c.ooo[i].seq + uint32(len(c.ooo[i].data)); seqLT(e, ne) {
+			if ne := c.ooo[i].end(); seqLT(e, ne) {
 				e = ne
 			}
 			i++

@@ -60,12 +60,30 @@ func (c *Conn) disorder() bool {
 // only one segment is out; the caller caps it by the RTO (armTimer).
 func (c *Conn) pto() time.Duration {
 	d := 2 * c.srtt
-	if c.sndNxt-c.sndUna <= uint32(c.mss) {
+	if c.onePacketOut() {
 		d += rtoMin
 	} else {
 		d += 2 * time.Millisecond // TCP_TIMEOUT_MIN
 	}
 	return d
+}
+
+// onePacketOut is packets_out == 1: one record of at most one segment
+// outstanding. Segments are counted, not bytes, so data and a FIN sent
+// on its own after it are two, as two skbs are in Linux.
+func (c *Conn) onePacketOut() bool {
+	if len(c.txq) == 0 {
+		return c.sndNxt-c.sndUna <= uint32(c.mss)
+	}
+	if len(c.txq) > 1 {
+		return false
+	}
+	s := &c.txq[0]
+	n := s.end - s.start
+	if s.fin {
+		n--
+	}
+	return n <= uint32(c.mss)
 }
 
 // onPTO is the probe timer (tcp_send_loss_probe and its rearm): after a
@@ -105,10 +123,11 @@ func (c *Conn) sendTLP() bool {
 		c.tlpSent()
 		return true
 	}
-	// The highest record not SACKed; data before a lone FIN, whose
-	// probe would draw an ACK without SACK information.
+	// The highest record not SACKed, a lone FIN included, as Linux
+	// probes the last skb of its retransmission queue: arriving out of
+	// order, a FIN draws SACKs that show the data before it lost.
 	i := len(c.txq) - 1
-	for i >= 0 && (c.txq[i].sacked || c.txq[i].fin && i > 0) {
+	for i >= 0 && c.txq[i].sacked {
 		i--
 	}
 	if i < 0 {

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/usnet/usnet/header"
 	"github.com/usnet/usnet/sched"
 	"github.com/usnet/usnet/skb"
 	"github.com/usnet/usnet/tcp"
@@ -253,9 +254,11 @@ func TestLostRetransmitInLoss(t *testing.T) {
 // fires no later than the RTO of the oldest outstanding segment
 // (tcp_schedule_loss_probe after a send caps the probe timeout by
 // tcp_rto_delta_us, the time left to that RTO, not by a whole RTO). On a
-// 100 ms RTT path, segment A goes out at t0 and is lost; B follows at
-// t0+150 ms. 2·SRTT + 2 ms from B would be t0+352 ms; the RTO of A is
-// due at t0 + RTO (about 300 ms), and that is when the probe goes.
+// 100 ms RTT path (SRTT about 150 ms: the receiver delays its ACKs),
+// segment A goes out at t0 and is lost; B follows at t0+200 ms. With two
+// segments out the probe timeout is 2·SRTT + 2 ms (TCP_TIMEOUT_MIN), so
+// from B about t0+500 ms; the RTO of A is due at t0 + RTO (about 470 ms),
+// and that is when the probe goes.
 func TestPTOCappedByRTODelta(t *testing.T) {
 	var drop bool
 	var frames []time.Duration
@@ -281,9 +284,12 @@ func TestPTOCappedByRTODelta(t *testing.T) {
 	if n, _ := cli.Send(make([]byte, 100)); n != 100 {
 		t.Fatal("send A")
 	}
-	w.st.Sim.RunFor(150 * time.Millisecond)
+	w.st.Sim.RunFor(200 * time.Millisecond)
 	if n, _ := cli.Send(make([]byte, 100)); n != 100 {
 		t.Fatal("send B")
+	}
+	if pto := 200*time.Millisecond + 2*cli.TCPInfo().RTT + 2*time.Millisecond; pto <= rto {
+		t.Fatalf("probe timeout from B %v, not beyond A's RTO %v: nothing to cap", pto, rto)
 	}
 	w.st.Sim.RunFor(400 * time.Millisecond)
 	if len(frames) < 3 {
@@ -294,5 +300,64 @@ func TestPTOCappedByRTODelta(t *testing.T) {
 	}
 	if cli.Info.TLPs != 1 {
 		t.Fatalf("%d probes, want 1", cli.Info.TLPs)
+	}
+}
+
+// TestTLPProbesLoneFIN loses the tail of a connection's last flight: its
+// last data segment and the FIN after it, sent on its own (the data went
+// out before the close). As Linux's tcp_send_loss_probe, the probe
+// retransmits the highest-sequence segment, the FIN itself: it arrives
+// out of order, its SACK shows the data lost, and fast recovery repairs
+// it with no timeout. With two segments out the probe timeout is
+// 2·SRTT + 2 ms (packets_out, not bytes, decides).
+func TestTLPProbesLoneFIN(t *testing.T) {
+	w := newWorld(t, 151, 1500)
+	qa, _ := w.wires(5 * time.Millisecond)
+	cli, srv, _ := w.connect(80)
+	w.st.Sim.RunFor(50 * time.Millisecond)
+	sendAll(t, w, cli, srv, 20000, time.Second)
+	w.st.Sim.RunFor(50 * time.Millisecond)
+	var dropped [2]bool
+	qa.drop = func(s *wireSeg) bool {
+		switch {
+		case s.n == 1000 && !dropped[0]:
+			dropped[0] = true
+			return true
+		case s.flags&header.TCPFlagFIN != 0 && !dropped[1]:
+			dropped[1] = true
+			return true
+		}
+		return false
+	}
+	m := len(qa.segs)
+	srtt := cli.TCPInfo().RTT
+	if n, err := cli.Send(make([]byte, 1000)); n != 1000 || err != nil {
+		t.Fatal(n, err)
+	}
+	cli.Close()
+	buf := make([]byte, 2000)
+	got, eof := 0, false
+	if !w.run(3*time.Second, func() bool {
+		n, e, _ := srv.Recv(buf)
+		got += n
+		eof = eof || e
+		return eof && cli.State() == tcp.FinWait2
+	}) {
+		t.Fatalf("not closed: %d bytes, eof %v, client %v; sent %+v", got, eof, cli.State(), qa.segs[m:])
+	}
+	if !dropped[0] || !dropped[1] || got != 1000 {
+		t.Fatalf("dropped %v, %d bytes read", dropped, got)
+	}
+	segs := qa.segs[m:]
+	if len(segs) < 3 || segs[2].flags&header.TCPFlagFIN == 0 || segs[2].n != 0 {
+		t.Fatalf("client sent %+v, want the probe to be the lone FIN", segs)
+	}
+	// Two segments out (data, then the FIN on its own): 2·SRTT + 2 ms,
+	// not the one-segment rule's room for a delayed ACK.
+	if d := segs[2].at - segs[1].at; d != 2*srtt+2*time.Millisecond {
+		t.Fatalf("probe %v after the FIN, want 2·SRTT + 2 ms (SRTT %v)", d, srtt)
+	}
+	if cli.Info.TLPs != 1 || cli.Info.Timeouts != 0 {
+		t.Fatalf("TLPs %d timeouts %d, want one probe and no timeout", cli.Info.TLPs, cli.Info.Timeouts)
 	}
 }
