@@ -152,3 +152,17 @@ func TestOutOfOrderFINSacked(t *testing.T) {
 		t.Fatalf("hole filled: last ACK %+v, want %d without SACK blocks", a, f.off+1)
 	}
 }
+
+// TestOutOfOrderFINPurged: a connection that ends holding an
+// out-of-order FIN (no payload, no buffer) frees its queue cleanly.
+func TestOutOfOrderFINPurged(t *testing.T) {
+	f := newForgedRx(t, 146)
+	f.send(100, true)
+	forgeDataFlags(t, f.w, f.cli, f.srv, f.off+100, 0, header.TCPFlagFIN)
+	f.w.st.Sim.RunFor(time.Millisecond)
+	f.srv.Abort()
+	f.w.st.Sim.RunFor(time.Millisecond)
+	if f.srv.State() != tcp.Closed {
+		t.Fatalf("after abort: %v", f.srv.State())
+	}
+}

@@ -153,11 +153,10 @@ func (c *Conn) readRcv(p []byte, n int) int {
 	return took
 }
 
-// purgeOOO frees the out-of-order queue.
+// purgeOOO frees the out-of-order queue (a FIN held alone has no buffer).
 func (c *Conn) purgeOOO() {
 	for i := range c.ooo {
-		c.rcvMem -= c.ooo[i].b.Truesize()
-		c.ooo[i].b.Free()
+		c.freeOOO(c.ooo[i])
 		c.ooo[i] = oooSeg{}
 	}
 	c.ooo = nil
