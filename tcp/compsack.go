@@ -8,12 +8,11 @@ import "time"
 // ACKs for a rcv_nxt at once — enough for the sender's fast retransmit —
 // and then holds the next ones back, up to tcp_comp_sack_nr of them, for
 // 5% of the RTT but at most tcp_comp_sack_delay_ns. Any ACK sent ends
-// the wait. Before a segment opens a third SACK block the ACK held back
-// goes out, so its blocks reach the sender before the new one pushes
-// them down the list. (Linux also sends it when a segment extends a
-// block beyond the first two in its most-recently-used order; usnet
-// keeps no such order and does not. Linux's timer slack,
-// tcp_comp_sack_slack_ns, is nothing here: usnet's timers are exact.)
+// the wait. Before a segment opens a third SACK block, or extends one
+// beyond the first two in most-recently-used order (sack.go), the ACK
+// held back goes out, so its blocks reach the sender before the change
+// reorders them. (Linux's timer slack, tcp_comp_sack_slack_ns, is
+// nothing here: usnet's timers are exact.)
 
 const fastRetransThresh = 3 // TCP_FASTRETRANS_THRESH
 
@@ -81,29 +80,6 @@ func (c *Conn) compAckSent() {
 		c.comp.held = 0
 		c.compTimer.Stop()
 	}
-}
-
-// oooOpensBlock reports whether data at [seq, end) would open a SACK
-// block of its own next to at least two held already (tcp_sack_new_ofo_skb
-// with this_sack >= TCP_SACK_BLOCKS_EXPECTED).
-func (c *Conn) oooOpensBlock(seq, end uint32) bool {
-	blocks := 0
-	for i := 0; i < len(c.ooo); {
-		s := c.ooo[i].seq
-		e := c.ooo[i].end()
-		i++
-		for i < len(c.ooo) && seqLEQ(c.ooo[i].seq, e) {
-			if ne := c.ooo[i].end(); seqLT(e, ne) {
-				e = ne
-			}
-			i++
-		}
-		if seqLEQ(s, end) && seqLEQ(seq, e) {
-			return false // extends (or lies in) this block
-		}
-		blocks++
-	}
-	return blocks >= 2
 }
 
 // compSackDelay and compSackNr are Linux 6.18's tcp_comp_sack_delay_ns

@@ -147,7 +147,8 @@ type Conn struct {
 
 	// SACK (sack.go)
 	sackOK  bool
-	lastOOO uint32   // latest out-of-order arrival, for block order
+	sacks   [4]seqRange // blocks to report, most recently used first (selective_acks, TCP_NUM_SACKS)
+	nsacks  int
 	dsack   seqRange // D-SACK block to report in the next ACK (tcp_dsack_set)
 	dsackOn bool
 

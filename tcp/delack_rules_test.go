@@ -116,10 +116,11 @@ type forgedRx struct {
 }
 
 type forgedAck struct {
-	at    time.Duration
-	ack   uint32 // offset from the client's snd_nxt
-	win   uint16
-	nsack int
+	at     time.Duration
+	ack    uint32 // offset from the client's snd_nxt
+	win    uint16
+	nsack  int
+	blocks [][2]uint32 // the SACK blocks, offsets from the client's snd_nxt
 }
 
 func newForgedRx(t *testing.T, seed uint64) *forgedRx { return newForgedRxWith(t, seed, nil) }
@@ -139,7 +140,11 @@ func newForgedRxWith(t *testing.T, seed uint64, set func(*forgedRx)) *forgedRx {
 	sink := &ackSink{Netem: sched.NewNetem(sched.NetemConfig{}, w.b.Exec().Rand(), w.st.Pool()), fn: func(h header.TCP) {
 		var o header.TCPOptions
 		h.ParseOptions(&o)
-		f.acks = append(f.acks, forgedAck{at: w.st.Sim.Now(), ack: h.Ack() - base, win: h.Window(), nsack: o.NumSACK})
+		a := forgedAck{at: w.st.Sim.Now(), ack: h.Ack() - base, win: h.Window(), nsack: o.NumSACK}
+		for _, b := range o.SACK[:o.NumSACK] {
+			a.blocks = append(a.blocks, [2]uint32{b.Start - base, b.End - base})
+		}
+		f.acks = append(f.acks, a)
 	}}
 	w.b.Exec().Do(func() { w.db.SetQdisc(sink) })
 	w.st.Sim.RunFor(10 * time.Millisecond)

@@ -19,8 +19,10 @@
 //     reduced by 12 for the option).
 //   - Send and receive queues without steady-state allocation
 //     (buffer.go), flow control whose right edge never moves left, a
-//     bounded out-of-order queue reported in SACK blocks, Nagle
-//     (Minshall's variant, as Linux) and TCP_NODELAY.
+//     bounded out-of-order queue reported in up to four SACK blocks kept
+//     most recently used first (tcp_sack_new_ofo_skb: a fifth range
+//     forgets the oldest), Nagle (Minshall's variant, as Linux) and
+//     TCP_NODELAY.
 //   - Delayed ACKs as Linux's icsk_ack engine (delack.go): ato adapts to
 //     the gaps between data segments and doubles when the timer fires;
 //     the delay is bounded by 500 ms (200 ms in interactive mode or after
@@ -41,7 +43,9 @@
 //     ACK still owed once the reader has drained the queue.
 //     SACK compression (compsack.go, tcp_comp_sack_nr 44,
 //     tcp_comp_sack_delay_ns 1 ms): three duplicate ACKs per rcv_nxt at
-//     once, then one per 5% of the RTT (TCPAckCompressed).
+//     once, then one per 5% of the RTT (TCPAckCompressed); the ACK held
+//     back goes early when an arrival opens a third block or extends
+//     one beyond the first two.
 //     tests/host's TestHostTCPDelayedAckMatchesKernel counts the ACKs of
 //     a kernel and a usnet receiver for the same forged segments (bulk,
 //     half-MSS, pushed, small, unread, TCP_QUICKACK 0) and
@@ -154,9 +158,8 @@
 //     zero-window probes, PMTU from ICMP frag-needed, SO_SNDBUF/SO_RCVBUF,
 //     a TCP_INFO-like Info.
 //
-// Not yet (deviations from Linux): SACK compression's early send when a
-// segment extends a block beyond the first two in most-recently-used
-// order (usnet keeps no such order) and its timer slack,
+// Not yet (deviations from Linux): SACK compression's timer slack
+// (tcp_comp_sack_slack_ns),
 // jiffies of HZ 1000 for ato (kernels built with HZ 250 round to 4 ms),
 // a FIN always sent in a segment of its own (Linux sets it on the last
 // data skb when that is still unsent at close, tcp_send_fin),

@@ -497,10 +497,6 @@ func (c *Conn) data(seq uint32, p []byte, fin bool) {
 		seq = c.rcvNxt
 	}
 	if seq != c.rcvNxt {
-		if len(p) > 0 && c.sackOK && c.oooOpensBlock(seq, seq+uint32(len(p))) {
-			c.compSendNow()
-		}
-		c.lastOOO = seq
 		c.queueOOO(seq, p, fin)
 		c.ack.pending |= ackSched // a duplicate ACK tells the sender about the hole (ackSndCheck)
 		return
@@ -550,6 +546,9 @@ func (c *Conn) data(seq uint32, p []byte, fin bool) {
 			c.ack.pending |= ackNowBit // the gap is filled: say so at once (RFC 5681 4.2)
 		}
 	}
+	if c.nsacks > 0 {
+		c.sackRemove()
+	}
 	if fin {
 		c.finReceived()
 	}
@@ -570,6 +569,9 @@ func (c *Conn) queueOOO(seq uint32, p []byte, fin bool) {
 	if len(p) == 0 && !fin {
 		return
 	}
+	if len(c.ooo) == 0 {
+		c.nsacks = 0 // the first out-of-order segment: its block alone
+	}
 	end := seq + uint32(len(p))
 	if fin {
 		end++ // end_seq counts the FIN
@@ -588,6 +590,9 @@ func (c *Conn) queueOOO(seq uint32, p []byte, fin bool) {
 		case seqLEQ(end, prev.end()):
 			c.t.Stats.TCPOFOMerge++
 			c.dsackSet(seq, end) // all the bits are present
+			if c.sackOK {
+				c.sackNewOfo(seq, end) // its block becomes the most recent
+			}
 			return
 		case seqLT(prev.seq, seq):
 			c.dsackSet(seq, prev.end()) // partial overlap
@@ -634,6 +639,9 @@ func (c *Conn) queueOOO(seq uint32, p []byte, fin bool) {
 	}
 	if j > i+1 {
 		c.ooo = slices.Delete(c.ooo, i+1, j)
+	}
+	if c.sackOK {
+		c.sackNewOfo(seq, end)
 	}
 }
 

@@ -12,53 +12,114 @@ import (
 
 type seqRange struct{ start, end uint32 }
 
-// sackBlocks fills o with up to four blocks describing the out-of-order
-// queue, the range holding the latest arrival first (RFC 2018 4).
+// sackBlocks fills o with the D-SACK block, if one is due, and then the
+// receiver's SACK blocks in their most-recently-used order, as many as
+// the option room takes (three with timestamps).
 func (c *Conn) sackBlocks(o *header.TCPOptions) {
 	var blocks [header.TCPMaxSACKBlocks]header.SACKBlock
-	n, first := 0, -1
+	n := 0
 	if c.dsackOn {
 		// A D-SACK block goes first (RFC 2883) and is reported once.
 		blocks[0] = header.SACKBlock{Start: c.dsack.start, End: c.dsack.end}
 		n, c.dsackOn = 1, false
 	}
-	skip := n
-	for i := 0; i < len(c.ooo); {
-		// end_seq counts a FIN: an out-of-order FIN is SACKed too.
-		s := c.ooo[i].seq
-		e := c.ooo[i].end()
-		i++
-		for i < len(c.ooo) && seqLEQ(c.ooo[i].seq, e) {
-			if ne := c.ooo[i].end(); seqLT(e, ne) {
-				e = ne
-			}
-			i++
-		}
-		if s == e {
-			continue
-		}
-		contains := seqLEQ(s, c.lastOOO) && seqLT(c.lastOOO, e)
-		if n < len(blocks) {
-			blocks[n] = header.SACKBlock{Start: s, End: e}
-			if contains {
-				first = n
-			}
+	if len(c.ooo) > 0 {
+		for i := 0; i < c.nsacks && n < len(blocks); i++ {
+			blocks[n] = header.SACKBlock{Start: c.sacks[i].start, End: c.sacks[i].end}
 			n++
-		} else if contains {
-			blocks[n-1] = header.SACKBlock{Start: s, End: e}
-			first = n - 1
 		}
-	}
-	if first > skip {
-		f := blocks[first]
-		copy(blocks[skip+1:first+1], blocks[skip:first])
-		blocks[skip] = f
 	}
 	if o.HasTimestamps && n > 3 {
 		n = 3 // 40 bytes of options: timestamps leave room for three
 	}
 	o.NumSACK = n
 	o.SACK = blocks
+}
+
+// The receiver's SACK blocks (tp->selective_acks): up to four ranges of
+// the out-of-order queue, the one the latest arrival touched first (RFC
+// 2018 4), kept as Linux keeps them — an arrival that extends a block
+// moves it to the front, one that extends none opens a new block there
+// and, with four already, the least recently used is forgotten; its data
+// stays queued but goes unreported until a later arrival touches it.
+// Blocks that rcv_nxt reaches are dropped.
+
+const sackBlocksExpected = 2 // TCP_SACK_BLOCKS_EXPECTED
+
+// sackExtend is tcp_sack_extend: [seq, end) overlapping or touching b
+// widens it.
+func sackExtend(b *seqRange, seq, end uint32) bool {
+	if !seqLEQ(b.start, end) || !seqLEQ(seq, b.end) {
+		return false
+	}
+	if seqLT(seq, b.start) {
+		b.start = seq
+	}
+	if seqLT(b.end, end) {
+		b.end = end
+	}
+	return true
+}
+
+// sackNewOfo is tcp_sack_new_ofo_skb, for an out-of-order arrival at
+// [seq, end) (end past a FIN). An ACK held back by SACK compression goes
+// out first when the arrival touches a block beyond the first two or
+// opens a new one next to two or more: it carries blocks the change
+// would push out of the sender's view.
+func (c *Conn) sackNewOfo(seq, end uint32) {
+	n := c.nsacks
+	for i := 0; i < n; i++ {
+		if !sackExtend(&c.sacks[i], seq, end) {
+			continue
+		}
+		if i >= sackBlocksExpected {
+			c.compSendNow()
+		}
+		b := c.sacks[i]
+		copy(c.sacks[1:i+1], c.sacks[:i])
+		c.sacks[0] = b
+		c.sackCoalesce()
+		return
+	}
+	if n >= sackBlocksExpected {
+		c.compSendNow()
+	}
+	if n == len(c.sacks) {
+		n-- // forget the least recently used
+	}
+	copy(c.sacks[1:n+1], c.sacks[:n])
+	c.sacks[0] = seqRange{seq, end}
+	c.nsacks = n + 1
+}
+
+// sackCoalesce is tcp_sack_maybe_coalesce: the first block, just grown,
+// swallows the blocks it now overlaps or touches.
+func (c *Conn) sackCoalesce() {
+	for i := 1; i < c.nsacks; {
+		if sackExtend(&c.sacks[0], c.sacks[i].start, c.sacks[i].end) {
+			copy(c.sacks[i:c.nsacks], c.sacks[i+1:c.nsacks])
+			c.nsacks--
+			continue
+		}
+		i++
+	}
+}
+
+// sackRemove is tcp_sack_remove, after rcv_nxt advanced: blocks it
+// reached go, all of them once the out-of-order queue is empty.
+func (c *Conn) sackRemove() {
+	if len(c.ooo) == 0 {
+		c.nsacks = 0
+		return
+	}
+	for i := 0; i < c.nsacks; {
+		if !seqLT(c.rcvNxt, c.sacks[i].start) {
+			copy(c.sacks[i:c.nsacks], c.sacks[i+1:c.nsacks])
+			c.nsacks--
+			continue
+		}
+		i++
+	}
 }
 
 // sackUpdate applies the peer's SACK blocks to the retransmission queue
