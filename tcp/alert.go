@@ -8,8 +8,11 @@ import (
 
 // The congestion state machine per ACK (tcp_fastretrans_alert): leave a
 // state whose episode is over, try the undo rules the state allows, find
-// lost segments, and start fast recovery when some are. Open and Disorder
-// are one state here.
+// lost segments, and start fast recovery when some are; or else open
+// the connection again: Open, or Disorder while SACKed or lost records or
+// retransmissions are about (tcp_try_to_open). Linux runs it for dubious
+// ACKs only — duplicates, SACKs, D-SACKs, ECE, or any ACK outside Open —
+// so a state changes on those alone.
 
 // fastRetransAlert runs after the ACK's SACK blocks and cumulative
 // acknowledgment were applied (c.ackFlags says what they showed). It
@@ -17,6 +20,7 @@ import (
 func (c *Conn) fastRetransAlert(priorUna uint32, dupack bool) (lost uint32, r rexmit) {
 	f := c.ackFlags
 	ece := f&flagECE != 0
+	dubious := f&flagNotDup == 0 || f&(flagDataSacked|flagECE|flagDSACKing) != 0 || c.caState != cc.Open
 	if ece {
 		c.undo.priorSsthresh = 0 // congestion is proven: no undo
 	}
@@ -67,16 +71,32 @@ func (c *Conn) fastRetransAlert(priorUna uint32, dupack bool) (lost uint32, r re
 		// would, into Recovery for the latter — PRR then clocks the
 		// repair out on the SACKs instead of waiting for a second RTO.
 	}
-	if c.caState == cc.Open {
+	if c.caState <= cc.Disorder {
 		c.tryUndoDSACK()
 	}
 	lost += c.identifyLoss(f)
 	if !c.hasLost() {
-		c.retransStampCleanup() // tcp_try_to_open
+		if dubious {
+			c.tryToOpen(ece)
+		} else {
+			c.retransStampCleanup()
+		}
 		return lost, rexmitNone
 	}
 	c.enterRecovery(ece)
 	return lost, rexmitLost
+}
+
+// tryToOpen is tcp_try_to_open: ECE without a loss starts a CWR
+// reduction; outside one, Open or Disorder as the records say.
+func (c *Conn) tryToOpen(ece bool) {
+	c.retransStampCleanup()
+	if ece {
+		c.enterCWR()
+	}
+	if c.caState != cc.CWR {
+		c.tryKeepOpen()
+	}
 }
 
 // identifyLoss marks lost records (tcp_identify_packet_loss): RACK with

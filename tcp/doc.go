@@ -86,7 +86,9 @@
 //     (tcp_check_sack_reneging, TCPSACKReneging). Without SACK, NewReno (RFC 6582). Window
 //     reductions use PRR (RFC 6937, tcp_cwnd_reduction), ending at
 //     ssthresh. The per-ACK state machine is tcp_fastretrans_alert's
-//     (alert.go).
+//     (alert.go), Disorder included: entered when an ACK leaves records
+//     SACKed or lost or retransmissions about, it bars probes, and ECE
+//     on an ACK that starts no recovery enters CWR (tcp_try_to_open).
 //   - Undo of spurious reductions (undo.go): a recovery whose every
 //     retransmission comes back D-SACKed, or whose ACKs echo a timestamp
 //     older than the first retransmission (Eifel, RFC 3522), gets its
@@ -163,8 +165,7 @@
 // jiffies of HZ 1000 for ato (kernels built with HZ 250 round to 4 ms),
 // a FIN always sent in a segment of its own (Linux sets it on the last
 // data skb when that is still unsent at close, tcp_send_fin),
-// Disorder (which bars probes) judged from the records when the timer is
-// armed rather than kept as a state, the receive window
+// the receive window
 // counted in payload rather than truesize (the window is half the buffer
 // figure, as at Linux's default scaling ratio, and the free space for
 // window selection does not subtract the out-of-order queue; so a

@@ -86,10 +86,11 @@ func (c *Conn) ecnRcvData(f header.TCPFlags, ce bool) {
 	}
 }
 
-// ecnEcho reacts to ECE on an ACK (FLAG_ECE, tcp_enter_cwr): once per
-// window, and not while a loss reduction runs already.
-func (c *Conn) ecnEcho(f header.TCPFlags) {
-	if !c.ecnOK || f&header.TCPFlagECE == 0 || c.caState >= cc.CWR {
+// enterCWR is tcp_enter_cwr, for ECE on an ACK that starts no fast
+// recovery (tcp_try_to_open): once per window, and not while a
+// reduction runs already.
+func (c *Conn) enterCWR() {
+	if c.caState >= cc.CWR {
 		return
 	}
 	c.undo.markerSet, c.undo.priorSsthresh = false, 0 // tcp_enter_cwr: nothing to undo

@@ -21,3 +21,6 @@ func (c *Conn) RcvSpace() int { return c.rcvSpace() }
 func (c *Conn) ATO() time.Duration { return c.ack.ato }
 func (c *Conn) QuickAcks() int     { return c.ack.quick }
 func (c *Conn) Pingpong() int      { return int(c.ack.pingpong) }
+
+// CAState is the congestion state (icsk_ca_state).
+func (c *Conn) CAState() int { return int(c.caState) }

@@ -428,6 +428,9 @@ func (c *Conn) ackRcvd(seg header.TCP, o *header.TCPOptions) bool {
 	// FLAG_NOT_DUP without FLAG_ACKED: the segment occupied sequence
 	// space, or was a window update as tcp_may_update_window judges one.
 	notDup := len(seg.Payload()) > 0 || seg.Flags()&header.TCPFlagFIN != 0 || seqLT(c.sndWl1, seq) || c.sndWl1 == seq && (win > c.sndWnd || win == 0)
+	if notDup || advanced {
+		c.ackFlags |= flagNotDup
+	}
 	if seqLT(c.sndWl1, seq) || c.sndWl1 == seq && seqLEQ(c.sndWl2, ack) {
 		c.sndWnd, c.sndWl1, c.sndWl2 = win, seq, ack
 	}
@@ -442,7 +445,6 @@ func (c *Conn) ackRcvd(seg header.TCP, o *header.TCPOptions) bool {
 	if c.sackOK {
 		c.Info.RACKLost += uint64(lost)
 	}
-	c.ecnEcho(seg.Flags())
 	// Window growth or reduction (tcp_cong_control).
 	if c.caState == cc.Recovery || c.caState == cc.CWR {
 		c.cwndReduction(newlySegs, advanced, lost > 0)

@@ -34,26 +34,14 @@ type tlpState struct {
 }
 
 // tlpEligible says whether the next timer should be a probe: in Open
-// or CWR, and not in what Linux calls Disorder (tcp_try_keep_open) —
-// records SACKed or marked lost, or retransmissions about — where
-// the SACKs already in hand, not a probe, show the way.
+// or CWR (tcp_schedule_loss_probe), not in Disorder, where the SACKs
+// already in hand, not a probe, show the way. The state is the one the
+// last dubious ACK left (tcp_try_keep_open), not judged afresh: CWR
+// probes with records SACKed, and a state set Open by an undo probes
+// until an ACK says otherwise.
 func (c *Conn) tlpEligible() bool {
 	return c.sackOK && (c.caState == cc.Open || c.caState == cc.CWR) && c.srtt > 0 && c.sndNxt != c.sndUna &&
-		c.state != SynSent && c.state != SynRecv && !c.disorder()
-}
-
-// disorder is Linux's Disorder state within usnet's Open: tcp_left_out
-// or tcp_any_retrans_done.
-func (c *Conn) disorder() bool {
-	if len(c.txq) > 0 && c.txq[0].everRetrans {
-		return true
-	}
-	for i := range c.txq {
-		if s := &c.txq[i]; s.sacked || s.lost || s.retrans {
-			return true
-		}
-	}
-	return false
+		c.state != SynSent && c.state != SynRecv
 }
 
 // pto is the probe timeout: 2·SRTT, plus room for a delayed ACK when

@@ -361,3 +361,32 @@ func TestTLPProbesLoneFIN(t *testing.T) {
 		t.Fatalf("TLPs %d timeouts %d, want one probe and no timeout", cli.Info.TLPs, cli.Info.Timeouts)
 	}
 }
+
+// TestDisorderOnReordering holds one segment back by 1 ms on a 10 ms
+// RTT path: the SACK for the one behind it puts the sender in Disorder
+// (tcp_try_keep_open; RACK's window of min_rtt/4 keeps it from
+// Recovery), and the ACK that fills the hole takes it back to Open.
+func TestDisorderOnReordering(t *testing.T) {
+	const open, disorder = 0, 1
+	w := seqWorld(t, 47, once(700, false, time.Millisecond))
+	cli, srv, _ := w.connect(80)
+	cli.NoDelay = true
+	sendAll(t, w, cli, srv, 64<<10, 10*time.Second)
+	w.st.Sim.RunFor(300 * time.Millisecond)
+	for _, n := range []int{700, 800} {
+		if k, err := cli.Send(make([]byte, n)); k != n || err != nil {
+			t.Fatal(k, err)
+		}
+	}
+	if cli.CAState() != open {
+		t.Fatalf("state %d before, want Open", cli.CAState())
+	}
+	w.st.Sim.RunFor(10*time.Millisecond + 500*time.Microsecond) // the SACK is in
+	if cli.CAState() != disorder {
+		t.Fatalf("state %d after the SACK, want Disorder (%+v)", cli.CAState(), cli.Info)
+	}
+	w.st.Sim.RunFor(time.Millisecond) // the hole's ACK is in
+	if cli.CAState() != open || cli.Info.Retransmits != 0 {
+		t.Fatalf("state %d after the hole filled, %d retransmissions; want Open, none", cli.CAState(), cli.Info.Retransmits)
+	}
+}

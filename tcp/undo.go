@@ -48,6 +48,7 @@ const (
 	flagLostRetrans                          // RACK found a retransmission lost (FLAG_LOST_RETRANS)
 	flagSackReneging                         // the ACK stops at a SACKed record (FLAG_SACK_RENEGING)
 	flagRenegTimer                           // the reneging timer is armed: leave the RTO alone
+	flagNotDup                               // data, a window update or new data acknowledged (FLAG_NOT_DUP)
 )
 
 // setCAState is tcp_set_ca_state.
@@ -227,13 +228,28 @@ func (c *Conn) tryUndoPartial(priorUna uint32) bool {
 	return false
 }
 
-// tryKeepOpen is tcp_try_keep_open (Open and Disorder are one state
-// here).
+// tryKeepOpen is tcp_try_keep_open: Disorder while records are SACKed
+// or marked lost, or retransmissions are about, else Open; entering
+// either starts a new high_seq.
 func (c *Conn) tryKeepOpen() {
-	if c.caState != cc.Open {
-		c.setCAState(cc.Open)
+	st := cc.Open
+	if c.leftOut() || c.anyRetransDone() {
+		st = cc.Disorder
+	}
+	if c.caState != st {
+		c.setCAState(st)
 		c.recover = c.sndNxt
 	}
+}
+
+// leftOut is tcp_left_out: records SACKed or marked lost.
+func (c *Conn) leftOut() bool {
+	for i := range c.txq {
+		if s := &c.txq[i]; s.sacked || s.lost {
+			return true
+		}
+	}
+	return false
 }
 
 // tryUndoLoss is tcp_try_undo_loss, in Loss: after an ACK that advanced
