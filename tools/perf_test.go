@@ -52,7 +52,9 @@ func TestPerfServerWithStockClient(t *testing.T) {
 			defer cancel()
 			var log bytes.Buffer
 			done := make(chan error, 1)
-			go func() { done <- PerfServe(ctx, hostNS{}, fmt.Sprintf("127.0.0.1:%d", port), true, &log) }()
+			go func() {
+				done <- PerfServe(ctx, hostNS{}, fmt.Sprintf("127.0.0.1:%d", port), PerfServerOptions{Once: true, Interval: time.Second}, &log)
+			}()
 			time.Sleep(100 * time.Millisecond)
 			args := []string{"-c", "127.0.0.1", "-p", fmt.Sprint(port), "-t", "1", "-J", "-P", "2"}
 			if reverse {

@@ -167,18 +167,40 @@ func cmdPerf(args []string) error {
 	once := fs.Bool("1", false, "server: exit after one test")
 	client := fs.String("c", "", "run as client to HOST")
 	port := fs.Int("p", 5201, "port")
+	interval := fs.Float64("i", 1, "seconds between periodic reports (0 for none)")
+	jsonOut := fs.Bool("J", false, "output in JSON format")
 	secs := fs.Float64("t", 10, "client: seconds to transmit")
 	// iperf3's -n is --bytes here: -n names the namespace in every
 	// usnet command.
-	bytes := fs.Int64("bytes", 0, "client: bytes to transmit (instead of -t; iperf3's -n)")
+	bytes := fs.String("bytes", "0", "client: bytes to transmit (instead of -t; iperf3's -n), with K/M/G suffixes")
 	reverse := fs.Bool("R", false, "client: the server sends")
 	parallel := fs.Int("P", 1, "client: parallel streams")
+	block := fs.String("l", "128K", "client: length of the buffer to write, with K/M/G suffixes")
+	window := fs.String("w", "0", "client: socket buffer sizes (SO_SNDBUF and SO_RCVBUF), with K/M/G suffixes")
+	congestion := fs.String("C", "", "client: congestion control algorithm (TCP_CONGESTION)")
+	omit := fs.Int("O", 0, "client: omit the first N seconds")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if *server == (*client != "") {
-		return errors.New("usage: usnet perf [-n NS] -s [-1] [-p PORT] | -c HOST [-p PORT] [-t S] [--bytes N] [-R] [-P N]")
+	if *server == (*client != "") || fs.NArg() != 0 {
+		return errors.New("usage: usnet perf [-n NS] -s [-1] [-p PORT] [-i S] [-J] | -c HOST [-p PORT] [-i S] [-J] [-t S] [--bytes N] [-R] [-P N] [-l LEN] [-w SIZE] [-C ALGO] [-O N]")
 	}
+	nBytes, err := perfSize(*bytes)
+	if err != nil {
+		return fmt.Errorf("--bytes: %w", err)
+	}
+	nBlock, err := perfSize(*block)
+	if err != nil || nBlock <= 0 || nBlock > 1<<30 {
+		return fmt.Errorf("-l: bad block length %q", *block)
+	}
+	nWindow, err := perfSize(*window)
+	if err != nil || nWindow > 1<<30 {
+		return fmt.Errorf("-w: bad window size %q", *window)
+	}
+	if *interval < 0 || *omit < 0 || *parallel < 1 {
+		return errors.New("perf: -i, -O must not be negative, -P at least 1")
+	}
+	every := time.Duration(*interval * float64(time.Second))
 	api, err := openNamespace(*ns)
 	if err != nil {
 		return err
@@ -186,10 +208,39 @@ func cmdPerf(args []string) error {
 	ctx, cancel := interrupted()
 	defer cancel()
 	if *server {
-		return tools.PerfServe(ctx, api, fmt.Sprintf(":%d", *port), *once, os.Stdout)
+		return tools.PerfServe(ctx, api, fmt.Sprintf(":%d", *port),
+			tools.PerfServerOptions{Once: *once, Interval: every, JSON: *jsonOut}, os.Stdout)
 	}
-	_, err = tools.PerfClient(ctx, api, fmt.Sprintf("%s:%d", *client, *port), tools.PerfOptions{
-		Duration: time.Duration(*secs * float64(time.Second)), Bytes: *bytes, Reverse: *reverse, Parallel: *parallel,
+	_, err = tools.PerfClient(ctx, api, net.JoinHostPort(*client, strconv.Itoa(*port)), tools.PerfOptions{
+		Duration: time.Duration(*secs * float64(time.Second)), Bytes: nBytes, Reverse: *reverse, Parallel: *parallel,
+		Block: int(nBlock), Interval: every, Omit: time.Duration(*omit) * time.Second, Window: int(nWindow),
+		Congestion: *congestion, JSON: *jsonOut,
 	}, os.Stdout)
 	return err
+}
+
+// perfSize parses iperf3's sizes: a number with an optional K, M, G or T
+// suffix (powers of 1024, either case).
+func perfSize(s string) (int64, error) {
+	mult := int64(1)
+	if n := len(s); n > 0 {
+		switch s[n-1] {
+		case 'k', 'K':
+			mult = 1 << 10
+		case 'm', 'M':
+			mult = 1 << 20
+		case 'g', 'G':
+			mult = 1 << 30
+		case 't', 'T':
+			mult = 1 << 40
+		}
+		if mult > 1 {
+			s = s[:n-1]
+		}
+	}
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil || v < 0 {
+		return 0, fmt.Errorf("bad size %q", s)
+	}
+	return int64(v * float64(mult)), nil
 }

@@ -133,7 +133,7 @@ func TestHostIperf3AgainstPerf(t *testing.T) {
 	for _, reverse := range []bool{false, true} {
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan error, 1)
-		go func() { done <- tools.PerfServe(ctx, r.ns, "10.99.0.2:5201", true, nil) }()
+		go func() { done <- tools.PerfServe(ctx, r.ns, "10.99.0.2:5201", tools.PerfServerOptions{Once: true}, nil) }()
 		time.Sleep(100 * time.Millisecond)
 		args := []string{"netns", "exec", r.kns, "iperf3", "-c", "10.99.0.2", "-t", "2", "-J"}
 		if reverse {

@@ -1,0 +1,194 @@
+package tools
+
+import (
+	"fmt"
+	"io"
+	"net"
+	"strconv"
+	"time"
+)
+
+// iperf3 3.12's text output. The layouts below reproduce, column for
+// column, what the stock iperf3 prints on this machine (perf_test.go has
+// its lines as golden strings).
+const (
+	perfSeparator      = "- - - - - - - - - - - - - - - - - - - - - - - - -\n"
+	perfHeader         = "[ ID] Interval           Transfer     Bitrate\n"
+	perfHeaderRetr     = "[ ID] Interval           Transfer     Bitrate         Retr\n"
+	perfHeaderRetrCwnd = "[ ID] Interval           Transfer     Bitrate         Retr  Cwnd\n"
+	perfBanner         = "-----------------------------------------------------------\n"
+)
+
+// perfSpan formats the columns every report line shares: the interval,
+// the transfer and the bitrate.
+func perfSpan(id string, from, to time.Duration, bytes int64) string {
+	bits := 0.0
+	if d := (to - from).Seconds(); d > 0 {
+		bits = float64(bytes) * 8 / d
+	}
+	return fmt.Sprintf("[%s] %6.2f-%-6.2f sec  %ss  %ss/sec", id, from.Seconds(), to.Seconds(),
+		unitString(float64(bytes), 1024, "Byte"), unitString(bits, 1000, "bit"))
+}
+
+// perfTail is the end of a line: Retr (retr >= 0) or its blank column,
+// then the role or "(omitted)".
+func perfTail(retr int64, what string) string {
+	if retr >= 0 {
+		return fmt.Sprintf("  %3d             %s\n", retr, what)
+	}
+	return "                  " + what + "\n"
+}
+
+func omittedMark(omitted bool) string {
+	if omitted {
+		return "(omitted)"
+	}
+	return ""
+}
+
+// printInterval prints one interval: a line per stream, with the
+// sender's Retr and Cwnd when known, and a [SUM] line for several
+// streams, whose groups a separator divides.
+func (r *perfRun) printInterval(ivs []streamInterval) {
+	w := r.out
+	tcpInfo := r.sender && r.hasInfo
+	if r.groups == 0 {
+		if tcpInfo {
+			io.WriteString(w, perfHeaderRetrCwnd)
+		} else {
+			io.WriteString(w, perfHeader)
+		}
+	} else if len(ivs) > 1 {
+		io.WriteString(w, perfSeparator)
+	}
+	r.groups++
+	var sum streamInterval
+	sum.retr = -1
+	for _, iv := range ivs {
+		line := perfSpan(fmt.Sprintf("%3d", iv.id), iv.start, iv.end, iv.bytes)
+		if iv.tcp {
+			line += fmt.Sprintf("  %3d   %ss       %s\n", iv.retr,
+				unitString(float64(iv.cwnd), 1024, "Byte"), omittedMark(iv.omitted))
+		} else {
+			line += perfTail(-1, omittedMark(iv.omitted))
+		}
+		io.WriteString(w, line)
+		sum.start, sum.end, sum.omitted = iv.start, iv.end, iv.omitted
+		sum.bytes += iv.bytes
+		if tcpInfo {
+			sum.retr = max(sum.retr, 0) + max(iv.retr, 0)
+		}
+	}
+	if len(ivs) > 1 {
+		io.WriteString(w, perfSpan("SUM", sum.start, sum.end, sum.bytes)+perfTail(sum.retr, omittedMark(sum.omitted)))
+	}
+}
+
+// printReport prints iperf3's end-of-test summary as its client does: a
+// sender and a receiver line per stream (numbered as the "connected"
+// lines are) and, with several streams, their [SUM]; the sender lines
+// carry the retransmissions (Retr) when the sender reported them.
+func printReport(w io.Writer, r PerfReport) { printSummary(w, r, true) }
+
+// printSummary prints the summary; both false prints only this side's
+// lines, as iperf3's server does.
+func printSummary(w io.Writer, r PerfReport, both bool) {
+	sent, received := r.Streams, r.PeerStreams
+	sentD, receivedD := r.Duration, r.PeerDuration
+	if receivedD <= 0 {
+		receivedD = r.Duration
+	}
+	if !r.Sender {
+		sent, received = received, sent
+		sentD, receivedD = receivedD, sentD
+	}
+	n := max(len(sent), len(received), 1)
+	if r.SenderHasRetr && (both || r.Sender) {
+		io.WriteString(w, perfHeaderRetr)
+	} else {
+		io.WriteString(w, perfHeader)
+	}
+	var sumSent, sumReceived, sumRetr int64
+	for i := range n {
+		id := fmt.Sprintf("%3d", perfStreamID(r.IDs, i))
+		s, rc := at(sent, i), at(received, i)
+		sumSent += s
+		sumReceived += rc
+		retr := int64(-1)
+		if r.SenderHasRetr {
+			retr = at(r.Retransmits, i)
+			sumRetr += retr
+		}
+		if both || r.Sender {
+			io.WriteString(w, perfSpan(id, 0, sentD, s)+perfTail(retr, "sender"))
+		}
+		if both || !r.Sender {
+			io.WriteString(w, perfSpan(id, 0, receivedD, rc)+perfTail(-1, "receiver"))
+		}
+	}
+	if n > 1 {
+		if !r.SenderHasRetr {
+			sumRetr = -1
+		}
+		if both || r.Sender {
+			io.WriteString(w, perfSpan("SUM", 0, sentD, sumSent)+perfTail(sumRetr, "sender"))
+		}
+		if both || !r.Sender {
+			io.WriteString(w, perfSpan("SUM", 0, receivedD, sumReceived)+perfTail(-1, "receiver"))
+		}
+	}
+}
+
+// perfStreamID is the bracketed number of the i-th stream: ids[i], or
+// what iperf3's client shows when ids are not known.
+func perfStreamID(ids []int, i int) int {
+	if i < len(ids) {
+		return ids[i]
+	}
+	return clientStreamID(i)
+}
+
+// clientStreamID and serverStreamID are the socket descriptors iperf3
+// 3.12 gives the i-th data stream, which it shows as the stream's
+// number: 5, 7, 9, ... on the client, 5, 8, 11, ... on the server.
+func clientStreamID(i int) int { return 5 + 2*i }
+func serverStreamID(i int) int { return 5 + 3*i }
+
+// at is v[i], or 0 past its end (a peer that reported fewer streams).
+func at(v []int64, i int) int64 {
+	if i < len(v) {
+		return v[i]
+	}
+	return 0
+}
+
+// unitString is iperf3's unit_snprintf in adaptive mode: the value in
+// the largest unit (K, M, G, T by base) that keeps it at least 1, with
+// three significant digits; "s" is appended by the caller's format.
+func unitString(v float64, base float64, label string) string {
+	prefix := ""
+	for _, p := range []string{"K", "M", "G", "T"} {
+		if v < base {
+			break
+		}
+		v /= base
+		prefix = p
+	}
+	switch {
+	case v < 9.995:
+		return fmt.Sprintf("%4.2f %s%s", v, prefix, label)
+	case v < 99.95:
+		return fmt.Sprintf("%4.1f %s%s", v, prefix, label)
+	}
+	return fmt.Sprintf("%4.0f %s%s", v, prefix, label)
+}
+
+// hostPort splits an address for iperf3's "host, port" texts.
+func hostPort(a net.Addr) (string, int) {
+	h, p, err := net.SplitHostPort(a.String())
+	if err != nil {
+		return a.String(), 0
+	}
+	port, _ := strconv.Atoi(p)
+	return h, port
+}
