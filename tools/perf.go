@@ -29,6 +29,14 @@ type PerfReport struct {
 	SenderHasRetr bool
 	Congestion    string
 
+	// UDP tests: the datagrams, losses and jitter (seconds) per stream,
+	// this side's and the peer's (a sender's are its datagrams sent,
+	// no losses, no jitter).
+	UDP                  bool
+	Packets, PeerPackets []int64
+	Lost, PeerLost       []int64
+	Jitter, PeerJitter   []float64
+
 	peerCPU        cpuPercent
 	peerCongestion string
 }
@@ -45,10 +53,17 @@ func (r PerfReport) Bitrate() float64 {
 func (rep *PerfReport) ownResults(r *perfRun) {
 	rep.Sender = r.sender
 	rep.Duration = r.end.Sub(r.zero)
+	rep.UDP = r.udp
 	for _, s := range r.streams {
 		rep.Bytes += s.total()
 		rep.Streams = append(rep.Streams, s.total())
 		rep.IDs = append(rep.IDs, s.id)
+		if r.udp {
+			p, l, _, j := s.udpTotals(r.sender)
+			rep.Packets = append(rep.Packets, p)
+			rep.Lost = append(rep.Lost, l)
+			rep.Jitter = append(rep.Jitter, j)
+		}
 	}
 	if cc, ok := r.congestion(); r.sender && ok {
 		rep.SenderHasRetr, rep.Congestion = true, cc
@@ -167,16 +182,27 @@ func streamsOf(r *perfRun) []net.Conn {
 	return cs
 }
 
-// startLoops starts a sender or receiver per stream.
-func startLoops(r *perfRun, wg *sync.WaitGroup, block int, limit int64, stopSend <-chan struct{}, got func()) {
+// startLoops starts a sender or receiver per stream; a UDP server's
+// streams share its socket, which one receiver reads (pc).
+func startLoops(r *perfRun, wg *sync.WaitGroup, block int, rate float64, limit int64, stopSend <-chan struct{}, got func(), pc net.PacketConn) {
 	var sent atomic.Int64 // against limit, across the streams
+	if r.udp && !r.sender && pc != nil {
+		wg.Add(1)
+		go func() { defer wg.Done(); udpServeRecv(pc, r) }()
+		return
+	}
 	for _, s := range r.streams {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if r.sender {
+			switch {
+			case r.udp && r.sender:
+				udpSendLoop(s.conn, block, rate, limit, &sent, stopSend, s)
+			case r.udp:
+				udpRecvLoop(s.conn, block, s, got)
+			case r.sender:
 				sendLoop(s.conn, block, limit, &sent, stopSend, &s.n)
-			} else {
+			default:
 				recvLoop(s.conn, block, &s.n, &s.lastRead, got)
 			}
 		}()

@@ -8,6 +8,8 @@ import (
 	"net"
 	"sync"
 	"time"
+
+	"github.com/usnet/usnet/tcp"
 )
 
 // PerfOptions are the iperf3 client options usnet perf supports.
@@ -22,6 +24,10 @@ type PerfOptions struct {
 	Window     int           // -w: SO_SNDBUF and SO_RCVBUF of the data streams
 	Congestion string        // -C: TCP_CONGESTION of the data streams
 	JSON       bool          // -J: iperf3's JSON document instead of text
+	UDP        bool          // -u: a UDP test
+	// Bitrate is -b, the UDP target in bits/s: 0 for iperf3's 1 Mbit/s,
+	// negative for no limit. TCP tests are not paced.
+	Bitrate int64
 }
 
 // PerfClient runs one TCP test against an iperf3 server at addr,
@@ -32,7 +38,7 @@ func PerfClient(ctx context.Context, ns Namespace, addr string, o PerfOptions, o
 		o.Duration = 10 * time.Second
 	}
 	o.Parallel = max(o.Parallel, 1)
-	if o.Block <= 0 {
+	if o.Block <= 0 && !o.UDP {
 		o.Block = defaultBlock
 	}
 	text := out
@@ -54,11 +60,31 @@ func PerfClient(ctx context.Context, ns Namespace, addr string, o PerfOptions, o
 	if _, err := c.Write(cookie); err != nil {
 		return rep, err
 	}
-	p := perfParams{TCP: true, Time: int(o.Duration / time.Second), Num: o.Bytes, Parallel: o.Parallel,
+	if o.UDP && o.Block <= 0 {
+		// iperf3 sends datagrams of the path's MSS, as the control
+		// connection has it.
+		o.Block = udpDefaultBlock
+		if ic, ok := c.(interface{ Info() tcp.Info }); ok && ic.Info().SndMSS > 0 {
+			o.Block = ic.Info().SndMSS
+		}
+	}
+	if o.UDP {
+		o.Block = min(max(o.Block, udpHeaderLen), udpMaxBlock)
+	}
+	p := perfParams{TCP: !o.UDP, UDP: o.UDP, Time: int(o.Duration / time.Second), Num: o.Bytes, Parallel: o.Parallel,
 		Reverse: o.Reverse, Len: o.Block, Omit: int(o.Omit / time.Second), Window: o.Window,
 		Congestion: o.Congestion, PacingTimer: 1000, ClientVersion: "3.12"}
 	if p.Time == 0 {
 		p.Time = 1
+	}
+	var rate float64
+	if o.UDP {
+		p.Bandwidth = o.Bitrate
+		if o.Bitrate == 0 {
+			p.Bandwidth = udpDefaultRate
+		}
+		p.Bandwidth = max(p.Bandwidth, 0)
+		rate = float64(p.Bandwidth)
 	}
 	var conns []net.Conn
 	defer func() {
@@ -82,6 +108,17 @@ func PerfClient(ctx context.Context, ns Namespace, addr string, o PerfOptions, o
 			}
 		case stCreateStreams:
 			for range o.Parallel {
+				if o.UDP {
+					s, err := ns.DialContext(ctx, "udp", addr)
+					if err != nil {
+						return rep, err
+					}
+					conns = append(conns, s)
+					if err := udpHello(s, ctx.Done()); err != nil {
+						return rep, err
+					}
+					continue
+				}
 				s, err := ns.DialContext(ctx, "tcp", addr)
 				if err != nil {
 					return rep, err
@@ -100,6 +137,8 @@ func PerfClient(ctx context.Context, ns Namespace, addr string, o PerfOptions, o
 				ids[i] = clientStreamID(i)
 			}
 			r = newPerfRun(!o.Reverse, conns, ids, o.Interval, time.Duration(p.Omit)*time.Second)
+			r.udp = o.UDP
+			r.hasInfo = r.hasInfo && !o.UDP
 			r.out = text
 			if text != nil {
 				if o.Reverse {
@@ -135,7 +174,7 @@ func PerfClient(ctx context.Context, ns Namespace, addr string, o PerfOptions, o
 					}
 				}
 			}
-			startLoops(r, &wg, o.Block, o.Bytes, stopSend, got)
+			startLoops(r, &wg, o.Block, rate, o.Bytes, stopSend, got, nil)
 			if !o.Reverse {
 				go func() { wg.Wait(); finished() }()
 			}

@@ -94,10 +94,35 @@ type jsonTCPInterval struct {
 	RTTVar      int64 `json:"rttvar"`
 }
 
+// jsonUDP are a UDP flow's counts: the datagrams, and on the receiver
+// (or in totals) the jitter and losses.
+type jsonUDP struct {
+	JitterMS    *float64 `json:"jitter_ms,omitempty"`
+	LostPackets *int64   `json:"lost_packets,omitempty"`
+	Packets     int64    `json:"packets"`
+	LostPercent *float64 `json:"lost_percent,omitempty"`
+}
+
+// udpCounts is jsonUDP of a sender (packets only) or, with lost and
+// jitter, of a receiver.
+func udpCounts(packets int64, receiver bool, lost int64, jitter float64) *jsonUDP {
+	u := &jsonUDP{Packets: packets}
+	if receiver {
+		pct := 0.0
+		if packets > 0 {
+			pct = float64(lost) * 100 / float64(packets)
+		}
+		ms := jitter * 1000
+		u.JitterMS, u.LostPackets, u.LostPercent = &ms, &lost, &pct
+	}
+	return u
+}
+
 type jsonIntervalStream struct {
 	Socket int `json:"socket"`
 	jsonSpan
 	*jsonTCPInterval
+	*jsonUDP
 	Omitted bool `json:"omitted"`
 	Sender  bool `json:"sender"`
 }
@@ -105,8 +130,9 @@ type jsonIntervalStream struct {
 type jsonIntervalSum struct {
 	jsonSpan
 	Retransmits *int64 `json:"retransmits,omitempty"`
-	Omitted     bool   `json:"omitted"`
-	Sender      bool   `json:"sender"`
+	*jsonUDP
+	Omitted bool `json:"omitted"`
+	Sender  bool `json:"sender"`
 }
 
 type jsonInterval struct {
@@ -136,15 +162,26 @@ type jsonEndReceiver struct {
 	Sender bool `json:"sender"`
 }
 
+// jsonEndUDP is a UDP stream's totals.
+type jsonEndUDP struct {
+	Socket int `json:"socket"`
+	jsonSpan
+	*jsonUDP
+	OutOfOrder int64 `json:"out_of_order"`
+	Sender     bool  `json:"sender"`
+}
+
 type jsonEndStream struct {
-	Sender   jsonEndSender   `json:"sender"`
-	Receiver jsonEndReceiver `json:"receiver"`
+	Sender   *jsonEndSender   `json:"sender,omitempty"`
+	Receiver *jsonEndReceiver `json:"receiver,omitempty"`
+	UDP      *jsonEndUDP      `json:"udp,omitempty"`
 }
 
 type jsonSum struct {
 	jsonSpan
 	Retransmits *int64 `json:"retransmits,omitempty"`
-	Sender      bool   `json:"sender"`
+	*jsonUDP
+	Sender bool `json:"sender"`
 }
 
 type jsonCPU struct {
@@ -158,6 +195,7 @@ type jsonCPU struct {
 
 type jsonEnd struct {
 	Streams               []jsonEndStream `json:"streams"`
+	Sum                   *jsonSum        `json:"sum,omitempty"` // UDP
 	SumSent               jsonSum         `json:"sum_sent"`
 	SumReceived           jsonSum         `json:"sum_received"`
 	CPU                   jsonCPU         `json:"cpu_utilization_percent"`
@@ -204,16 +242,25 @@ func newPerfJSON(r *perfRun, ctrl net.Conn, server bool, cookie []byte, p perfPa
 	}
 	st.TestStart = jsonTestStart{Protocol: "TCP", NumStreams: len(r.streams), Blksize: p.Len, Omit: p.Omit,
 		Duration: p.Time, Bytes: p.Num, Blocks: p.BlockCount, Reverse: reverse}
+	if p.UDP {
+		st.TestStart.Protocol = "UDP"
+		st.TestStart.TargetBitrate, st.TargetBitrate = p.Bandwidth, p.Bandwidth
+	}
 	return d
 }
 
 // addInterval appends one report interval.
 func (d *perfJSON) addInterval(ivs []streamInterval, sender bool) {
 	var in jsonInterval
-	var sum int64
+	var sum, packets, lost int64
+	var jitter float64
 	var retr *int64
 	for _, iv := range ivs {
 		s := jsonIntervalStream{Socket: iv.id, jsonSpan: span(iv.start, iv.end, iv.bytes), Omitted: iv.omitted, Sender: sender}
+		if iv.udp {
+			s.jsonUDP = udpCounts(iv.packets, !sender, iv.lost, iv.jitter)
+			packets, lost, jitter = packets+iv.packets, lost+iv.lost, jitter+iv.jitter/float64(len(ivs))
+		}
 		if iv.tcp {
 			s.jsonTCPInterval = &jsonTCPInterval{Retransmits: iv.retr, SndCwnd: iv.cwnd, RTT: micros(iv.rtt), RTTVar: micros(iv.rttvar)}
 			if retr == nil {
@@ -226,6 +273,9 @@ func (d *perfJSON) addInterval(ivs []streamInterval, sender bool) {
 	}
 	if len(ivs) > 0 {
 		in.Sum = jsonIntervalSum{jsonSpan: span(ivs[0].start, ivs[0].end, sum), Retransmits: retr, Omitted: ivs[0].omitted, Sender: sender}
+		if ivs[0].udp {
+			in.Sum.jsonUDP = udpCounts(packets, !sender, lost, jitter)
+		}
 	}
 	d.Intervals = append(d.Intervals, in)
 }
@@ -243,11 +293,15 @@ func (d *perfJSON) setEnd(r *perfRun, rep PerfReport, cpu cpuPercent) {
 	}
 	e := &jsonEnd{CPU: jsonCPU{HostTotal: cpu.total, HostUser: cpu.user, HostSystem: cpu.system,
 		RemoteTotal: rep.peerCPU.total, RemoteUser: rep.peerCPU.user, RemoteSystem: rep.peerCPU.system}}
+	if rep.UDP {
+		d.End = udpEnd(r, rep, e, sentD, receivedD)
+		return
+	}
 	var sumSent, sumReceived, sumRetr int64
 	for i, s := range r.streams {
 		es := jsonEndStream{
-			Sender:   jsonEndSender{Socket: s.id, jsonSpan: span(0, sentD, at(sent, i)), Sender: rep.Sender},
-			Receiver: jsonEndReceiver{Socket: s.id, jsonSpan: span(0, receivedD, at(received, i)), Sender: rep.Sender},
+			Sender:   &jsonEndSender{Socket: s.id, jsonSpan: span(0, sentD, at(sent, i)), Sender: rep.Sender},
+			Receiver: &jsonEndReceiver{Socket: s.id, jsonSpan: span(0, receivedD, at(received, i)), Sender: rep.Sender},
 		}
 		if rep.SenderHasRetr {
 			n := at(rep.Retransmits, i)
@@ -280,6 +334,44 @@ func (d *perfJSON) setEnd(r *perfRun, rep PerfReport, cpu cpuPercent) {
 		e.SenderTCPCongestion, e.ReceiverTCPCongestion = rep.peerCongestion, own
 	}
 	d.End = e
+}
+
+// udpEnd fills the totals of a UDP test: per stream and in sum this
+// side's bytes with the receiver's jitter and losses; sum_sent the
+// sender's datagrams, sum_received the receiver's counts.
+func udpEnd(r *perfRun, rep PerfReport, e *jsonEnd, sentD, receivedD time.Duration) *jsonEnd {
+	type side struct {
+		bytes, packets, lost []int64
+		jitter               []float64
+	}
+	own := side{rep.Streams, rep.Packets, rep.Lost, rep.Jitter}
+	peer := side{rep.PeerStreams, rep.PeerPackets, rep.PeerLost, rep.PeerJitter}
+	snd, rcv := own, peer
+	if !rep.Sender {
+		snd, rcv = peer, own
+	}
+	jit := func(s side, i int) float64 {
+		if i < len(s.jitter) {
+			return s.jitter[i]
+		}
+		return 0
+	}
+	n := float64(max(len(r.streams), 1))
+	var ownBytes, ownPackets, sentBytes, sentPackets, rcvBytes, rcvPackets, lost, ooo int64
+	var jitter float64
+	for i, s := range r.streams {
+		_, _, o, _ := s.udpTotals(rep.Sender)
+		ownBytes, ownPackets = ownBytes+at(own.bytes, i), ownPackets+at(own.packets, i)
+		sentBytes, sentPackets = sentBytes+at(snd.bytes, i), sentPackets+at(snd.packets, i)
+		rcvBytes, rcvPackets = rcvBytes+at(rcv.bytes, i), rcvPackets+at(rcv.packets, i)
+		lost, jitter, ooo = lost+at(rcv.lost, i), jitter+jit(rcv, i)/n, ooo+o
+		e.Streams = append(e.Streams, jsonEndStream{UDP: &jsonEndUDP{Socket: s.id, jsonSpan: span(0, rep.Duration, at(own.bytes, i)),
+			jsonUDP: udpCounts(at(own.packets, i), true, at(rcv.lost, i), jit(rcv, i)), OutOfOrder: o, Sender: rep.Sender}})
+	}
+	e.Sum = &jsonSum{jsonSpan: span(0, receivedD, ownBytes), jsonUDP: udpCounts(ownPackets, true, lost, jitter), Sender: rep.Sender}
+	e.SumSent = jsonSum{jsonSpan: span(0, sentD, sentBytes), jsonUDP: udpCounts(sentPackets, true, 0, 0), Sender: true}
+	e.SumReceived = jsonSum{jsonSpan: span(0, receivedD, rcvBytes), jsonUDP: udpCounts(rcvPackets, true, lost, jitter), Sender: false}
+	return e
 }
 
 // write prints the document as iperf3 does, indented with tabs.

@@ -54,6 +54,7 @@ type perfParams struct {
 	Reverse       bool   `json:"reverse,omitempty"`
 	Window        int    `json:"window,omitempty"` // -w: SO_SNDBUF and SO_RCVBUF of the data streams
 	Len           int    `json:"len"`
+	Bandwidth     int64  `json:"bandwidth,omitempty"` // -b: the target bitrate (UDP), bits/s
 	PacingTimer   int    `json:"pacing_timer,omitempty"`
 	Congestion    string `json:"congestion,omitempty"` // -C: TCP_CONGESTION of the data streams
 	ClientVersion string `json:"client_version,omitempty"`
@@ -65,8 +66,8 @@ type resultStream struct {
 	Bytes       int64       `json:"bytes"`
 	Retransmits json.Number `json:"retransmits"`
 	Jitter      float64     `json:"jitter"`
-	Errors      int         `json:"errors"`
-	Packets     int         `json:"packets"`
+	Errors      int64       `json:"errors"`
+	Packets     int64       `json:"packets"`
 	StartTime   float64     `json:"start_time"`
 	EndTime     float64     `json:"end_time"`
 }
@@ -164,6 +165,10 @@ func results(r *perfRun, d time.Duration, cpu cpuPercent) perfResults {
 			id = i + 2 // iperf3 numbers streams 1, 3, 4, ...
 		}
 		st := resultStream{ID: id, Bytes: s.total(), Retransmits: "0", EndTime: d.Seconds()}
+		if r.udp {
+			p, l, _, j := s.udpTotals(r.sender)
+			st.Packets, st.Errors, st.Jitter, st.Retransmits = p, l, j, "-1"
+		}
 		if r.sender && hasRetr {
 			st.Retransmits = json.Number(strconv.FormatInt(s.retransmits(), 10))
 		}
@@ -178,6 +183,9 @@ func (rep *PerfReport) peerResults(theirs perfResults, peerSent bool) {
 	for _, s := range theirs.Streams {
 		rep.Peer += s.Bytes
 		rep.PeerStreams = append(rep.PeerStreams, s.Bytes)
+		rep.PeerPackets = append(rep.PeerPackets, s.Packets)
+		rep.PeerLost = append(rep.PeerLost, s.Errors)
+		rep.PeerJitter = append(rep.PeerJitter, s.Jitter)
 		rep.PeerDuration = max(rep.PeerDuration, time.Duration(s.EndTime*float64(time.Second)))
 	}
 	rep.peerCPU = cpuPercent{total: theirs.CPUUtilTotal, user: theirs.CPUUtilUser, system: theirs.CPUUtilSystem}

@@ -19,8 +19,15 @@ type perfStream struct {
 	// phase lasts until then, past the sender's TEST_END.
 	lastRead atomic.Int64
 
+	// UDP: datagrams sent, or the receiver's counts.
+	packets atomic.Int64
+	udp     udpRecv
+
 	// The reporter's bookkeeping (one goroutine at a time).
 	base, last         int64  // bytes when the omitted seconds ended; at the last report
+	packetsBase        int64  // UDP datagrams (sent, or the receiver's sequence) when the omitted seconds ended
+	packetsLast        int64  // at the last report
+	lostBase, lostLast int64  // UDP losses, likewise
 	retrBase, retrLast uint64 // retransmissions, likewise
 	maxCwnd            int64  // bytes
 	minRTT, maxRTT     time.Duration
@@ -30,6 +37,16 @@ type perfStream struct {
 
 // total is the stream's bytes past the omitted seconds.
 func (s *perfStream) total() int64 { return s.n.Load() - s.base }
+
+// udpTotals are the stream's UDP counts past the omitted seconds: the
+// datagrams, and for a receiver the losses, reorderings and jitter.
+func (s *perfStream) udpTotals(sender bool) (packets, lost, outOfOrder int64, jitter float64) {
+	if sender {
+		return s.packets.Load() - s.packetsBase, 0, 0, 0
+	}
+	p, l, o, j := s.udp.snapshot()
+	return p - s.packetsBase, l - s.lostBase, o, j
+}
 
 // retransmissions past the omitted seconds, as of the last report.
 func (s *perfStream) retransmits() int64 { return int64(s.retrLast - s.retrBase) }
@@ -56,12 +73,18 @@ type streamInterval struct {
 	cwnd        int64 // bytes
 	rtt, rttvar time.Duration
 	omitted     bool
+	// UDP: datagrams; losses and jitter (seconds) on the receiver.
+	udp     bool
+	packets int64
+	lost    int64
+	jitter  float64
 }
 
 // perfRun is a test in progress on one side: its streams, its clock and
 // its interval reports, which go out as iperf3's text or into its JSON.
 type perfRun struct {
 	sender   bool // this side sends the data
+	udp      bool // a UDP test (-u)
 	streams  []*perfStream
 	interval time.Duration // 0: no reports until the end
 	omit     time.Duration // iperf3's -O: the first seconds do not count
@@ -159,6 +182,7 @@ func (r *perfRun) endOmit(now time.Time) {
 	r.zero, r.last, r.ticks = now, now, 0
 	for _, s := range r.streams {
 		s.base, s.last = s.n.Load(), s.n.Load()
+		s.packetsBase, s.lostBase = s.packetsLast, s.lostLast
 		s.retrBase = s.retrLast
 		s.maxCwnd, s.minRTT, s.maxRTT, s.sumRTT, s.nRTT = 0, 0, 0, 0, 0
 	}
@@ -193,7 +217,17 @@ func (r *perfRun) report(now time.Time, partial bool) {
 		iv := streamInterval{id: s.id, start: r.last.Sub(r.zero), end: now.Sub(r.zero),
 			bytes: n - s.last, retr: -1, omitted: r.omitting}
 		s.last = n
-		if r.sender {
+		if r.udp {
+			iv.udp = true
+			if r.sender {
+				p := s.packets.Load()
+				iv.packets, s.packetsLast = p-s.packetsLast, p
+			} else {
+				p, l, _, j := s.udp.snapshot()
+				iv.packets, iv.lost, iv.jitter = p-s.packetsLast, l-s.lostLast, j
+				s.packetsLast, s.lostLast = p, l
+			}
+		} else if r.sender {
 			if i, ok := s.info(); ok {
 				r.cc = i.Congestion
 				iv.tcp = true

@@ -70,7 +70,7 @@ func PerfServe(ctx context.Context, ns Namespace, addr string, o PerfServerOptio
 			}
 			return acceptErr
 		}
-		err := serveTest(c, accepted, o, out)
+		err := serveTest(c, accepted, ns, addr, o, out)
 		c.Close()
 		if err != nil {
 			fmt.Fprintf(out, "perf: error - %v\n", err)
@@ -82,8 +82,9 @@ func PerfServe(ctx context.Context, ns Namespace, addr string, o PerfServerOptio
 }
 
 // serveTest runs one test on control connection c, taking its data
-// streams from accepted.
-func serveTest(c net.Conn, accepted <-chan net.Conn, o PerfServerOptions, out io.Writer) error {
+// streams from accepted (TCP) or from a UDP socket it opens on addr in
+// ns.
+func serveTest(c net.Conn, accepted <-chan net.Conn, ns Namespace, addr string, o PerfServerOptions, out io.Writer) error {
 	text := out
 	if o.JSON {
 		text = nil
@@ -103,13 +104,23 @@ func serveTest(c net.Conn, accepted <-chan net.Conn, o PerfServerOptions, out io
 	if err := readJSON(c, &p); err != nil {
 		return err
 	}
-	if p.UDP {
-		writeServerError(c, 1) // i_errno: unsupported
-		return errors.New("UDP tests are not supported")
-	}
 	p.Parallel = max(p.Parallel, 1)
 	if p.Len <= 0 {
 		p.Len = defaultBlock
+		if p.UDP {
+			p.Len = udpDefaultBlock
+		}
+	}
+	var pc net.PacketConn
+	if p.UDP {
+		// The UDP socket must be there before the client sends its
+		// streams' hellos, on CREATE_STREAMS.
+		var err error
+		if pc, err = ns.ListenPacket("udp", addr); err != nil {
+			writeServerError(c, 1)
+			return err
+		}
+		defer pc.Close()
 	}
 	// From here the client sends nothing but TEST_END (or
 	// CLIENT_TERMINATE, or it goes away): a reader watches for it while
@@ -141,9 +152,22 @@ func serveTest(c net.Conn, accepted <-chan net.Conn, o PerfServerOptions, out io
 		}
 	}()
 	var ids []int
+	if p.UDP {
+		var err error
+		if conns, err = udpAccept(pc, c, p.Parallel, ended); err != nil {
+			writeServerError(c, 1)
+			return err
+		}
+		for i, s := range conns {
+			ids = append(ids, serverUDPStreamID(i))
+			if text != nil {
+				printConnected(text, ids[i], s)
+			}
+		}
+	}
 	timeout := time.NewTimer(streamTimeout)
 	defer timeout.Stop()
-	for len(conns) < p.Parallel {
+	for !p.UDP && len(conns) < p.Parallel {
 		var s net.Conn
 		select {
 		case s = <-accepted:
@@ -178,6 +202,8 @@ func serveTest(c net.Conn, accepted <-chan net.Conn, o PerfServerOptions, out io
 		}
 	}
 	r := newPerfRun(p.Reverse, conns, ids, o.Interval, time.Duration(p.Omit)*time.Second)
+	r.udp = p.UDP
+	r.hasInfo = r.hasInfo && !p.UDP
 	r.out = text
 	if err := writeState(c, stTestStart); err != nil {
 		return err
@@ -192,7 +218,7 @@ func serveTest(c net.Conn, accepted <-chan net.Conn, o PerfServerOptions, out io
 	}
 	stopSend := make(chan struct{})
 	var wg sync.WaitGroup
-	startLoops(r, &wg, p.Len, p.Num, stopSend, nil)
+	startLoops(r, &wg, p.Len, float64(p.Bandwidth), p.Num, stopSend, nil, pc)
 	r.end = r.run(ended, time.Time{})
 	<-ended
 	stopDataPhase(stopSend, conns)
@@ -217,6 +243,9 @@ func serveTest(c net.Conn, accepted <-chan net.Conn, o PerfServerOptions, out io
 	// block, and never send its results.
 	for _, s := range conns {
 		s.Close()
+	}
+	if pc != nil {
+		pc.Close() // ends the UDP receiver
 	}
 	wg.Wait()
 	r.finish()

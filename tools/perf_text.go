@@ -17,7 +17,20 @@ const (
 	perfHeaderRetr     = "[ ID] Interval           Transfer     Bitrate         Retr\n"
 	perfHeaderRetrCwnd = "[ ID] Interval           Transfer     Bitrate         Retr  Cwnd\n"
 	perfBanner         = "-----------------------------------------------------------\n"
+	perfHeaderUDPSend  = "[ ID] Interval           Transfer     Bitrate         Total Datagrams\n"
+	perfHeaderUDP      = "[ ID] Interval           Transfer     Bitrate         Jitter    Lost/Total Datagrams\n"
 )
+
+// perfUDPTail is the end of a UDP receiver's line (and of both summary
+// lines): jitter, losses of the datagrams sent, then the role or
+// "(omitted)".
+func perfUDPTail(jitter float64, lost, packets int64, what string) string {
+	pct := 0.0
+	if packets > 0 {
+		pct = float64(lost) * 100 / float64(packets)
+	}
+	return fmt.Sprintf("  %5.3f ms  %d/%d (%.2g%%)  %s\n", jitter*1000, lost, packets, pct, what)
+}
 
 // perfSpan formats the columns every report line shares: the interval,
 // the transfer and the bitrate.
@@ -53,7 +66,11 @@ func (r *perfRun) printInterval(ivs []streamInterval) {
 	w := r.out
 	tcpInfo := r.sender && r.hasInfo
 	if r.groups == 0 {
-		if tcpInfo {
+		if r.udp && r.sender {
+			io.WriteString(w, perfHeaderUDPSend)
+		} else if r.udp {
+			io.WriteString(w, perfHeaderUDP)
+		} else if tcpInfo {
 			io.WriteString(w, perfHeaderRetrCwnd)
 		} else {
 			io.WriteString(w, perfHeader)
@@ -66,7 +83,11 @@ func (r *perfRun) printInterval(ivs []streamInterval) {
 	sum.retr = -1
 	for _, iv := range ivs {
 		line := perfSpan(fmt.Sprintf("%3d", iv.id), iv.start, iv.end, iv.bytes)
-		if iv.tcp {
+		if iv.udp && r.sender {
+			line += fmt.Sprintf("  %d  %s\n", iv.packets, omittedMark(iv.omitted))
+		} else if iv.udp {
+			line += perfUDPTail(iv.jitter, iv.lost, iv.packets, omittedMark(iv.omitted))
+		} else if iv.tcp {
 			line += fmt.Sprintf("  %3d   %ss       %s\n", iv.retr,
 				unitString(float64(iv.cwnd), 1024, "Byte"), omittedMark(iv.omitted))
 		} else {
@@ -75,12 +96,24 @@ func (r *perfRun) printInterval(ivs []streamInterval) {
 		io.WriteString(w, line)
 		sum.start, sum.end, sum.omitted = iv.start, iv.end, iv.omitted
 		sum.bytes += iv.bytes
+		sum.packets += iv.packets
+		sum.lost += iv.lost
+		sum.jitter += iv.jitter / float64(len(ivs))
 		if tcpInfo {
 			sum.retr = max(sum.retr, 0) + max(iv.retr, 0)
 		}
 	}
 	if len(ivs) > 1 {
-		io.WriteString(w, perfSpan("SUM", sum.start, sum.end, sum.bytes)+perfTail(sum.retr, omittedMark(sum.omitted)))
+		line := perfSpan("SUM", sum.start, sum.end, sum.bytes)
+		switch {
+		case r.udp && r.sender:
+			line += fmt.Sprintf("  %d  %s\n", sum.packets, omittedMark(sum.omitted))
+		case r.udp:
+			line += perfUDPTail(sum.jitter, sum.lost, sum.packets, omittedMark(sum.omitted))
+		default:
+			line += perfTail(sum.retr, omittedMark(sum.omitted))
+		}
+		io.WriteString(w, line)
 	}
 }
 
@@ -103,6 +136,10 @@ func printSummary(w io.Writer, r PerfReport, both bool) {
 		sentD, receivedD = receivedD, sentD
 	}
 	n := max(len(sent), len(received), 1)
+	if r.UDP {
+		printUDPSummary(w, r, both, n, sentD, receivedD)
+		return
+	}
 	if r.SenderHasRetr && (both || r.Sender) {
 		io.WriteString(w, perfHeaderRetr)
 	} else {
@@ -139,6 +176,59 @@ func printSummary(w io.Writer, r PerfReport, both bool) {
 	}
 }
 
+// printUDPSummary prints the summary of a UDP test: the datagrams each
+// side counted, the receiver's jitter and losses.
+func printUDPSummary(w io.Writer, r PerfReport, both bool, n int, sentD, receivedD time.Duration) {
+	type side struct {
+		bytes, packets, lost []int64
+		jitter               []float64
+		d                    time.Duration
+	}
+	own := side{r.Streams, r.Packets, r.Lost, r.Jitter, r.Duration}
+	peer := side{r.PeerStreams, r.PeerPackets, r.PeerLost, r.PeerJitter, r.PeerDuration}
+	snd, rcv := own, peer
+	if !r.Sender {
+		snd, rcv = peer, own
+	}
+	snd.d, rcv.d = sentD, receivedD
+	io.WriteString(w, perfHeaderUDP)
+	type total struct {
+		bytes, packets, lost int64
+		jitter               float64
+	}
+	var sums [2]total
+	line := func(id string, s side, i int, sum *total, role string) {
+		b, p, l, j := at(s.bytes, i), at(s.packets, i), at(s.lost, i), 0.0
+		if i < len(s.jitter) {
+			j = s.jitter[i]
+		}
+		if role == "sender" {
+			// iperf3's sender takes the receiver's figures into its
+			// results; its line shows none.
+			l, j = 0, 0
+		}
+		sum.bytes, sum.packets, sum.lost, sum.jitter = sum.bytes+b, sum.packets+p, sum.lost+l, sum.jitter+j/float64(n)
+		io.WriteString(w, perfSpan(id, 0, s.d, b)+perfUDPTail(j, l, p, role))
+	}
+	for i := range n {
+		id := fmt.Sprintf("%3d", perfStreamID(r.IDs, i))
+		if both || r.Sender {
+			line(id, snd, i, &sums[0], "sender")
+		}
+		if both || !r.Sender {
+			line(id, rcv, i, &sums[1], "receiver")
+		}
+	}
+	if n > 1 {
+		if both || r.Sender {
+			io.WriteString(w, perfSpan("SUM", 0, snd.d, sums[0].bytes)+perfUDPTail(sums[0].jitter, sums[0].lost, sums[0].packets, "sender"))
+		}
+		if both || !r.Sender {
+			io.WriteString(w, perfSpan("SUM", 0, rcv.d, sums[1].bytes)+perfUDPTail(sums[1].jitter, sums[1].lost, sums[1].packets, "receiver"))
+		}
+	}
+}
+
 // perfStreamID is the bracketed number of the i-th stream: ids[i], or
 // what iperf3's client shows when ids are not known.
 func perfStreamID(ids []int, i int) int {
@@ -153,6 +243,9 @@ func perfStreamID(ids []int, i int) int {
 // number: 5, 7, 9, ... on the client, 5, 8, 11, ... on the server.
 func clientStreamID(i int) int { return 5 + 2*i }
 func serverStreamID(i int) int { return 5 + 3*i }
+
+// serverUDPStreamID is serverStreamID of a UDP test: 5, 6, 7, ...
+func serverUDPStreamID(i int) int { return 5 + i }
 
 // at is v[i], or 0 past its end (a peer that reported fewer streams).
 func at(v []int64, i int) int64 {

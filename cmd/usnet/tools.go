@@ -175,27 +175,40 @@ func cmdPerf(args []string) error {
 	bytes := fs.String("bytes", "0", "client: bytes to transmit (instead of -t; iperf3's -n), with K/M/G suffixes")
 	reverse := fs.Bool("R", false, "client: the server sends")
 	parallel := fs.Int("P", 1, "client: parallel streams")
-	block := fs.String("l", "128K", "client: length of the buffer to write, with K/M/G suffixes")
+	block := fs.String("l", "", "client: length of the buffer to write, with K/M/G suffixes (128K; UDP: the path's MSS)")
 	window := fs.String("w", "0", "client: socket buffer sizes (SO_SNDBUF and SO_RCVBUF), with K/M/G suffixes")
 	congestion := fs.String("C", "", "client: congestion control algorithm (TCP_CONGESTION)")
 	omit := fs.Int("O", 0, "client: omit the first N seconds")
+	udp := fs.Bool("u", false, "client: UDP instead of TCP")
+	bitrate := fs.String("b", "", "client: UDP target bitrate in bits/sec, with K/M/G suffixes (powers of 1000; default 1M, 0 for no limit)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if *server == (*client != "") || fs.NArg() != 0 {
-		return errors.New("usage: usnet perf [-n NS] -s [-1] [-p PORT] [-i S] [-J] | -c HOST [-p PORT] [-i S] [-J] [-t S] [--bytes N] [-R] [-P N] [-l LEN] [-w SIZE] [-C ALGO] [-O N]")
+		return errors.New("usage: usnet perf [-n NS] -s [-1] [-p PORT] [-i S] [-J] | -c HOST [-p PORT] [-i S] [-J] [-t S] [--bytes N] [-R] [-P N] [-l LEN] [-w SIZE] [-C ALGO] [-O N] [-u [-b RATE]]")
 	}
 	nBytes, err := perfSize(*bytes)
 	if err != nil {
 		return fmt.Errorf("--bytes: %w", err)
 	}
-	nBlock, err := perfSize(*block)
-	if err != nil || nBlock <= 0 || nBlock > 1<<30 {
-		return fmt.Errorf("-l: bad block length %q", *block)
+	var nBlock int64 // 0: the default
+	if *block != "" {
+		if nBlock, err = perfSize(*block); err != nil || nBlock <= 0 || nBlock > 1<<30 {
+			return fmt.Errorf("-l: bad block length %q", *block)
+		}
 	}
 	nWindow, err := perfSize(*window)
 	if err != nil || nWindow > 1<<30 {
 		return fmt.Errorf("-w: bad window size %q", *window)
+	}
+	var rate int64 // 0: iperf3's default
+	if *bitrate != "" {
+		if rate, err = perfRate(*bitrate); err != nil {
+			return fmt.Errorf("-b: %w", err)
+		}
+		if rate == 0 {
+			rate = -1 // no limit
+		}
 	}
 	if *interval < 0 || *omit < 0 || *parallel < 1 {
 		return errors.New("perf: -i, -O must not be negative, -P at least 1")
@@ -214,9 +227,35 @@ func cmdPerf(args []string) error {
 	_, err = tools.PerfClient(ctx, api, net.JoinHostPort(*client, strconv.Itoa(*port)), tools.PerfOptions{
 		Duration: time.Duration(*secs * float64(time.Second)), Bytes: nBytes, Reverse: *reverse, Parallel: *parallel,
 		Block: int(nBlock), Interval: every, Omit: time.Duration(*omit) * time.Second, Window: int(nWindow),
-		Congestion: *congestion, JSON: *jsonOut,
+		Congestion: *congestion, JSON: *jsonOut, UDP: *udp, Bitrate: rate,
 	}, os.Stdout)
 	return err
+}
+
+// perfRate parses iperf3's bitrates: a number with an optional K, M, G
+// or T suffix, powers of 1000.
+func perfRate(s string) (int64, error) {
+	mult := 1.0
+	if n := len(s); n > 0 {
+		switch s[n-1] {
+		case 'k', 'K':
+			mult = 1e3
+		case 'm', 'M':
+			mult = 1e6
+		case 'g', 'G':
+			mult = 1e9
+		case 't', 'T':
+			mult = 1e12
+		}
+		if mult > 1 {
+			s = s[:n-1]
+		}
+	}
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil || v < 0 {
+		return 0, fmt.Errorf("bad bitrate %q", s)
+	}
+	return int64(v * mult), nil
 }
 
 // perfSize parses iperf3's sizes: a number with an optional K, M, G or T
