@@ -132,3 +132,63 @@ func TestPerfStreamIDs(t *testing.T) {
 		}
 	}
 }
+
+// TestPrintUDPAsIperf3: a UDP test's reports: the sender's datagrams,
+// the receiver's jitter and losses (the percentage with two significant
+// digits, "12%"), and the summary, from the stock iperf3's lines.
+func TestPrintUDPAsIperf3(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		sender bool
+		groups [][]streamInterval
+		want   string
+	}{
+		{"sender", true, [][]streamInterval{
+			{{id: 5, start: 0, end: sec, bytes: 131072, udp: true, packets: 4}},
+		}, "[ ID] Interval           Transfer     Bitrate         Total Datagrams\n" +
+			"[  5]   0.00-1.00   sec   128 KBytes  1.05 Mbits/sec  4  \n"},
+		{"receiver", false, [][]streamInterval{
+			{{id: 5, start: 0, end: sec, bytes: 163840, udp: true, packets: 5, jitter: 0.000013}},
+			{{id: 5, start: sec, end: 2 * sec, bytes: 98304, udp: true, packets: 3, jitter: 0.000014}},
+			{{id: 5, start: 0, end: sec, bytes: 115000, udp: true, packets: 131, lost: 16, jitter: 0.000083}},
+		}, "[ ID] Interval           Transfer     Bitrate         Jitter    Lost/Total Datagrams\n" +
+			"[  5]   0.00-1.00   sec   160 KBytes  1.31 Mbits/sec  0.013 ms  0/5 (0%)  \n" +
+			"[  5]   1.00-2.00   sec  96.0 KBytes   786 Kbits/sec  0.014 ms  0/3 (0%)  \n" +
+			"[  5]   0.00-1.00   sec   112 KBytes   920 Kbits/sec  0.083 ms  16/131 (12%)  \n"},
+		{"parallel-receiver", false, [][]streamInterval{
+			{{id: 5, start: 0, end: sec, bytes: 1277952, udp: true, packets: 39, jitter: 0.000036},
+				{id: 7, start: 0, end: sec, bytes: 1277952, udp: true, packets: 39, jitter: 0.000028}},
+		}, "[ ID] Interval           Transfer     Bitrate         Jitter    Lost/Total Datagrams\n" +
+			"[  5]   0.00-1.00   sec  1.22 MBytes  10.2 Mbits/sec  0.036 ms  0/39 (0%)  \n" +
+			"[  7]   0.00-1.00   sec  1.22 MBytes  10.2 Mbits/sec  0.028 ms  0/39 (0%)  \n" +
+			"[SUM]   0.00-1.00   sec  2.44 MBytes  20.4 Mbits/sec  0.032 ms  0/78 (0%)  \n"},
+		{"parallel-sender", true, [][]streamInterval{
+			{{id: 5, start: 0, end: sec, bytes: 1277952, udp: true, packets: 39},
+				{id: 6, start: 0, end: sec, bytes: 1277952, udp: true, packets: 39}},
+		}, "[ ID] Interval           Transfer     Bitrate         Total Datagrams\n" +
+			"[  5]   0.00-1.00   sec  1.22 MBytes  10.2 Mbits/sec  39  \n" +
+			"[  6]   0.00-1.00   sec  1.22 MBytes  10.2 Mbits/sec  39  \n" +
+			"[SUM]   0.00-1.00   sec  2.44 MBytes  20.4 Mbits/sec  78  \n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var out bytes.Buffer
+			r := &perfRun{sender: tc.sender, udp: true, out: &out}
+			for _, g := range tc.groups {
+				r.printInterval(g)
+			}
+			if out.String() != tc.want {
+				t.Errorf("got\n%swant\n%s", out.String(), tc.want)
+			}
+		})
+	}
+	var out bytes.Buffer
+	printReport(&out, PerfReport{UDP: true, Duration: 2 * sec, Sender: true, IDs: []int{5},
+		Streams: []int64{263000}, Packets: []int64{263}, Lost: []int64{0}, Jitter: []float64{0},
+		PeerStreams: []int64{230000}, PeerPackets: []int64{262}, PeerLost: []int64{32}, PeerJitter: []float64{0.000118}})
+	want := "[ ID] Interval           Transfer     Bitrate         Jitter    Lost/Total Datagrams\n" +
+		"[  5]   0.00-2.00   sec   257 KBytes  1.05 Mbits/sec  0.000 ms  0/263 (0%)  sender\n" +
+		"[  5]   0.00-2.00   sec   225 KBytes   920 Kbits/sec  0.118 ms  32/262 (12%)  receiver\n"
+	if out.String() != want {
+		t.Errorf("summary: got\n%swant\n%s", out.String(), want)
+	}
+}

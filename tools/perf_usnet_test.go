@@ -320,3 +320,60 @@ func (s *syncBuf) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+var (
+	perfUDPSenderInterval   = regexp.MustCompile(`(?m)^\[  [57]\] +\d+\.\d\d-\d+\.\d\d +sec +[\d.]+ [KMG]?Bytes +[\d.]+ [KMG]?bits/sec  \d+  $`)
+	perfUDPReceiverInterval = regexp.MustCompile(`(?m)^\[  [57]\] +\d+\.\d\d-\d+\.\d\d +sec +[\d.]+ [KMG]?Bytes +[\d.]+ [KMG]?bits/sec  \d+\.\d{3} ms  \d+/\d+ \([\d.e+-]+%\)  $`)
+)
+
+// TestPerfUDPOverUsnet: -u between two usnet namespaces, both
+// directions: the sender reports datagrams, the receiver jitter and
+// losses; -J has every field the stock iperf3 client's -J has for a
+// UDP test.
+func TestPerfUDPOverUsnet(t *testing.T) {
+	a, b := usnetPair(t)
+	for _, reverse := range []bool{false, true} {
+		t.Run(fmt.Sprintf("reverse=%v", reverse), func(t *testing.T) {
+			client, server, rep := perfTest(t, a, b, PerfServerOptions{Interval: 500 * time.Millisecond},
+				PerfOptions{Duration: time.Second, Interval: 500 * time.Millisecond, UDP: true, Reverse: reverse, Bitrate: 10e6})
+			t.Logf("client:\n%s\nserver:\n%s", client, server)
+			sender, receiver := client, server
+			if reverse {
+				sender, receiver = server, client
+			}
+			if n := len(perfUDPSenderInterval.FindAllString(sender, -1)); n < 2 || !strings.Contains(sender, perfHeaderUDPSend) {
+				t.Errorf("sender: %d interval lines with datagrams, want 2 or more", n)
+			}
+			if n := len(perfUDPReceiverInterval.FindAllString(receiver, -1)); n < 2 {
+				t.Errorf("receiver: %d interval lines with jitter and losses, want 2 or more", n)
+			}
+			// 10 Mbit/s for a second in datagrams of the path's MSS
+			// (1448 bytes on the veth): some 860.
+			if !rep.UDP || at(rep.Packets, 0) < 700 || at(rep.PeerPackets, 0) < 700 || rep.Bytes < 1_000_000 {
+				t.Errorf("report %+v, want some 860 datagrams each way", rep)
+			}
+		})
+	}
+	needIperf3(t)
+	ours, _, _ := perfTest(t, a, b, PerfServerOptions{Interval: time.Second},
+		PerfOptions{Duration: 2 * time.Second, Interval: time.Second, JSON: true, Parallel: 2, UDP: true})
+	port := freePort(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go PerfServe(ctx, hostNS{}, fmt.Sprintf("127.0.0.1:%d", port), PerfServerOptions{Once: true}, nil)
+	time.Sleep(100 * time.Millisecond)
+	stock, err := exec.Command("iperf3", "-c", "127.0.0.1", "-p", fmt.Sprint(port), "-t", "2", "-J", "-P", "2", "-u").Output()
+	if err != nil {
+		t.Fatalf("iperf3: %v\n%s", err, stock)
+	}
+	have := jsonPaths(t, []byte(ours))
+	var missing []string
+	for _, p := range jsonPaths(t, stock) {
+		if !slices.Contains(have, p) {
+			missing = append(missing, p)
+		}
+	}
+	if len(missing) > 0 {
+		t.Errorf("usnet perf -u -J lacks %v\n%s", missing, ours)
+	}
+}

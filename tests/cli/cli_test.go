@@ -502,6 +502,46 @@ func TestPerfJSON(t *testing.T) {
 	}
 }
 
+// perfUDPLine is a summary line of a UDP test: the receiver's jitter and
+// losses ("0.021 ms  0/3424 (0%)  receiver").
+var perfUDPLine = regexp.MustCompile(`(?m)^\[  5\]   0\.00-\d+\.\d\d +sec +[\d.]+ [KMG]?Bytes +[\d.]+ [KMG]?bits/sec  \d+\.\d{3} ms  \d+/(\d+) \([\d.e+-]+%\)  (sender|receiver)$`)
+
+// TestPerfUDP runs `usnet perf -u` both ways: datagrams paced to -b,
+// the receiver's jitter and losses in iperf3's layout on both ends.
+func TestPerfUDP(t *testing.T) {
+	d := startDaemon(t)
+	d.pair()
+	for _, reverse := range []bool{false, true} {
+		t.Run(fmt.Sprintf("reverse=%v", reverse), func(t *testing.T) {
+			srv := d.start("perf", "-n", "b", "-s", "-1")
+			srv.waitOutput(t, "Server listening on 5201 (test #1)")
+			args := []string{"perf", "-n", "a", "-c", addrB, "-u", "-b", "5M", "-t", "2"}
+			if reverse {
+				args = append(args, "-R")
+			}
+			out := d.must(args...)
+			srv.wait(t)
+			sout := srv.stdout.String()
+			lines := map[string]int{}
+			for _, m := range perfUDPLine.FindAllStringSubmatch(out, -1) {
+				lines[m[2]], _ = strconv.Atoi(m[1])
+			}
+			// 5 Mbit/s for 2 s in datagrams of 1448 bytes: some 860.
+			if len(lines) != 2 || lines["sender"] < 700 || lines["receiver"] < 700 ||
+				!strings.Contains(out, "Lost/Total Datagrams\n") || !strings.HasSuffix(out, "\niperf Done.\n") {
+				t.Errorf("client: want iperf3's UDP summary, some 860 datagrams each way, in\n%s", out)
+			}
+			role, header := "receiver", "Jitter    Lost/Total Datagrams\n[  5]   0.00-1.00   sec "
+			if reverse {
+				role, header = "sender", "Total Datagrams\n[  5]   0.00-1.00   sec "
+			}
+			if m := perfUDPLine.FindStringSubmatch(sout); m == nil || m[2] != role || !strings.Contains(sout, header) {
+				t.Errorf("server: want iperf3's UDP reports and its %s line in\n%s", role, sout)
+			}
+		})
+	}
+}
+
 // TestCapture captures five packets of a ping on v0 into a pcapng file
 // and has tshark read it, when tshark is installed.
 func TestCapture(t *testing.T) {
