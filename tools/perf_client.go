@@ -64,8 +64,10 @@ func PerfClient(ctx context.Context, ns Namespace, addr string, o PerfOptions, o
 		// iperf3 sends datagrams of the path's MSS, as the control
 		// connection has it.
 		o.Block = udpDefaultBlock
-		if ic, ok := c.(interface{ Info() tcp.Info }); ok && ic.Info().SndMSS > 0 {
-			o.Block = ic.Info().SndMSS
+		if ic, ok := c.(interface{ Info() tcp.Info }); ok {
+			if mss := ic.Info().SndMSS; mss > 0 {
+				o.Block = mss
+			}
 		}
 	}
 	if o.UDP {
