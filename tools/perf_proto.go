@@ -39,6 +39,8 @@ const (
 	defaultBlock  = 128 << 10
 	perfVersion   = "usnet-perf 3.12"
 	maxJSONLength = 1 << 20
+	maxStreams    = 128     // iperf3's MAX_STREAMS
+	maxBlock      = 1 << 20 // iperf3's MAX_BLOCKSIZE (TCP)
 )
 
 // perfParams are the client's test parameters (the subset usnet uses;

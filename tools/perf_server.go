@@ -111,6 +111,12 @@ func serveTest(c net.Conn, accepted <-chan net.Conn, ns Namespace, addr string, 
 			p.Len = udpDefaultBlock
 		}
 	}
+	// iperf3's own bounds (MAX_STREAMS, MAX_BLOCKSIZE, the largest
+	// datagram): a client cannot make the server hold more.
+	if p.Parallel > maxStreams || p.Len > maxBlock || p.UDP && p.Len > udpMaxBlock {
+		writeServerError(c, 1)
+		return fmt.Errorf("client asks for %d streams of %d-byte blocks", p.Parallel, p.Len)
+	}
 	var pc net.PacketConn
 	if p.UDP {
 		// The UDP socket must be there before the client sends its

@@ -266,3 +266,21 @@ func lastLine(out, role string) string {
 	}
 	return line
 }
+
+// TestPerfServerBounds: a client asking for more streams than iperf3
+// allows (128) gets SERVER_ERROR, and the server stays up for the next.
+func TestPerfServerBounds(t *testing.T) {
+	port := freePort(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	go PerfServe(ctx, hostNS{}, addr, PerfServerOptions{}, nil)
+	time.Sleep(100 * time.Millisecond)
+	if _, err := PerfClient(ctx, hostNS{}, addr, PerfOptions{Duration: time.Second, Parallel: 129}, nil); err == nil ||
+		!strings.Contains(err.Error(), "server reported an error") {
+		t.Errorf("129 streams: %v, want the server's error", err)
+	}
+	if rep, err := PerfClient(ctx, hostNS{}, addr, PerfOptions{Duration: time.Second}, nil); err != nil || rep.Bytes == 0 {
+		t.Errorf("the next test: %+v %v", rep, err)
+	}
+}

@@ -193,7 +193,7 @@ func cmdPerf(args []string) error {
 	}
 	var nBlock int64 // 0: the default
 	if *block != "" {
-		if nBlock, err = perfSize(*block); err != nil || nBlock <= 0 || nBlock > 1<<30 {
+		if nBlock, err = perfSize(*block); err != nil || nBlock <= 0 || nBlock > 1<<20 {
 			return fmt.Errorf("-l: bad block length %q", *block)
 		}
 	}
@@ -210,8 +210,8 @@ func cmdPerf(args []string) error {
 			rate = -1 // no limit
 		}
 	}
-	if *interval < 0 || *omit < 0 || *parallel < 1 {
-		return errors.New("perf: -i, -O must not be negative, -P at least 1")
+	if *interval < 0 || *omit < 0 || *parallel < 1 || *parallel > 128 {
+		return errors.New("perf: -i, -O must not be negative, -P from 1 to 128")
 	}
 	every := time.Duration(*interval * float64(time.Second))
 	api, err := openNamespace(*ns)
