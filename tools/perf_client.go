@@ -32,8 +32,16 @@ type PerfOptions struct {
 
 // PerfClient runs one TCP test against an iperf3 server at addr,
 // printing to out (if not nil) what iperf3's client prints.
-func PerfClient(ctx context.Context, ns Namespace, addr string, o PerfOptions, out io.Writer) (PerfReport, error) {
-	var rep PerfReport
+func PerfClient(ctx context.Context, ns Namespace, addr string, o PerfOptions, out io.Writer) (rep PerfReport, err error) {
+	var r *perfRun
+	if o.JSON && out != nil {
+		// iperf3 -J reports a failure in its JSON too.
+		defer func() {
+			if err != nil {
+				writeJSONError(out, r, err)
+			}
+		}()
+	}
 	if o.Duration <= 0 {
 		o.Duration = 10 * time.Second
 	}
@@ -94,7 +102,6 @@ func PerfClient(ctx context.Context, ns Namespace, addr string, o PerfOptions, o
 			s.Close()
 		}
 	}()
-	var r *perfRun
 	var wg sync.WaitGroup
 	stopSend := make(chan struct{})
 	ended := false

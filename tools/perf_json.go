@@ -217,8 +217,7 @@ func newPerfJSON(r *perfRun, ctrl net.Conn, server bool, cookie []byte, p perfPa
 		st.Connected = append(st.Connected, jsonConnected{Socket: s.id, LocalHost: lh, LocalPort: lp, RemoteHost: rh, RemotePort: rp})
 	}
 	st.Version = perfVersion
-	host, _ := os.Hostname()
-	st.SystemInfo = "usnet " + runtime.GOOS + " " + host + " " + runtime.GOARCH
+	st.SystemInfo = systemInfo()
 	st.Timestamp = jsonTimestamp{Time: now.UTC().Format(time.RFC1123), Timesecs: now.Unix()}
 	h, port := hostPort(ctrl.RemoteAddr())
 	if server {
@@ -382,4 +381,36 @@ func (d *perfJSON) write(w io.Writer) error {
 	}
 	_, err = w.Write(append(b, '\n'))
 	return err
+}
+
+// writeJSONError writes iperf3's -J document of a failed test: what is
+// known of its start and intervals, an empty end, and the error.
+func writeJSONError(w io.Writer, r *perfRun, err error) {
+	d := struct {
+		Start     any            `json:"start"`
+		Intervals []jsonInterval `json:"intervals"`
+		End       struct{}       `json:"end"`
+		Error     string         `json:"error"`
+	}{
+		Start: struct {
+			Connected  []jsonConnected `json:"connected"`
+			Version    string          `json:"version"`
+			SystemInfo string          `json:"system_info"`
+		}{[]jsonConnected{}, perfVersion, systemInfo()},
+		Intervals: []jsonInterval{},
+		Error:     err.Error(),
+	}
+	if r != nil && r.doc != nil {
+		d.Start, d.Intervals = r.doc.Start, r.doc.Intervals
+	}
+	if b, err := json.MarshalIndent(d, "", "\t"); err == nil {
+		w.Write(append(b, '\n'))
+	}
+}
+
+// systemInfo stands for iperf3's uname: the program, the OS, the host
+// and the machine.
+func systemInfo() string {
+	host, _ := os.Hostname()
+	return "usnet " + runtime.GOOS + " " + host + " " + runtime.GOARCH
 }

@@ -284,3 +284,21 @@ func TestPerfServerBounds(t *testing.T) {
 		t.Errorf("the next test: %+v %v", rep, err)
 	}
 }
+
+// TestPerfClientJSONError: with -J a failed test is reported in the
+// JSON, as iperf3 -J does ({"start": ..., "intervals": [], "end": {},
+// "error": "..."}).
+func TestPerfClientJSONError(t *testing.T) {
+	var out bytes.Buffer
+	_, err := PerfClient(context.Background(), hostNS{}, fmt.Sprintf("127.0.0.1:%d", freePort(t)),
+		PerfOptions{Duration: time.Second, JSON: true}, &out)
+	var doc struct {
+		Start     map[string]any `json:"start"`
+		Intervals []any          `json:"intervals"`
+		End       map[string]any `json:"end"`
+		Error     string         `json:"error"`
+	}
+	if err == nil || json.Unmarshal(out.Bytes(), &doc) != nil || doc.Error != err.Error() || doc.Start == nil || doc.End == nil || doc.Intervals == nil {
+		t.Errorf("error %v, JSON %+v:\n%s", err, doc, out.String())
+	}
+}
