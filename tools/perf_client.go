@@ -25,6 +25,7 @@ type PerfOptions struct {
 	Congestion string        // -C: TCP_CONGESTION of the data streams
 	JSON       bool          // -J: iperf3's JSON document instead of text
 	UDP        bool          // -u: a UDP test
+	Format     byte          // -f: the bitrates' unit, k, m, g, t (bits) or K, M, G, T (bytes); 0 adapts
 	// Bitrate is -b, the UDP target in bits/s: 0 for iperf3's 1 Mbit/s,
 	// negative for no limit. TCP tests are not paced.
 	Bitrate int64
@@ -148,7 +149,7 @@ func PerfClient(ctx context.Context, ns Namespace, addr string, o PerfOptions, o
 			r = newPerfRun(!o.Reverse, conns, ids, o.Interval, time.Duration(p.Omit)*time.Second)
 			r.udp = o.UDP
 			r.hasInfo = r.hasInfo && !o.UDP
-			r.out = text
+			r.out, r.format = text, o.Format
 			if text != nil {
 				if o.Reverse {
 					fmt.Fprintf(text, "Reverse mode, remote host %s is sending\n", host)
@@ -240,7 +241,7 @@ func PerfClient(ctx context.Context, ns Namespace, addr string, o PerfOptions, o
 				}
 			} else if text != nil {
 				io.WriteString(text, perfSeparator)
-				printReport(text, rep)
+				printSummary(text, rep, true, o.Format)
 				fmt.Fprintf(text, "\niperf Done.\n")
 			}
 			return rep, nil

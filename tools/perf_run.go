@@ -89,8 +89,9 @@ type perfRun struct {
 	interval time.Duration // 0: no reports until the end
 	omit     time.Duration // iperf3's -O: the first seconds do not count
 
-	out io.Writer // text reports; nil for none
-	doc *perfJSON // the JSON document with -J (then out is nil)
+	out    io.Writer // text reports; nil for none
+	format byte      // their bitrate unit (-f), 0 for adaptive
+	doc    *perfJSON // the JSON document with -J (then out is nil)
 
 	start     time.Time // the data phase began
 	zero      time.Time // the measured time began (start, then the end of the omitted seconds)

@@ -18,6 +18,7 @@ type PerfServerOptions struct {
 	Once     bool          // -1: exit after one test
 	Interval time.Duration // -i: seconds between reports; 0 for none
 	JSON     bool          // -J: a JSON document per test instead of text
+	Format   byte          // -f: the bitrates' unit, as PerfOptions.Format
 }
 
 // PerfServe runs an iperf3-compatible server on addr in ns, one test at
@@ -210,7 +211,7 @@ func serveTest(c net.Conn, accepted <-chan net.Conn, ns Namespace, addr string, 
 	r := newPerfRun(p.Reverse, conns, ids, o.Interval, time.Duration(p.Omit)*time.Second)
 	r.udp = p.UDP
 	r.hasInfo = r.hasInfo && !p.UDP
-	r.out = text
+	r.out, r.format = text, o.Format
 	if err := writeState(c, stTestStart); err != nil {
 		return err
 	}
@@ -280,6 +281,6 @@ func serveTest(c net.Conn, accepted <-chan net.Conn, ns Namespace, addr string, 
 		return r.doc.write(out)
 	}
 	io.WriteString(text, perfSeparator)
-	printSummary(text, rep, false)
+	printSummary(text, rep, false, o.Format)
 	return nil
 }

@@ -3,8 +3,10 @@ package tools
 import (
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -33,14 +35,27 @@ func perfUDPTail(jitter float64, lost, packets int64, what string) string {
 }
 
 // perfSpan formats the columns every report line shares: the interval,
-// the transfer and the bitrate.
-func perfSpan(id string, from, to time.Duration, bytes int64) string {
+// the transfer and the bitrate, in the unit format names (iperf3's -f).
+func perfSpan(id string, from, to time.Duration, bytes int64, format byte) string {
 	bits := 0.0
 	if d := (to - from).Seconds(); d > 0 {
 		bits = float64(bytes) * 8 / d
 	}
 	return fmt.Sprintf("[%s] %6.2f-%-6.2f sec  %ss  %ss/sec", id, from.Seconds(), to.Seconds(),
-		unitString(float64(bytes), 1024, "Byte"), unitString(bits, 1000, "bit"))
+		unitString(float64(bytes), 1024, "Byte"), rateString(bits, format))
+}
+
+// rateString is the bitrate column in iperf3's -f unit: k, m, g or t
+// bits (powers of 1000), K, M, G or T bytes (powers of 1024), else the
+// adaptive bits unit.
+func rateString(bits float64, format byte) string {
+	if i := strings.IndexByte("kmgt", format); i >= 0 {
+		return threeDigits(bits/math.Pow(1000, float64(i+1)), "KMGT"[i:i+1], "bit")
+	}
+	if i := strings.IndexByte("KMGT", format); i >= 0 {
+		return threeDigits(bits/8/math.Pow(1024, float64(i+1)), "KMGT"[i:i+1], "Byte")
+	}
+	return unitString(bits, 1000, "bit")
 }
 
 // perfTail is the end of a line: Retr (retr >= 0) or its blank column,
@@ -82,7 +97,7 @@ func (r *perfRun) printInterval(ivs []streamInterval) {
 	var sum streamInterval
 	sum.retr = -1
 	for _, iv := range ivs {
-		line := perfSpan(fmt.Sprintf("%3d", iv.id), iv.start, iv.end, iv.bytes)
+		line := perfSpan(fmt.Sprintf("%3d", iv.id), iv.start, iv.end, iv.bytes, r.format)
 		if iv.udp && r.sender {
 			line += fmt.Sprintf("  %d  %s\n", iv.packets, omittedMark(iv.omitted))
 		} else if iv.udp {
@@ -104,7 +119,7 @@ func (r *perfRun) printInterval(ivs []streamInterval) {
 		}
 	}
 	if len(ivs) > 1 {
-		line := perfSpan("SUM", sum.start, sum.end, sum.bytes)
+		line := perfSpan("SUM", sum.start, sum.end, sum.bytes, r.format)
 		switch {
 		case r.udp && r.sender:
 			line += fmt.Sprintf("  %d  %s\n", sum.packets, omittedMark(sum.omitted))
@@ -121,11 +136,11 @@ func (r *perfRun) printInterval(ivs []streamInterval) {
 // sender and a receiver line per stream (numbered as the "connected"
 // lines are) and, with several streams, their [SUM]; the sender lines
 // carry the retransmissions (Retr) when the sender reported them.
-func printReport(w io.Writer, r PerfReport) { printSummary(w, r, true) }
+func printReport(w io.Writer, r PerfReport) { printSummary(w, r, true, 0) }
 
-// printSummary prints the summary; both false prints only this side's
-// lines, as iperf3's server does.
-func printSummary(w io.Writer, r PerfReport, both bool) {
+// printSummary prints the summary, bitrates in format's unit (-f); both
+// false prints only this side's lines, as iperf3's server does.
+func printSummary(w io.Writer, r PerfReport, both bool, format byte) {
 	sent, received := r.Streams, r.PeerStreams
 	sentD, receivedD := r.Duration, r.PeerDuration
 	if receivedD <= 0 {
@@ -137,7 +152,7 @@ func printSummary(w io.Writer, r PerfReport, both bool) {
 	}
 	n := max(len(sent), len(received), 1)
 	if r.UDP {
-		printUDPSummary(w, r, both, n, sentD, receivedD)
+		printUDPSummary(w, r, both, n, sentD, receivedD, format)
 		return
 	}
 	if r.SenderHasRetr && (both || r.Sender) {
@@ -157,10 +172,10 @@ func printSummary(w io.Writer, r PerfReport, both bool) {
 			sumRetr += retr
 		}
 		if both || r.Sender {
-			io.WriteString(w, perfSpan(id, 0, sentD, s)+perfTail(retr, "sender"))
+			io.WriteString(w, perfSpan(id, 0, sentD, s, format)+perfTail(retr, "sender"))
 		}
 		if both || !r.Sender {
-			io.WriteString(w, perfSpan(id, 0, receivedD, rc)+perfTail(-1, "receiver"))
+			io.WriteString(w, perfSpan(id, 0, receivedD, rc, format)+perfTail(-1, "receiver"))
 		}
 	}
 	if n > 1 {
@@ -168,17 +183,17 @@ func printSummary(w io.Writer, r PerfReport, both bool) {
 			sumRetr = -1
 		}
 		if both || r.Sender {
-			io.WriteString(w, perfSpan("SUM", 0, sentD, sumSent)+perfTail(sumRetr, "sender"))
+			io.WriteString(w, perfSpan("SUM", 0, sentD, sumSent, format)+perfTail(sumRetr, "sender"))
 		}
 		if both || !r.Sender {
-			io.WriteString(w, perfSpan("SUM", 0, receivedD, sumReceived)+perfTail(-1, "receiver"))
+			io.WriteString(w, perfSpan("SUM", 0, receivedD, sumReceived, format)+perfTail(-1, "receiver"))
 		}
 	}
 }
 
 // printUDPSummary prints the summary of a UDP test: the datagrams each
 // side counted, the receiver's jitter and losses.
-func printUDPSummary(w io.Writer, r PerfReport, both bool, n int, sentD, receivedD time.Duration) {
+func printUDPSummary(w io.Writer, r PerfReport, both bool, n int, sentD, receivedD time.Duration, format byte) {
 	type side struct {
 		bytes, packets, lost []int64
 		jitter               []float64
@@ -208,7 +223,7 @@ func printUDPSummary(w io.Writer, r PerfReport, both bool, n int, sentD, receive
 			l, j = 0, 0
 		}
 		sum.bytes, sum.packets, sum.lost, sum.jitter = sum.bytes+b, sum.packets+p, sum.lost+l, sum.jitter+j/float64(n)
-		io.WriteString(w, perfSpan(id, 0, s.d, b)+perfUDPTail(j, l, p, role))
+		io.WriteString(w, perfSpan(id, 0, s.d, b, format)+perfUDPTail(j, l, p, role))
 	}
 	for i := range n {
 		id := fmt.Sprintf("%3d", perfStreamID(r.IDs, i))
@@ -221,10 +236,10 @@ func printUDPSummary(w io.Writer, r PerfReport, both bool, n int, sentD, receive
 	}
 	if n > 1 {
 		if both || r.Sender {
-			io.WriteString(w, perfSpan("SUM", 0, snd.d, sums[0].bytes)+perfUDPTail(sums[0].jitter, sums[0].lost, sums[0].packets, "sender"))
+			io.WriteString(w, perfSpan("SUM", 0, snd.d, sums[0].bytes, format)+perfUDPTail(sums[0].jitter, sums[0].lost, sums[0].packets, "sender"))
 		}
 		if both || !r.Sender {
-			io.WriteString(w, perfSpan("SUM", 0, rcv.d, sums[1].bytes)+perfUDPTail(sums[1].jitter, sums[1].lost, sums[1].packets, "receiver"))
+			io.WriteString(w, perfSpan("SUM", 0, rcv.d, sums[1].bytes, format)+perfUDPTail(sums[1].jitter, sums[1].lost, sums[1].packets, "receiver"))
 		}
 	}
 }
@@ -267,6 +282,12 @@ func unitString(v float64, base float64, label string) string {
 		v /= base
 		prefix = p
 	}
+	return threeDigits(v, prefix, label)
+}
+
+// threeDigits prints v with iperf3's precision: three significant
+// digits, or all of its integer part.
+func threeDigits(v float64, prefix, label string) string {
 	switch {
 	case v < 9.995:
 		return fmt.Sprintf("%4.2f %s%s", v, prefix, label)

@@ -80,7 +80,7 @@ func TestPrintServerSummaryAsIperf3(t *testing.T) {
 	var out bytes.Buffer
 	d := 2006 * time.Millisecond
 	printSummary(&out, PerfReport{Duration: d, Sender: false, IDs: []int{5, 8},
-		Streams: []int64{2520100000, 2520100000}, PeerStreams: []int64{2520100000, 2520100000}}, false)
+		Streams: []int64{2520100000, 2520100000}, PeerStreams: []int64{2520100000, 2520100000}}, false, 0)
 	want := "[ ID] Interval           Transfer     Bitrate\n" +
 		"[  5]   0.00-2.01   sec  2.35 GBytes  10.1 Gbits/sec                  receiver\n" +
 		"[  8]   0.00-2.01   sec  2.35 GBytes  10.1 Gbits/sec                  receiver\n" +
@@ -90,7 +90,7 @@ func TestPrintServerSummaryAsIperf3(t *testing.T) {
 	}
 	out.Reset()
 	printSummary(&out, PerfReport{Duration: 2 * sec, Sender: true, IDs: []int{5}, Streams: []int64{4864000000},
-		PeerStreams: []int64{4864000000}, SenderHasRetr: true, Retransmits: []int64{16}}, false)
+		PeerStreams: []int64{4864000000}, SenderHasRetr: true, Retransmits: []int64{16}}, false, 0)
 	want = "[ ID] Interval           Transfer     Bitrate         Retr\n" +
 		"[  5]   0.00-2.00   sec  4.53 GBytes  19.5 Gbits/sec   16             sender\n"
 	if out.String() != want {
@@ -190,5 +190,26 @@ func TestPrintUDPAsIperf3(t *testing.T) {
 		"[  5]   0.00-2.00   sec   225 KBytes   920 Kbits/sec  0.118 ms  32/262 (12%)  receiver\n"
 	if out.String() != want {
 		t.Errorf("summary: got\n%swant\n%s", out.String(), want)
+	}
+}
+
+// TestPerfFormatAsIperf3: -f fixes the bitrate's unit (k, m, g, t bits;
+// K, M, G, T bytes) and leaves the transfer's adaptive, as the stock
+// iperf3's -f m and -f K lines show.
+func TestPerfFormatAsIperf3(t *testing.T) {
+	for _, tc := range []struct {
+		format byte
+		d      time.Duration
+		bytes  int64
+		want   string
+	}{
+		{'m', sec, 2952378000, "[  5]   0.00-1.00   sec  2.75 GBytes  23619 Mbits/sec"},
+		{'k', 1002 * time.Millisecond, 3264882857, "[  5]   0.00-1.00   sec  3.04 GBytes  26066929 Kbits/sec"},
+		{'K', sec, 131072, "[  5]   0.00-1.00   sec   128 KBytes   128 KBytes/sec"},
+		{0, sec, 131072, "[  5]   0.00-1.00   sec   128 KBytes  1.05 Mbits/sec"},
+	} {
+		if got := perfSpan("  5", 0, tc.d, tc.bytes, tc.format); got != tc.want {
+			t.Errorf("-f %c: got\n%q\nwant\n%q", tc.format, got, tc.want)
+		}
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -169,6 +170,7 @@ func cmdPerf(args []string) error {
 	port := fs.Int("p", 5201, "port")
 	interval := fs.Float64("i", 1, "seconds between periodic reports (0 for none)")
 	jsonOut := fs.Bool("J", false, "output in JSON format")
+	format := fs.String("f", "", "bitrate unit: k, m, g, t (bits/sec) or K, M, G, T (bytes/sec); default adapts")
 	secs := fs.Float64("t", 10, "client: seconds to transmit")
 	// iperf3's -n is --bytes here: -n names the namespace in every
 	// usnet command.
@@ -185,7 +187,7 @@ func cmdPerf(args []string) error {
 		return err
 	}
 	if *server == (*client != "") || fs.NArg() != 0 {
-		return errors.New("usage: usnet perf [-n NS] -s [-1] [-p PORT] [-i S] [-J] | -c HOST [-p PORT] [-i S] [-J] [-t S] [--bytes N] [-R] [-P N] [-l LEN] [-w SIZE] [-C ALGO] [-O N] [-u [-b RATE]]")
+		return errors.New("usage: usnet perf [-n NS] -s [-1] [-p PORT] [-i S] [-J] | -c HOST [-p PORT] [-i S] [-J] [-t S] [--bytes N] [-R] [-P N] [-l LEN] [-w SIZE] [-C ALGO] [-O N] [-u [-b RATE]] [-f UNIT]")
 	}
 	nBytes, err := perfSize(*bytes)
 	if err != nil {
@@ -200,6 +202,13 @@ func cmdPerf(args []string) error {
 	nWindow, err := perfSize(*window)
 	if err != nil || nWindow > 1<<30 {
 		return fmt.Errorf("-w: bad window size %q", *window)
+	}
+	var unit byte // 0: adaptive
+	if *format != "" {
+		if len(*format) != 1 || !strings.Contains("kmgtKMGT", *format) {
+			return fmt.Errorf("-f: bad format %q (one of k, m, g, t, K, M, G, T)", *format)
+		}
+		unit = (*format)[0]
 	}
 	var rate int64 // 0: iperf3's default
 	if *bitrate != "" {
@@ -222,12 +231,12 @@ func cmdPerf(args []string) error {
 	defer cancel()
 	if *server {
 		return tools.PerfServe(ctx, api, fmt.Sprintf(":%d", *port),
-			tools.PerfServerOptions{Once: *once, Interval: every, JSON: *jsonOut}, os.Stdout)
+			tools.PerfServerOptions{Once: *once, Interval: every, JSON: *jsonOut, Format: unit}, os.Stdout)
 	}
 	_, err = tools.PerfClient(ctx, api, net.JoinHostPort(*client, strconv.Itoa(*port)), tools.PerfOptions{
 		Duration: time.Duration(*secs * float64(time.Second)), Bytes: nBytes, Reverse: *reverse, Parallel: *parallel,
 		Block: int(nBlock), Interval: every, Omit: time.Duration(*omit) * time.Second, Window: int(nWindow),
-		Congestion: *congestion, JSON: *jsonOut, UDP: *udp, Bitrate: rate,
+		Congestion: *congestion, JSON: *jsonOut, UDP: *udp, Bitrate: rate, Format: unit,
 	}, os.Stdout)
 	return err
 }

@@ -334,7 +334,7 @@ func TestPerf(t *testing.T) {
 		// sum of the streams in parallel.
 		{"reverse-bytes", []string{"--bytes", "10000000", "-R"}, 1, "9.54 MBytes"},
 		{"parallel-bytes", []string{"--bytes", "10000000", "-P", "2"}, 2, "9.54 MBytes"},
-		{"options", []string{"-t", "1", "-O", "1", "-i", "0.5", "-C", "reno", "-w", "1M", "-l", "64K"}, 1, ""},
+		{"options", []string{"-t", "1", "-O", "1", "-i", "0.5", "-C", "reno", "-w", "1M", "-l", "64K", "-f", "m"}, 1, ""},
 		{"reverse-time", []string{"-t", "2", "-R", "-i", "0.5"}, 1, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -387,6 +387,9 @@ func TestPerf(t *testing.T) {
 				if n := strings.Count(out, "(omitted)\n"); n != int(omitted/every) {
 					t.Errorf("client: %d omitted reports, want %d in\n%s", n, int(omitted/every), out)
 				}
+			}
+			if slices.Contains(tc.args, "-f") && (!strings.Contains(client["sender"], " Mbits/sec ") || strings.Contains(out, " Gbits/sec ")) {
+				t.Errorf("-f m: client's bitrates not in Mbits/sec:\n%s", out)
 			}
 			if tc.want != "" {
 				for role, l := range client {
