@@ -218,6 +218,7 @@ type Info struct {
 	UrgentMarks, UrgentSkipped    uint64 // urgent pointers taken; urgent bytes stepped over in the stream
 	RcvSsthresh, RcvWnd           uint32 // window cap grown by received data; window last advertised, unscaled (tcpi_rcv_ssthresh, tcpi_rcv_wnd)
 	RcvMSS                        int    // the peer's segment size as seen (tcpi_rcv_mss)
+	SndMSS                        int    // the segment size this side sends (tcpi_snd_mss): iperf3 shows Cwnd as Cwnd*SndMSS bytes
 
 	// The send buffer (buffer.go): its size and the truesize queued
 	// against it (sk_sndbuf, sk_wmem_queued as SO_MEMINFO shows them),
@@ -259,6 +260,7 @@ func (c *Conn) TCPInfo() Info {
 	i.Cwnd, i.Ssthresh, i.PriorCwnd = c.snd.Cwnd, c.snd.Ssthresh, c.priorCwnd
 	i.Congestion = c.ca.Name()
 	i.RcvSsthresh, i.RcvWnd, i.RcvMSS = c.rcvSsthresh, c.rcvWnd, c.rcvMSS
+	i.SndMSS = c.mss
 	i.Timestamps, i.SACK, i.WScale = c.tsOK, c.sackOK, c.peerWScale
 	if c.peerWScale {
 		i.SndWScale, i.RcvWScale = c.sndShift, c.rcvShift

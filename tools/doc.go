@@ -1,7 +1,9 @@
 // Package tools holds the small network programs `usnet` ships (ping, nc,
-// http) written against a namespace's socket API, so they run the same on
-// an in-process namespace (stack.Namespace) and on a daemon's namespace
-// through the socket proxy (sockproxy.Client).
+// http, perf) written against a namespace's socket API, so they run the
+// same on an in-process namespace (stack.Namespace) and on a daemon's
+// namespace through the socket proxy (sockproxy.Client). perf is iperf3
+// 3.12 as its users know it: its protocol (the stock iperf3 can be either
+// end), its options and its text and JSON output.
 package tools
 
 import (

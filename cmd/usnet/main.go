@@ -36,7 +36,8 @@ commands:
   nc [-n NS] [-l] [-u] [HOST] PORT
                                netcat through a daemon namespace
   http [-n NS] serve DIR [--addr A] | get URL [-o FILE]
-  perf [-n NS] -s | -c HOST    iperf3-compatible server or client
+  perf [-n NS] -s | -c HOST [-t S] [-R] [-P N] [-u [-b RATE]] [-i S] [-f UNIT] [-J] ...
+                               iperf3-compatible server or client (-h: all options)
   capture [-n NS] -i DEV -w FILE [-c COUNT]
                                live pcapng capture of a daemon device
   stat [-n NS] [-j] [INTERVAL [COUNT]]

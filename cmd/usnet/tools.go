@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -167,18 +168,61 @@ func cmdPerf(args []string) error {
 	once := fs.Bool("1", false, "server: exit after one test")
 	client := fs.String("c", "", "run as client to HOST")
 	port := fs.Int("p", 5201, "port")
+	interval := fs.Float64("i", 1, "seconds between periodic reports (0 for none)")
+	jsonOut := fs.Bool("J", false, "output in JSON format")
+	format := fs.String("f", "", "bitrate unit: k, m, g, t (bits/sec) or K, M, G, T (bytes/sec); default adapts")
 	secs := fs.Float64("t", 10, "client: seconds to transmit")
 	// iperf3's -n is --bytes here: -n names the namespace in every
 	// usnet command.
-	bytes := fs.Int64("bytes", 0, "client: bytes to transmit (instead of -t; iperf3's -n)")
+	bytes := fs.String("bytes", "0", "client: bytes to transmit (instead of -t; iperf3's -n), with K/M/G suffixes")
 	reverse := fs.Bool("R", false, "client: the server sends")
 	parallel := fs.Int("P", 1, "client: parallel streams")
+	block := fs.String("l", "", "client: length of the buffer to write, with K/M/G suffixes (128K; UDP: the path's MSS)")
+	window := fs.String("w", "0", "client: socket buffer sizes (SO_SNDBUF and SO_RCVBUF), with K/M/G suffixes")
+	congestion := fs.String("C", "", "client: congestion control algorithm (TCP_CONGESTION)")
+	omit := fs.Int("O", 0, "client: omit the first N seconds")
+	udp := fs.Bool("u", false, "client: UDP instead of TCP")
+	bitrate := fs.String("b", "", "client: UDP target bitrate in bits/sec, with K/M/G suffixes (powers of 1000; default 1M, 0 for no limit)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if *server == (*client != "") {
-		return errors.New("usage: usnet perf [-n NS] -s [-1] [-p PORT] | -c HOST [-p PORT] [-t S] [--bytes N] [-R] [-P N]")
+	if *server == (*client != "") || fs.NArg() != 0 {
+		return errors.New("usage: usnet perf [-n NS] -s [-1] [-p PORT] [-i S] [-J] | -c HOST [-p PORT] [-i S] [-J] [-t S] [--bytes N] [-R] [-P N] [-l LEN] [-w SIZE] [-C ALGO] [-O N] [-u [-b RATE]] [-f UNIT]")
 	}
+	nBytes, err := perfSize(*bytes)
+	if err != nil {
+		return fmt.Errorf("--bytes: %w", err)
+	}
+	var nBlock int64 // 0: the default
+	if *block != "" {
+		if nBlock, err = perfSize(*block); err != nil || nBlock <= 0 || nBlock > 1<<20 {
+			return fmt.Errorf("-l: bad block length %q", *block)
+		}
+	}
+	nWindow, err := perfSize(*window)
+	if err != nil || nWindow > 1<<30 {
+		return fmt.Errorf("-w: bad window size %q", *window)
+	}
+	var unit byte // 0: adaptive
+	if *format != "" {
+		if len(*format) != 1 || !strings.Contains("kmgtKMGT", *format) {
+			return fmt.Errorf("-f: bad format %q (one of k, m, g, t, K, M, G, T)", *format)
+		}
+		unit = (*format)[0]
+	}
+	var rate int64 // 0: iperf3's default
+	if *bitrate != "" {
+		if rate, err = perfRate(*bitrate); err != nil {
+			return fmt.Errorf("-b: %w", err)
+		}
+		if rate == 0 {
+			rate = -1 // no limit
+		}
+	}
+	if *interval < 0 || *omit < 0 || *parallel < 1 || *parallel > 128 {
+		return errors.New("perf: -i, -O must not be negative, -P from 1 to 128")
+	}
+	every := time.Duration(*interval * float64(time.Second))
 	api, err := openNamespace(*ns)
 	if err != nil {
 		return err
@@ -186,10 +230,65 @@ func cmdPerf(args []string) error {
 	ctx, cancel := interrupted()
 	defer cancel()
 	if *server {
-		return tools.PerfServe(ctx, api, fmt.Sprintf(":%d", *port), *once, os.Stdout)
+		return tools.PerfServe(ctx, api, fmt.Sprintf(":%d", *port),
+			tools.PerfServerOptions{Once: *once, Interval: every, JSON: *jsonOut, Format: unit}, os.Stdout)
 	}
-	_, err = tools.PerfClient(ctx, api, fmt.Sprintf("%s:%d", *client, *port), tools.PerfOptions{
-		Duration: time.Duration(*secs * float64(time.Second)), Bytes: *bytes, Reverse: *reverse, Parallel: *parallel,
+	_, err = tools.PerfClient(ctx, api, net.JoinHostPort(*client, strconv.Itoa(*port)), tools.PerfOptions{
+		Duration: time.Duration(*secs * float64(time.Second)), Bytes: nBytes, Reverse: *reverse, Parallel: *parallel,
+		Block: int(nBlock), Interval: every, Omit: time.Duration(*omit) * time.Second, Window: int(nWindow),
+		Congestion: *congestion, JSON: *jsonOut, UDP: *udp, Bitrate: rate, Format: unit,
 	}, os.Stdout)
 	return err
+}
+
+// perfRate parses iperf3's bitrates: a number with an optional K, M, G
+// or T suffix, powers of 1000.
+func perfRate(s string) (int64, error) {
+	mult := 1.0
+	if n := len(s); n > 0 {
+		switch s[n-1] {
+		case 'k', 'K':
+			mult = 1e3
+		case 'm', 'M':
+			mult = 1e6
+		case 'g', 'G':
+			mult = 1e9
+		case 't', 'T':
+			mult = 1e12
+		}
+		if mult > 1 {
+			s = s[:n-1]
+		}
+	}
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil || v < 0 {
+		return 0, fmt.Errorf("bad bitrate %q", s)
+	}
+	return int64(v * mult), nil
+}
+
+// perfSize parses iperf3's sizes: a number with an optional K, M, G or T
+// suffix (powers of 1024, either case).
+func perfSize(s string) (int64, error) {
+	mult := int64(1)
+	if n := len(s); n > 0 {
+		switch s[n-1] {
+		case 'k', 'K':
+			mult = 1 << 10
+		case 'm', 'M':
+			mult = 1 << 20
+		case 'g', 'G':
+			mult = 1 << 30
+		case 't', 'T':
+			mult = 1 << 40
+		}
+		if mult > 1 {
+			s = s[:n-1]
+		}
+	}
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil || v < 0 {
+		return 0, fmt.Errorf("bad size %q", s)
+	}
+	return int64(v * float64(mult)), nil
 }

@@ -3,12 +3,14 @@ package cli
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"math/rand"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -261,9 +263,10 @@ func TestHTTP(t *testing.T) {
 var perfLine = regexp.MustCompile(`^\[(\s*\d+|SUM)\]\s+0\.00-\d+\.\d+\s+sec\s+\d+(?:\.\d+)? [KMGT]?Bytes\s+\d+(\.\d+)? [KMGT]?bits/sec\s+(?:(\d+)\s+)?(sender|receiver)$`)
 
 // perfSummary checks an iperf3-like summary of streams streams (with a
-// [SUM] when there are several) and returns the total's sender and
-// receiver lines by role.
-func perfSummary(t *testing.T, out string, streams int) map[string]string {
+// [SUM] when there are several) and returns the total's lines by role.
+// The client prints the sender's and the receiver's lines; a server
+// (server set) only those of its own role, as iperf3's server does.
+func perfSummary(t *testing.T, out string, streams int, server, serverSends bool) map[string]string {
 	t.Helper()
 	lines := map[string]string{} // "ID role" -> line
 	for _, l := range strings.Split(out, "\n") {
@@ -274,23 +277,48 @@ func perfSummary(t *testing.T, out string, streams int) map[string]string {
 			}
 		}
 	}
-	want := 2 * streams
+	roles := []string{"sender", "receiver"}
+	if server {
+		roles = roles[1:]
+		if serverSends {
+			roles = []string{"sender"}
+		}
+	}
+	want := len(roles) * streams
 	if streams > 1 {
-		want += 2
+		want += len(roles)
 	}
 	total := "5"
 	if streams > 1 {
 		total = "SUM"
 	}
-	if len(lines) != want || lines[total+" sender"] == "" || lines[total+" receiver"] == "" ||
-		!strings.Contains(out, "[ ID] Interval           Transfer     Bitrate         Retr\n") {
-		t.Errorf("want an iperf3 summary (heading, sender and receiver lines of %d streams, [%s] for the total) in\n%s", streams, total, out)
+	header := "[ ID] Interval           Transfer     Bitrate         Retr\n"
+	if len(roles) == 1 && roles[0] == "receiver" {
+		header = "[ ID] Interval           Transfer     Bitrate\n"
+	}
+	ok := len(lines) == want && strings.Contains(out, "- - - - - - - - - - - - - - - - - - - - - - - - -\n"+header)
+	for _, r := range roles {
+		ok = ok && lines[total+" "+r] != ""
+	}
+	if !ok {
+		t.Errorf("want an iperf3 summary (separator, heading, %v lines of %d streams, [%s] for the total) in\n%s", roles, streams, total, out)
 	}
 	return map[string]string{"sender": lines[total+" sender"], "receiver": lines[total+" receiver"]}
 }
 
+var (
+	// perfConnectedLine is iperf3's line for a data stream.
+	perfConnectedLine = regexp.MustCompile(`(?m)^\[ *\d+\] local 10\.77\.0\.[12] port \d+ connected to 10\.77\.0\.[12] port \d+$`)
+	// perfSenderInterval is an interval report of the sender: Retr and
+	// Cwnd (from TCP_INFO), then "(omitted)" in the omitted seconds.
+	perfSenderInterval = regexp.MustCompile(`(?m)^\[  5\] +\d+\.\d\d-\d+\.\d\d +sec +[\d.]+ [KMG]?Bytes +[\d.]+ [KMG]?bits/sec +\d+ +[\d.]+ [KMG]?Bytes {7}(\(omitted\))?$`)
+	// perfReceiverInterval is an interval report of the receiver.
+	perfReceiverInterval = regexp.MustCompile(`(?m)^\[  5\] +\d+\.\d\d-\d+\.\d\d +sec +[\d.]+ [KMG]?Bytes +[\d.]+ [KMG]?bits/sec {18}(\(omitted\))?$`)
+)
+
 // TestPerf runs `usnet perf -s -1` against a timed client and
-// byte-counted ones (forward, reverse, two streams).
+// byte-counted ones (forward, reverse, two streams), and with iperf3's
+// options: reports per interval, omitted seconds, -C, -w, -l.
 func TestPerf(t *testing.T) {
 	d := startDaemon(t)
 	d.pair()
@@ -300,32 +328,218 @@ func TestPerf(t *testing.T) {
 		streams int
 		want    string // the transfer the total's lines show, if fixed
 	}{
-		{"time", []string{"-t", "1"}, 1, ""},
+		{"time", []string{"-t", "2"}, 1, ""},
 		{"bytes", []string{"--bytes", "10000000"}, 1, "9.54 MBytes"},
 		// -n counts the whole test: the server's bytes in reverse, the
 		// sum of the streams in parallel.
 		{"reverse-bytes", []string{"--bytes", "10000000", "-R"}, 1, "9.54 MBytes"},
 		{"parallel-bytes", []string{"--bytes", "10000000", "-P", "2"}, 2, "9.54 MBytes"},
+		{"options", []string{"-t", "1", "-O", "1", "-i", "0.5", "-C", "reno", "-w", "1M", "-l", "64K", "-f", "m"}, 1, ""},
+		{"reverse-time", []string{"-t", "2", "-R", "-i", "0.5"}, 1, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			srv := d.start("perf", "-n", "b", "-s", "-1")
-			srv.waitOutput(t, "Server listening")
+			srv.waitOutput(t, "Server listening on 5201 (test #1)")
 			out := d.must(append([]string{"perf", "-n", "a", "-c", addrB}, tc.args...)...)
-			if !strings.HasPrefix(out, "Connecting to host "+addrB+":5201\n") || !strings.Contains(out, "\niperf Done.\n") {
+			reverse := slices.Contains(tc.args, "-R")
+			head := "Connecting to host " + addrB + ", port 5201\n"
+			if reverse {
+				head += "Reverse mode, remote host " + addrB + " is sending\n"
+			}
+			if !strings.HasPrefix(out, head) || !perfConnectedLine.MatchString(out) || !strings.HasSuffix(out, "\niperf Done.\n") {
 				t.Errorf("perf client output lacks iperf3's framing:\n%s", out)
 			}
-			client := perfSummary(t, out, tc.streams)
+			client := perfSummary(t, out, tc.streams, false, false)
 			srv.wait(t)
-			server := perfSummary(t, srv.stdout.String(), tc.streams)
+			sout := srv.stdout.String()
+			if !strings.Contains(sout, "Accepted connection from "+addrA+", port ") || !perfConnectedLine.MatchString(sout) {
+				t.Errorf("perf server output lacks iperf3's framing:\n%s", sout)
+			}
+			server := perfSummary(t, sout, tc.streams, true, reverse)
+			// Both sides report intervals; the sender's with Retr and Cwnd.
+			sender, receiver := out, sout
+			if reverse {
+				sender, receiver = sout, out
+			}
+			if !perfSenderInterval.MatchString(sender) || !strings.Contains(sender, "Retr  Cwnd\n") {
+				t.Errorf("sender: no interval report with Retr and Cwnd in\n%s", sender)
+			}
+			if tc.streams == 1 && !perfReceiverInterval.MatchString(receiver) {
+				t.Errorf("receiver: no interval report in\n%s", receiver)
+			}
+			// The client's reports come every -i seconds, and its test
+			// ends on one; the server reports every second (its own -i)
+			// until TEST_END reaches it, then the rest, if any.
+			if timed := slices.Contains(tc.args, "-t"); timed && !reverse {
+				secs, _ := strconv.ParseFloat(tc.args[slices.Index(tc.args, "-t")+1], 64)
+				every := 1.0
+				if i := slices.Index(tc.args, "-i"); i >= 0 {
+					every, _ = strconv.ParseFloat(tc.args[i+1], 64)
+				}
+				omitted := 0.0
+				if i := slices.Index(tc.args, "-O"); i >= 0 {
+					omitted, _ = strconv.ParseFloat(tc.args[i+1], 64)
+				}
+				want := int((secs + omitted) / every)
+				if n := len(perfSenderInterval.FindAllString(sender, -1)); n != want {
+					t.Errorf("sender: %d interval reports, want %d in\n%s", n, want, sender)
+				}
+				if n := strings.Count(out, "(omitted)\n"); n != int(omitted/every) {
+					t.Errorf("client: %d omitted reports, want %d in\n%s", n, int(omitted/every), out)
+				}
+			}
+			if slices.Contains(tc.args, "-f") && (!strings.Contains(client["sender"], " Mbits/sec ") || strings.Contains(out, " Gbits/sec ")) {
+				t.Errorf("-f m: client's bitrates not in Mbits/sec:\n%s", out)
+			}
 			if tc.want != "" {
 				for role, l := range client {
 					if !strings.Contains(l, tc.want) {
 						t.Errorf("client %s line %q, want %s", role, l, tc.want)
 					}
 				}
-				if !strings.Contains(server["receiver"], tc.want) {
-					t.Errorf("server receiver line %q, want %s", server["receiver"], tc.want)
+				role := "receiver"
+				if reverse {
+					role = "sender"
 				}
+				if !strings.Contains(server[role], tc.want) {
+					t.Errorf("server %s line %q, want %s", role, server[role], tc.want)
+				}
+			}
+		})
+	}
+}
+
+// TestPerfJSON: `usnet perf -J` on both ends writes iperf3's JSON, with
+// the fields tools reading it take.
+func TestPerfJSON(t *testing.T) {
+	d := startDaemon(t)
+	d.pair()
+	type doc struct {
+		Start struct {
+			Connected []struct {
+				Socket     int    `json:"socket"`
+				RemoteHost string `json:"remote_host"`
+			} `json:"connected"`
+			TestStart struct {
+				NumStreams int `json:"num_streams"`
+				Reverse    int `json:"reverse"`
+			} `json:"test_start"`
+		} `json:"start"`
+		Intervals []struct {
+			Streams []struct {
+				Bytes   int64  `json:"bytes"`
+				SndCwnd *int64 `json:"snd_cwnd"`
+				Sender  bool   `json:"sender"`
+			} `json:"streams"`
+			Sum struct {
+				Bytes         int64   `json:"bytes"`
+				BitsPerSecond float64 `json:"bits_per_second"`
+			} `json:"sum"`
+		} `json:"intervals"`
+		End struct {
+			SumSent struct {
+				Bytes       int64  `json:"bytes"`
+				Retransmits *int64 `json:"retransmits"`
+			} `json:"sum_sent"`
+			SumReceived struct {
+				Bytes         int64   `json:"bytes"`
+				BitsPerSecond float64 `json:"bits_per_second"`
+			} `json:"sum_received"`
+			SenderTCPCongestion string `json:"sender_tcp_congestion"`
+		} `json:"end"`
+	}
+	for _, reverse := range []bool{false, true} {
+		t.Run(fmt.Sprintf("reverse=%v", reverse), func(t *testing.T) {
+			srv := d.start("perf", "-n", "b", "-s", "-1", "-J")
+			time.Sleep(300 * time.Millisecond) // -J prints no banner to wait for
+			args := []string{"perf", "-n", "a", "-c", addrB, "-t", "2", "-J", "-P", "2"}
+			if reverse {
+				args = append(args, "-R")
+			}
+			out := d.must(args...)
+			srv.wait(t)
+			var c, s doc
+			if err := json.Unmarshal([]byte(out), &c); err != nil {
+				t.Fatalf("client -J: %v\n%s", err, out)
+			}
+			if err := json.Unmarshal([]byte(srv.stdout.String()), &s); err != nil {
+				t.Fatalf("server -J: %v\n%s", err, srv.stdout.String())
+			}
+			if len(c.Start.Connected) != 2 || c.Start.Connected[0].RemoteHost != addrB || c.Start.TestStart.NumStreams != 2 ||
+				(c.Start.TestStart.Reverse == 1) != reverse {
+				t.Errorf("client -J start: %+v", c.Start)
+			}
+			for _, side := range []struct {
+				name   string
+				d      doc
+				sender bool
+			}{{"client", c, !reverse}, {"server", s, reverse}} {
+				e := side.d.End
+				// Two reports of a second each; the server's may end with
+				// the moment until TEST_END reached it.
+				if n := len(side.d.Intervals); n != 2 && (side.name == "client" || n != 3) || e.SumSent.Bytes == 0 || e.SumReceived.Bytes == 0 ||
+					e.SumReceived.BitsPerSecond <= 0 || e.SumSent.Retransmits == nil || e.SenderTCPCongestion == "" {
+					t.Errorf("%s -J: %d intervals, end %+v", side.name, len(side.d.Intervals), e)
+				}
+				var sum int64
+				for _, iv := range side.d.Intervals {
+					sum += iv.Sum.Bytes
+					for _, st := range iv.Streams {
+						if st.Sender != side.sender || (st.SndCwnd != nil) != side.sender {
+							t.Errorf("%s -J interval stream %+v: want sender %v with snd_cwnd on the sender only", side.name, st, side.sender)
+						}
+					}
+				}
+				own := e.SumReceived.Bytes
+				if side.sender {
+					own = e.SumSent.Bytes
+				}
+				if sum != own {
+					t.Errorf("%s -J: intervals add up to %d bytes, its end total is %d", side.name, sum, own)
+				}
+			}
+			if c.End.SumSent.Bytes != s.End.SumSent.Bytes || c.End.SumReceived.Bytes != s.End.SumReceived.Bytes {
+				t.Errorf("client and server disagree: client %+v server %+v", c.End, s.End)
+			}
+		})
+	}
+}
+
+// perfUDPLine is a summary line of a UDP test: the receiver's jitter and
+// losses ("0.021 ms  0/3424 (0%)  receiver").
+var perfUDPLine = regexp.MustCompile(`(?m)^\[  5\]   0\.00-\d+\.\d\d +sec +[\d.]+ [KMG]?Bytes +[\d.]+ [KMG]?bits/sec  \d+\.\d{3} ms  \d+/(\d+) \([\d.e+-]+%\)  (sender|receiver)$`)
+
+// TestPerfUDP runs `usnet perf -u` both ways: datagrams paced to -b,
+// the receiver's jitter and losses in iperf3's layout on both ends.
+func TestPerfUDP(t *testing.T) {
+	d := startDaemon(t)
+	d.pair()
+	for _, reverse := range []bool{false, true} {
+		t.Run(fmt.Sprintf("reverse=%v", reverse), func(t *testing.T) {
+			srv := d.start("perf", "-n", "b", "-s", "-1")
+			srv.waitOutput(t, "Server listening on 5201 (test #1)")
+			args := []string{"perf", "-n", "a", "-c", addrB, "-u", "-b", "5M", "-t", "2"}
+			if reverse {
+				args = append(args, "-R")
+			}
+			out := d.must(args...)
+			srv.wait(t)
+			sout := srv.stdout.String()
+			lines := map[string]int{}
+			for _, m := range perfUDPLine.FindAllStringSubmatch(out, -1) {
+				lines[m[2]], _ = strconv.Atoi(m[1])
+			}
+			// 5 Mbit/s for 2 s in datagrams of 1448 bytes: some 860.
+			if len(lines) != 2 || lines["sender"] < 700 || lines["receiver"] < 700 ||
+				!strings.Contains(out, "Lost/Total Datagrams\n") || !strings.HasSuffix(out, "\niperf Done.\n") {
+				t.Errorf("client: want iperf3's UDP summary, some 860 datagrams each way, in\n%s", out)
+			}
+			role, header := "receiver", "Jitter    Lost/Total Datagrams\n[  5]   0.00-1.00   sec "
+			if reverse {
+				role, header = "sender", "Total Datagrams\n[  5]   0.00-1.00   sec "
+			}
+			if m := perfUDPLine.FindStringSubmatch(sout); m == nil || m[2] != role || !strings.Contains(sout, header) {
+				t.Errorf("server: want iperf3's UDP reports and its %s line in\n%s", role, sout)
 			}
 		})
 	}

@@ -133,7 +133,7 @@ func TestHostIperf3AgainstPerf(t *testing.T) {
 	for _, reverse := range []bool{false, true} {
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan error, 1)
-		go func() { done <- tools.PerfServe(ctx, r.ns, "10.99.0.2:5201", true, nil) }()
+		go func() { done <- tools.PerfServe(ctx, r.ns, "10.99.0.2:5201", tools.PerfServerOptions{Once: true}, nil) }()
 		time.Sleep(100 * time.Millisecond)
 		args := []string{"netns", "exec", r.kns, "iperf3", "-c", "10.99.0.2", "-t", "2", "-J"}
 		if reverse {
@@ -167,22 +167,156 @@ func TestHostIperf3AgainstPerf(t *testing.T) {
 		}
 		t.Logf("iperf3 reverse=%v ok (%d bytes of JSON)", reverse, len(out))
 	}
+	// The stock client's text against usnet's server: both print the
+	// same summary line for the side usnet's server is.
+	for _, reverse := range []bool{false, true} {
+		ctx, cancel := context.WithCancel(context.Background())
+		var slog bytes.Buffer
+		done := make(chan error, 1)
+		go func() {
+			done <- tools.PerfServe(ctx, r.ns, "10.99.0.2:5201", tools.PerfServerOptions{Once: true, Interval: time.Second}, &slog)
+		}()
+		time.Sleep(100 * time.Millisecond)
+		args := []string{"netns", "exec", r.kns, "iperf3", "-c", "10.99.0.2", "-t", "2"}
+		if reverse {
+			args = append(args, "-R")
+		}
+		tctx, tcancel := context.WithTimeout(context.Background(), time.Minute)
+		out, err := exec.CommandContext(tctx, "ip", args...).Output()
+		tcancel()
+		cancel()
+		if err != nil {
+			t.Fatalf("iperf3 (reverse=%v): %v\n%s", reverse, err, out)
+		}
+		if err := <-done; err != nil {
+			t.Fatalf("perf server: %v", err)
+		}
+		role := "receiver"
+		if reverse {
+			role = "sender"
+		}
+		if l := perfRoleLine(slog.String(), role); l == "" || l != perfRoleLine(string(out), role) {
+			t.Errorf("reverse=%v: usnet perf -s printed the %s line\n%q\nthe stock client\n%q\nserver:\n%s\nclient:\n%s",
+				reverse, role, l, perfRoleLine(string(out), role), slog.String(), out)
+		}
+		if n := strings.Count(slog.String(), " sec "); n < 3 {
+			t.Errorf("reverse=%v: usnet perf -s printed %d interval and summary lines:\n%s", reverse, n, slog.String())
+		}
+	}
 	// And usnet's perf client against the stock iperf3 server in the
-	// kernel namespace, both directions.
+	// kernel namespace, both directions: its reports per interval (Retr
+	// and Cwnd when usnet sends), its summary line for the server's side
+	// as the stock server prints it.
 	for _, reverse := range []bool{false, true} {
 		srv := exec.Command("ip", "netns", "exec", r.kns, "iperf3", "-s", "-1", "-B", "10.99.0.1")
+		var sout bytes.Buffer
+		srv.Stdout = &sout
 		if err := srv.Start(); err != nil {
 			t.Fatal(err)
 		}
 		time.Sleep(300 * time.Millisecond)
-		rep, err := tools.PerfClient(context.Background(), r.ns, "10.99.0.1:5201", tools.PerfOptions{Duration: 2 * time.Second, Reverse: reverse}, nil)
+		var out bytes.Buffer
+		rep, err := tools.PerfClient(context.Background(), r.ns, "10.99.0.1:5201",
+			tools.PerfOptions{Duration: 2 * time.Second, Reverse: reverse, Interval: time.Second}, &out)
 		srv.Wait()
 		if err != nil || rep.Bytes == 0 {
-			t.Fatalf("usnet perf client (reverse=%v) against iperf3 -s: %+v %v", reverse, rep, err)
+			t.Fatalf("usnet perf client (reverse=%v) against iperf3 -s: %+v %v\n%s", reverse, rep, err, out.String())
 		}
 		if !rep.SenderHasRetr || len(rep.Retransmits) != 1 {
 			t.Errorf("usnet perf client (reverse=%v): no sender retransmissions (%+v)", reverse, rep)
 		}
+		role, intervals := "receiver", "Retr  Cwnd\n"
+		if reverse {
+			role, intervals = "sender", "Bitrate\n"
+		}
+		if !strings.Contains(out.String(), intervals+"[  5]   0.00-1.00   sec ") || !strings.HasSuffix(out.String(), "\niperf Done.\n") {
+			t.Errorf("usnet perf client (reverse=%v): no interval reports:\n%s", reverse, out.String())
+		}
+		if l := perfRoleLine(sout.String(), role); l == "" || l != perfRoleLine(out.String(), role) {
+			t.Errorf("usnet perf client (reverse=%v) printed the %s line\n%q\nthe stock server\n%q\nclient:\n%s\nserver:\n%s",
+				reverse, role, perfRoleLine(out.String(), role), l, out.String(), sout.String())
+		}
 		t.Logf("usnet perf -c reverse=%v: %.0f Mb/s", reverse, rep.Bitrate()/1e6)
 	}
+}
+
+// TestHostIperf3UDPAgainstPerf: UDP tests (-u) between the stock
+// iperf3 in the kernel namespace and usnet perf, each as client and as
+// server, both directions: the datagrams arrive, and both ends print the
+// same summary line for the side usnet is.
+func TestHostIperf3UDPAgainstPerf(t *testing.T) {
+	if _, err := exec.LookPath("iperf3"); err != nil {
+		t.Skip("needs iperf3 (test.sh installs it)")
+	}
+	r := backends(t)["tap"](t)
+	for _, reverse := range []bool{false, true} {
+		ctx, cancel := context.WithCancel(context.Background())
+		var slog bytes.Buffer
+		done := make(chan error, 1)
+		go func() {
+			done <- tools.PerfServe(ctx, r.ns, "10.99.0.2:5201", tools.PerfServerOptions{Once: true, Interval: time.Second}, &slog)
+		}()
+		time.Sleep(100 * time.Millisecond)
+		args := []string{"netns", "exec", r.kns, "iperf3", "-c", "10.99.0.2", "-u", "-b", "20M", "-t", "2"}
+		if reverse {
+			args = append(args, "-R")
+		}
+		tctx, tcancel := context.WithTimeout(context.Background(), time.Minute)
+		out, err := exec.CommandContext(tctx, "ip", args...).Output()
+		tcancel()
+		cancel()
+		if err != nil {
+			t.Fatalf("iperf3 -u (reverse=%v): %v\n%s", reverse, err, out)
+		}
+		if err := <-done; err != nil {
+			t.Fatalf("perf server: %v", err)
+		}
+		role := "receiver"
+		if reverse {
+			role = "sender"
+		}
+		if l := perfRoleLine(slog.String(), role); l == "" || l != perfRoleLine(string(out), role) {
+			t.Errorf("-u reverse=%v: usnet perf -s printed the %s line\n%q\nthe stock client\n%q\nserver:\n%s\nclient:\n%s",
+				reverse, role, l, perfRoleLine(string(out), role), slog.String(), out)
+		}
+		t.Logf("iperf3 -u -c reverse=%v:\n%s", reverse, perfRoleLine(string(out), "receiver"))
+	}
+	for _, reverse := range []bool{false, true} {
+		srv := exec.Command("ip", "netns", "exec", r.kns, "iperf3", "-s", "-1", "-B", "10.99.0.1")
+		var sout bytes.Buffer
+		srv.Stdout = &sout
+		if err := srv.Start(); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(300 * time.Millisecond)
+		var out bytes.Buffer
+		rep, err := tools.PerfClient(context.Background(), r.ns, "10.99.0.1:5201",
+			tools.PerfOptions{Duration: 2 * time.Second, Reverse: reverse, Interval: time.Second, UDP: true, Bitrate: 20e6}, &out)
+		srv.Wait()
+		// 20 Mbit/s for 2 s in datagrams of the TAP's MSS (1448): some 3450.
+		if err != nil || len(rep.Packets) != 1 || rep.Packets[0] < 3000 || len(rep.PeerPackets) != 1 || rep.PeerPackets[0] < 3000 {
+			t.Fatalf("usnet perf -u client (reverse=%v) against iperf3 -s: %+v %v\n%s", reverse, rep, err, out.String())
+		}
+		role := "receiver"
+		if reverse {
+			role = "sender"
+		}
+		if l := perfRoleLine(sout.String(), role); l == "" || l != perfRoleLine(out.String(), role) {
+			t.Errorf("usnet perf -u client (reverse=%v) printed the %s line\n%q\nthe stock server\n%q\nclient:\n%s\nserver:\n%s",
+				reverse, role, perfRoleLine(out.String(), role), l, out.String(), sout.String())
+		}
+		t.Logf("usnet perf -u -c reverse=%v:\n%s", reverse, perfRoleLine(out.String(), "receiver"))
+	}
+}
+
+// perfRoleLine is the last summary line of an iperf3 output that ends
+// with role ("sender" or "receiver").
+func perfRoleLine(out, role string) string {
+	line := ""
+	for _, l := range strings.Split(out, "\n") {
+		if strings.HasSuffix(l, " "+role) {
+			line = l
+		}
+	}
+	return line
 }
