@@ -162,6 +162,7 @@ func (p *Port) SetState(s uint8) error {
 		return syscall.ENETDOWN
 	}
 	p.br.setState(p, s)
+	p.br.updateCarrier() // br_set_port_state ends in a state selection
 	return nil
 }
 
@@ -205,16 +206,18 @@ func (br *Bridge) AddPort(d *netdev.Device) error {
 	p.fwdDelayTimer = ex.NewTimer(func() { br.forwardDelayExpired(p) })
 	p.holdTmr = ex.NewTimer(func() { br.holdExpired(p) })
 	br.ports = append(br.ports, p)
-	d.SetPromisc(1)
 	br.initPort(p)
 	p.state = StateDisabled
 	p.vlans.add(br.defaultPVID, true, true)
 	br.fdb.insertLocal(br, p, d.Addr(), 0)
 	br.fdb.insertLocal(br, p, d.Addr(), br.defaultPVID)
 	d.SetMaster(br.dev)
+	// br_manage_promisc, after the upper link: the port's RTM_NEWLINK for
+	// its promiscuity names the bridge.
+	d.SetPromisc(1)
 	br.recalcBridgeID()
 	br.mtuAutoAdjust()
-	if br.dev.IsUp() && d.IsRunning() {
+	if br.running && d.OperUp() {
 		br.enablePort(p)
 		br.portStateSelection()
 	}
@@ -232,6 +235,7 @@ func (br *Bridge) DelPort(d *netdev.Device) error {
 }
 
 func (br *Bridge) removePort(p *Port) {
+	p.dev.SetPromisc(-1) // nbp_delete_promisc, first: still a port
 	if p.state != StateDisabled {
 		br.disablePort(p)
 	}
@@ -247,7 +251,6 @@ func (br *Bridge) removePort(p *Port) {
 	}
 	br.freePortNo(p.no)
 	p.dev.SetRxHandler(nil)
-	p.dev.SetPromisc(-1)
 	if p.dev.Master() == br.dev {
 		p.dev.SetMaster(nil)
 	}
