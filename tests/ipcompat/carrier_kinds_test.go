@@ -1,0 +1,163 @@
+package ipcompat
+
+import (
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/usnet/usnet/iproute"
+)
+
+// kindCarrierCases are carrier scenarios of the kinds whose carrier
+// follows other devices or the device's own open and stop: the bridge
+// (its ports' carrier, br_port_carrier_check and br_port_state_selection),
+// macvlan on a veth (the lower's carrier through NETDEV_CHANGE,
+// netif_stacked_transfer_operstate) and VXLAN (no carrier reporting at
+// all: UNKNOWN while up). "@settle" waits for linkwatch: these events are
+// not urgent on the kernel (a bridge's or a down device's), so a run may
+// come up to two seconds later (linkwatch's one-second rate limit, rounded
+// to a whole second).
+var kindCarrierCases = []carrierCase{
+	{"bridge/up-no-ports", []string{"A link add br0 type bridge"},
+		[]string{"A link set br0 up", "@settle", "A link set br0 down", "@settle", "A link set br0 up"}},
+	{"bridge/port-up-down", []string{"A link add br0 type bridge", "A link set br0 up",
+		"A link add va type veth peer name vb", "A link set va master br0", "A link set vb up"},
+		[]string{"A link set va up", "@settle", "A link set va down", "@settle", "A link set va up"}},
+	{"bridge/peer-down-up", []string{"A link add br0 type bridge", "A link set br0 up",
+		"A link add va type veth peer name vb", "A link set va master br0", "A link set vb up", "A link set va up"},
+		[]string{"A link set vb down", "@settle", "A link set vb up"}},
+	{"bridge/first-port", []string{"A link add br0 type bridge", "A link set br0 up",
+		"A link add va type veth peer name vb", "A link set vb up", "A link set va up"},
+		[]string{"A link set va master br0", "@settle"}},
+	{"bridge/last-port-removed", []string{"A link add br0 type bridge", "A link set br0 up",
+		"A link add va type veth peer name vb", "A link set va master br0", "A link set vb up", "A link set va up"},
+		[]string{"A link set va nomaster", "@settle"}},
+	{"bridge/down-up-with-port", []string{"A link add br0 type bridge", "A link set br0 up",
+		"A link add va type veth peer name vb", "A link set va master br0", "A link set vb up", "A link set va up"},
+		[]string{"A link set br0 down", "@settle", "A link set br0 up"}},
+	{"macvlan/lower-down-up", []string{"A link add va type veth peer name vb",
+		"A link add m0 link va type macvlan", "A link set vb up", "A link set va up", "A link set m0 up"},
+		[]string{"A link set va down", "@settle", "A link set va up"}},
+	{"macvlan/peer-down-up", []string{"A link add va type veth peer name vb",
+		"A link add m0 link va type macvlan", "A link set vb up", "A link set va up", "A link set m0 up"},
+		[]string{"A link set vb down", "@settle", "A link set vb up"}},
+	// x0/x1 in B keep vb's ifindex from being va's: a veth whose peer
+	// has its own ifindex (in another namespace) is no urgent linkwatch
+	// event on the kernel (linkwatch_urgent_event compares the two), and
+	// a run within a second of the last takes only urgent ones, so m0
+	// would be announced before va at times.
+	{"macvlan/up-before-lower", []string{"B link add x0 type veth peer name x1",
+		"A link add va type veth peer name vb netns @B",
+		"A link add m0 link va type macvlan", "B link set vb up"},
+		[]string{"A link set m0 up", "@settle", "A link set va up", "@settle", "A link set m0 down", "@settle", "A link set m0 up"}},
+	{"macvlan/created-on-live-lower", []string{"A link add va type veth peer name vb",
+		"A link set vb up", "A link set va up", "@settle", "A link add m0 link va type macvlan"},
+		[]string{"A link set m0 up", "@settle", "A link set va down"}},
+	{"macvlan/other-ns", []string{"A link add va type veth peer name vb",
+		"A link add m0 link va type macvlan", "A link set m0 netns @B", "A link set vb up", "B link set m0 up"},
+		[]string{"A link set va up", "@settle", "A link set va down"}},
+	{"vxlan/up-down", []string{"A link add vx0 type vxlan id 5 dstport 4789"},
+		[]string{"A link set vx0 up", "@settle", "A link set vx0 down", "@settle", "A link set vx0 up"}},
+}
+
+// collapsedCases are compared with consecutive identical messages taken
+// once: enslaving and releasing a port also makes the kernel announce the
+// bridge's feature change (netdev_update_features, NETDEV_FEAT_CHANGE), a
+// copy of the message before it, which usnet does not send. The carrier's
+// messages all differ from their neighbours, so none of them is hidden;
+// the port's own messages (its upper link and its promiscuity, which
+// __dev_set_promiscuity announces) are compared one for one.
+var collapsedCases = map[string]bool{"bridge/first-port": true, "bridge/last-port-removed": true}
+
+// TestKindCarrierMonitorCompat runs kindCarrierCases on kernel namespaces
+// and on usnet daemon namespaces and requires the same `ip monitor link`
+// output in each namespace. The kernel's bridge also sends AF_BRIDGE
+// link messages (br_ifinfo_notify), which usnet does not: they are left
+// out (see normalizeKindCarrier).
+func TestKindCarrierMonitorCompat(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("ipcompat: needs root to create kernel network namespaces")
+	}
+	var u UsnetTarget
+	u.start(t)
+	for i, c := range kindCarrierCases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			tag := fmt.Sprintf("%d-%d", os.Getpid(), i)
+			kA := newKernelNetns(t, "usnet-kcar-a-"+tag)
+			kB := newKernelNetns(t, "usnet-kcar-b-"+tag)
+			uA, udial := u.Setup(t)
+			uB := u.Peer(t)
+			var kernel, usnet [2]string
+			var wg sync.WaitGroup
+			wg.Go(func() { kernel = monitorRun(t, c, [2]string{kA, kB}, iproute.DialKernel, kernelLinkwatchSettle) })
+			wg.Go(func() { usnet = monitorRun(t, c, [2]string{uA, uB}, udial, 200*time.Millisecond) })
+			wg.Wait()
+			for i, ns := range []string{"A", "B"} {
+				g, w := normalizeKindCarrier(usnet[i]), normalizeKindCarrier(kernel[i])
+				if collapsedCases[c.name] {
+					g, w = collapseRepeats(g), collapseRepeats(w)
+				}
+				if g != w {
+					t.Errorf("namespace %s: monitor differs:\n--- usnet\n%s--- kernel\n%s", ns, g, w)
+				}
+			}
+			if kernel[0] == "" {
+				t.Errorf("the kernel's monitor of A saw nothing")
+			}
+		})
+	}
+}
+
+// kernelLinkwatchSettle outlasts the kernel's linkwatch delay for events
+// that are not urgent: at most a second after the previous run, rounded
+// up to a whole second (round_jiffies_relative), so under two seconds.
+const kernelLinkwatchSettle = 2500 * time.Millisecond
+
+// normalizeKindCarrier is normalizeCarrier without the kernel bridge's
+// AF_BRIDGE link messages: a monitor prints them without a qdisc, which
+// every RTM_NEWLINK of the device family carries.
+func normalizeKindCarrier(s string) string {
+	var b strings.Builder
+	keep := true
+	for _, l := range strings.SplitAfter(s, "\n") {
+		if l == "" {
+			continue
+		}
+		if !strings.HasPrefix(l, " ") {
+			keep = strings.Contains(l, " qdisc ")
+		}
+		if keep {
+			b.WriteString(l)
+		}
+	}
+	return normalizeCarrier(b.String())
+}
+
+// collapseRepeats drops a monitor record identical to the one before it.
+func collapseRepeats(s string) string {
+	var b strings.Builder
+	var last, cur strings.Builder
+	flush := func() {
+		if cur.Len() > 0 && cur.String() != last.String() {
+			b.WriteString(cur.String())
+			last.Reset()
+			last.WriteString(cur.String())
+		}
+		cur.Reset()
+	}
+	for _, l := range strings.SplitAfter(s, "\n") {
+		if l == "" {
+			continue
+		}
+		if !strings.HasPrefix(l, " ") {
+			flush()
+		}
+		cur.WriteString(l)
+	}
+	flush()
+	return b.String()
+}
