@@ -392,6 +392,20 @@ func (d *Device) SetAddr(a [6]byte) error {
 	return nil
 }
 
+// HWAddrSet changes the address without announcing it (eth_hw_addr_set):
+// a driver that changes its own address in the middle of other work (a
+// bridge taking a port's MAC) announces it later with NotifyChangeAddr,
+// where Linux calls the NETDEV_CHANGEADDR notifiers.
+func (d *Device) HWAddrSet(a [6]byte) { d.addr = a }
+
+// NotifyChangeAddr raises EventChangeAddr (call_netdevice_notifiers with
+// NETDEV_CHANGEADDR) for an address set with HWAddrSet.
+func (d *Device) NotifyChangeAddr() { d.table.notify(EventChangeAddr, d) }
+
+// FeaturesChange raises EventFeatChange (netdev_features_change): the
+// device's offloads were recomputed and changed; rtnetlink announces it.
+func (d *Device) FeaturesChange() { d.table.notify(EventFeatChange, d) }
+
 // SetFlags changes the user-settable flags (UP is handled by Up/Down).
 func (d *Device) SetFlags(f Flags, mask Flags) error {
 	mask &= flagsUserSettable

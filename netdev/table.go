@@ -35,9 +35,11 @@ const (
 	// an RTM_NEWLINK every time (dev: always advertise rx_flags changes
 	// via netlink); rtnetlink sends that on this event.
 	EventRxFlags
+	// EventFeatChange: the device's features changed (NETDEV_FEAT_CHANGE).
+	EventFeatChange
 )
 
-var eventNames = [...]string{"REGISTER", "UP", "CHANGE", "CHANGEMTU", "CHANGEADDR", "CHANGENAME", "CHANGEUPPER", "GOING_DOWN", "DOWN", "UNREGISTER", "NOTIFY_PEERS", "RX_FLAGS"}
+var eventNames = [...]string{"REGISTER", "UP", "CHANGE", "CHANGEMTU", "CHANGEADDR", "CHANGENAME", "CHANGEUPPER", "GOING_DOWN", "DOWN", "UNREGISTER", "NOTIFY_PEERS", "RX_FLAGS", "FEAT_CHANGE"}
 
 func (e Event) String() string { return eventNames[e] }
 

@@ -99,10 +99,10 @@
 //     namespace has its own ifindex is not urgent, so within the second
 //     an upper device queued after it (a macvlan) can be announced first.
 //   - The bridge sends no AF_BRIDGE RTM_NEWLINK/DELLINK for its ports
-//     (br_ifinfo_notify) and no RTM_NEWLINK for NETDEV_FEAT_CHANGE; a
-//     bridge's RTM_NEWLINK for its address change, sent when a port is
-//     added, comes before the port's states are selected, so it shows the
-//     carrier the bridge had before (the kernel's, after).
+//     (br_ifinfo_notify). Its features are not intersected from its
+//     ports': it announces a feature change (NETDEV_FEAT_CHANGE, without
+//     IFLA_EVENT) when its first port comes and its last goes, which is
+//     when the kernel's change for ports that share their offloads.
 //   - Addresses whose lifetimes end in the same check are handled in
 //     device and address-list order; the kernel walks its address hash,
 //     seeded per namespace, so the order of their notifications can

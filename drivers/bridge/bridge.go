@@ -257,7 +257,7 @@ func (br *Bridge) Stop(d *netdev.Device) {
 // Uninit releases every port (br_dev_delete).
 func (br *Bridge) Uninit(d *netdev.Device) {
 	for len(br.ports) > 0 {
-		br.removePort(br.ports[len(br.ports)-1])
+		br.delNbp(br.ports[len(br.ports)-1])
 	}
 	br.dead = true
 	br.gcTimer.Stop()
@@ -284,7 +284,7 @@ func (br *Bridge) event(ev netdev.Event, d *netdev.Device) {
 	}
 	if d == br.dev {
 		if ev == netdev.EventChangeAddr {
-			br.fdb.changeLocal(br, nil, br.selfAddr, d.Addr())
+			br.fdb.changeLocal(br, nil, br.selfAddr, d.Addr()) // nothing if recalcBridgeID moved it
 			br.selfAddr = d.Addr()
 			if !br.settingAddr {
 				br.addrSet = true
@@ -339,13 +339,26 @@ func (br *Bridge) mtuAutoAdjust() {
 	br.settingMTU = false
 }
 
-// setAddr changes the bridge MAC on the bridge's own initiative.
-func (br *Bridge) setAddr(a [6]byte) {
+// setAddr changes the bridge MAC on the bridge's own initiative without
+// announcing it (br_stp_change_bridge_id's eth_hw_addr_set); it reports
+// whether it changed. The caller announces it with announceAddr where
+// Linux calls the NETDEV_CHANGEADDR notifiers: after the port states are
+// selected, so the RTM_NEWLINK shows the carrier they gave.
+func (br *Bridge) setAddr(a [6]byte) bool {
 	if a == br.dev.Addr() {
-		return
+		return false
 	}
+	br.dev.HWAddrSet(a)
+	br.fdb.changeLocal(br, nil, br.selfAddr, a)
+	br.selfAddr = a
+	return true
+}
+
+// announceAddr raises NETDEV_CHANGEADDR for an address setAddr changed;
+// the bridge's own handler then knows the user did not set it.
+func (br *Bridge) announceAddr() {
 	br.settingAddr = true
-	_ = br.dev.SetAddr(a)
+	br.dev.NotifyChangeAddr()
 	br.settingAddr = false
 }
 

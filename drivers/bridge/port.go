@@ -215,12 +215,16 @@ func (br *Bridge) AddPort(d *netdev.Device) error {
 	// br_manage_promisc, after the upper link: the port's RTM_NEWLINK for
 	// its promiscuity names the bridge.
 	d.SetPromisc(1)
-	br.recalcBridgeID()
-	br.mtuAutoAdjust()
+	br.featuresRecompute()
+	changed := br.recalcBridgeID()
 	if br.running && d.OperUp() {
 		br.enablePort(p)
 		br.portStateSelection()
 	}
+	if changed {
+		br.announceAddr()
+	}
+	br.mtuAutoAdjust()
 	return nil
 }
 
@@ -234,7 +238,21 @@ func (br *Bridge) DelPort(d *netdev.Device) error {
 	return nil
 }
 
+// removePort releases a port (br_del_if): del_nbp, then the bridge's
+// MTU, ID and address, and features follow the ports left.
 func (br *Bridge) removePort(p *Port) {
+	br.delNbp(p)
+	br.mtuAutoAdjust()
+	if br.recalcBridgeID() {
+		br.announceAddr()
+	}
+	br.featuresRecompute()
+}
+
+// delNbp is del_nbp: what releasing a port does to the port, and to the
+// bridge's port states and carrier. Deleting the bridge does only this
+// for each port (br_dev_delete).
+func (br *Bridge) delNbp(p *Port) {
 	p.dev.SetPromisc(-1) // nbp_delete_promisc, first: still a port
 	if p.state != StateDisabled {
 		br.disablePort(p)
@@ -250,13 +268,23 @@ func (br *Bridge) removePort(p *Port) {
 		}
 	}
 	br.freePortNo(p.no)
+	br.updateCarrier() // del_nbp's br_stp_disable_port selects states
 	p.dev.SetRxHandler(nil)
 	if p.dev.Master() == br.dev {
 		p.dev.SetMaster(nil)
 	}
-	br.recalcBridgeID()
-	br.mtuAutoAdjust()
-	br.updateCarrier()
+}
+
+// featuresRecompute stands for br_features_recompute and
+// netdev_update_features: the bridge's offloads are its ports' in common,
+// and the full set without ports, so they change (NETDEV_FEAT_CHANGE, an
+// RTM_NEWLINK) when the first port comes and when the last one goes.
+// usnet does not intersect the ports' features: a further port with
+// fewer offloads than the others changes nothing here.
+func (br *Bridge) featuresRecompute() {
+	if len(br.ports) <= 1 {
+		br.dev.FeaturesChange()
+	}
 }
 
 func (br *Bridge) allocPortNo() uint16 {
@@ -275,12 +303,16 @@ func (br *Bridge) freePortNo(n uint16) { br.used[n/64] &^= 1 << (n % 64) }
 // bridge ID (br_fdb_changeaddr, br_stp_recalculate_bridge_id).
 func (br *Bridge) portAddrChanged(p *Port) {
 	br.fdb.changeLocalPort(br, p, p.dev.Addr())
-	br.recalcBridgeID()
+	if br.recalcBridgeID() {
+		br.announceAddr()
+	}
 }
 
 // recalcBridgeID gives the bridge the lowest port MAC unless its address
-// was set by the user (br_stp_recalculate_bridge_id).
-func (br *Bridge) recalcBridgeID() {
+// was set by the user (br_stp_recalculate_bridge_id); it reports whether
+// the address changed, for the caller to announce.
+func (br *Bridge) recalcBridgeID() bool {
+	changed := false
 	addr := br.dev.Addr()
 	if !br.addrSet {
 		// The lowest port MAC; with no port left, all zeroes, as Linux
@@ -292,9 +324,10 @@ func (br *Bridge) recalcBridgeID() {
 			}
 		}
 		addr = low
-		br.setAddr(addr)
+		changed = br.setAddr(addr)
 	}
 	br.changeBridgeID(MakeID(br.priority, addr))
+	return changed
 }
 
 func macLess(a, b [6]byte) bool {
