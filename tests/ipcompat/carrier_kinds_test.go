@@ -41,6 +41,14 @@ var kindCarrierCases = []carrierCase{
 	{"bridge/down-up-with-port", []string{"A link add br0 type bridge", "A link set br0 up",
 		"A link add va type veth peer name vb", "A link set va master br0", "A link set vb up", "A link set va up"},
 		[]string{"A link set br0 down", "@settle", "A link set br0 up"}},
+	// With STP the port listens and learns for a forward delay each
+	// (2 s, the least the kernel takes) before it forwards: the bridge
+	// loses its carrier when the port is enabled and gets it back when
+	// the forward delay timer makes the port forward (netif_carrier_on in
+	// br_forward_delay_timer_expired).
+	{"bridge/stp-forward-delay", []string{"A link add br0 type bridge stp_state 1 forward_delay 200", "A link set br0 up",
+		"A link add va type veth peer name vb", "A link set va master br0", "A link set vb up"},
+		[]string{"A link set va up", "@wait 6s", "@settle"}},
 	{"macvlan/lower-down-up", []string{"A link add va type veth peer name vb",
 		"A link add m0 link va type macvlan", "A link set vb up", "A link set va up", "A link set m0 up"},
 		[]string{"A link set va down", "@settle", "A link set va up"}},
