@@ -70,6 +70,12 @@ var kindCarrierCases = []carrierCase{
 	{"macvlan/other-ns", []string{"A link add va type veth peer name vb",
 		"A link add m0 link va type macvlan", "A link set m0 netns @B", "A link set vb up", "B link set m0 up"},
 		[]string{"A link set va up", "@settle", "A link set va down"}},
+	// Three linkwatch runs in a row: the port's state enables it, the
+	// bridge's carrier follows, the macvlan on the bridge follows that.
+	{"macvlan/on-bridge", []string{"A link add br0 type bridge", "A link set br0 up",
+		"A link add va type veth peer name vb", "A link set va master br0", "A link set vb up",
+		"A link add m0 link br0 type macvlan", "A link set m0 up"},
+		[]string{"A link set va up", "@settle", "A link set vb down", "@settle"}},
 	{"vxlan/up-down", []string{"A link add vx0 type vxlan id 5 dstport 4789"},
 		[]string{"A link set vx0 up", "@settle", "A link set vx0 down", "@settle", "A link set vx0 up"}},
 }
