@@ -136,17 +136,22 @@ func (dr *driver) rehome() {
 
 func (dr *driver) Kind() string { return dr.info.Kind }
 
-// Open raises the carrier unless the port is gone.
+// Open raises the carrier unless the port is gone, as a NIC driver whose
+// link is there when it opens (netif_carrier_on): the request's
+// RTM_NEWLINK shows LOWER_UP and the state it had, linkwatch then UP.
+// The device is the guest's side of the host interface; the host's TAP
+// has its own carrier, on while usnet holds its file (tun_attach).
 func (dr *driver) Open(d *netdev.Device) error {
 	dr.opened = true
-	d.SetCarrier(!dr.lost.Load())
+	d.SetCarrierLinkwatch(!dr.lost.Load())
 	return nil
 }
 
-// Stop drops the carrier.
+// Stop drops the carrier (netif_carrier_off in the driver's ndo_stop);
+// linkwatch records the state the device keeps while down.
 func (dr *driver) Stop(d *netdev.Device) {
 	dr.opened = false
-	d.SetCarrier(false)
+	d.SetCarrierLinkwatch(false)
 }
 
 // Uninit closes the port, which ends the backend goroutine, waits for it
@@ -182,7 +187,7 @@ func (dr *driver) fold() {
 	d.Stats.TxErrors += s.TxErrors - dr.seen.TxErrors
 	dr.seen = s
 	if dr.lost.Load() {
-		d.SetCarrier(false)
+		d.SetCarrierLinkwatch(false) // a link loss, announced by linkwatch
 	}
 }
 

@@ -3,8 +3,10 @@ package framedio_test
 import (
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"runtime"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -265,4 +267,41 @@ func TestPeerCloseDropsCarrier(t *testing.T) {
 		r.ns.Exec().Do(func() { c = r.dev.Carrier() })
 		return !c
 	})
+}
+
+// TestCarrierLinkwatch: the device is a NIC on the host interface: its
+// open raises the carrier as netif_carrier_on does, so the UP event
+// already sees LOWER_UP but the state it had (DOWN, from registration),
+// and linkwatch then brings UP; its stop drops the carrier, and the
+// state it keeps while down is what linkwatch made of that (DOWN).
+func TestCarrierLinkwatch(t *testing.T) {
+	r := newRig(t, framedio.Info{})
+	var log []string
+	var mu sync.Mutex
+	r.ns.Exec().Do(func() {
+		r.ns.Dev.Subscribe(func(ev netdev.Event, d *netdev.Device) {
+			if d == r.dev && (ev == netdev.EventUp || ev == netdev.EventChange) {
+				mu.Lock()
+				log = append(log, fmt.Sprintf("%v %v lower=%v", ev, d.OperState(), d.Flags()&netdev.FlagLowerUp != 0))
+				mu.Unlock()
+			}
+		})
+		r.dev.Down()
+	})
+	r.ns.Exec().Do(func() {}) // after the linkwatch run the stop posted
+	mu.Lock()
+	log = nil
+	mu.Unlock()
+	r.ns.Exec().Do(func() { r.dev.Up() })
+	waitFor(t, "linkwatch after up", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(log) == 2
+	})
+	mu.Lock()
+	got := strings.Join(log, ", ")
+	mu.Unlock()
+	if want := "UP DOWN lower=true, CHANGE UP lower=true"; got != want {
+		t.Fatalf("up:\n got %s\nwant %s", got, want)
+	}
 }

@@ -73,6 +73,13 @@ type Config struct {
 	// ManagesCarrier: the driver reports carrier (veth, host backends).
 	// When false, the device is UNKNOWN while up, as loopback and dummy.
 	ManagesCarrier bool
+	// CarrierOn: a carrier-reporting device starts with its carrier on,
+	// as alloc_netdev leaves it (bridge, macvlan, vlan, ipvlan: their
+	// drivers change it later); otherwise it starts off, as drivers that
+	// call netif_carrier_off before registering (veth, bond, tun). A
+	// device registered with carrier stays UNKNOWN until its first
+	// linkwatch run (linkwatch_init_dev runs the policy only without).
+	CarrierOn bool
 }
 
 // Link types (ARPHRD_*).
@@ -175,6 +182,15 @@ func (d *Device) OperState() OperState {
 	return d.oper
 }
 
+// OperUp is netif_oper_up: the device is up and its operational state
+// UP or UNKNOWN, what a bridge requires of a port before it enables it
+// (br_port_carrier_check) — so a port whose carrier just came back counts
+// only once linkwatch has run for it.
+func (d *Device) OperUp() bool {
+	o := d.OperState()
+	return o == OperUp || o == OperUnknown
+}
+
 // Carrier reports the carrier; CarrierChanges counts its transitions.
 func (d *Device) Carrier() bool          { return d.carrier }
 func (d *Device) CarrierChanges() uint32 { return d.carrierChanges }
@@ -242,8 +258,10 @@ func (d *Device) String() string { return d.name }
 // before, as __dev_notify_flags announces a veth whose peer is up; the
 // run brings RUNNING and the new state. Otherwise a device that reports
 // carrier gets its state recomputed, which is what linkwatch last made
-// of the same carrier; one that never reports carrier keeps its state
-// (UNKNOWN, or what userspace set, also before it went down).
+// of the same carrier, unless linkwatch never ran for it since it was
+// registered with carrier (UNKNOWN is kept: a bridge without ports); one
+// that never reports carrier keeps its state (UNKNOWN, or what userspace
+// set, also before it went down).
 func (d *Device) Up() error {
 	if d.IsUp() {
 		return nil
@@ -254,7 +272,7 @@ func (d *Device) Up() error {
 	d.flags |= FlagUp
 	d.activated = true
 	d.refreshFlags()
-	if d.managesCarrier && !d.lwPending {
+	if d.managesCarrier && !d.lwPending && !(d.carrier && d.oper == OperUnknown) {
 		d.rfc2863()
 	}
 	d.table.notify(EventUp, d)
@@ -276,11 +294,12 @@ func (d *Device) Down() {
 	d.table.notify(EventDown, d)
 }
 
-// SetCarrier is called by drivers when the link comes up or goes down
-// (netif_carrier_on/off); it updates the flags and operational state and
-// notifies at once, a linkwatch run without the wait. Drivers whose
-// carrier changes inside a request Linux answers before linkwatch runs
-// (veth) use SetCarrierLinkwatch.
+// SetCarrier updates the carrier, the flags and the operational state
+// and notifies at once, a linkwatch run without the wait. No driver uses
+// it any more: Linux's drivers change carrier with netif_carrier_on/off,
+// whose state and notification linkwatch delivers later, and usnet's do
+// the same with SetCarrierLinkwatch. It stays for tests that want the
+// final state at once.
 func (d *Device) SetCarrier(on bool) {
 	if d.carrier == on {
 		return
@@ -373,6 +392,20 @@ func (d *Device) SetAddr(a [6]byte) error {
 	return nil
 }
 
+// HWAddrSet changes the address without announcing it (eth_hw_addr_set):
+// a driver that changes its own address in the middle of other work (a
+// bridge taking a port's MAC) announces it later with NotifyChangeAddr,
+// where Linux calls the NETDEV_CHANGEADDR notifiers.
+func (d *Device) HWAddrSet(a [6]byte) { d.addr = a }
+
+// NotifyChangeAddr raises EventChangeAddr (call_netdevice_notifiers with
+// NETDEV_CHANGEADDR) for an address set with HWAddrSet.
+func (d *Device) NotifyChangeAddr() { d.table.notify(EventChangeAddr, d) }
+
+// FeaturesChange raises EventFeatChange (netdev_features_change): the
+// device's offloads were recomputed and changed; rtnetlink announces it.
+func (d *Device) FeaturesChange() { d.table.notify(EventFeatChange, d) }
+
 // SetFlags changes the user-settable flags (UP is handled by Up/Down).
 func (d *Device) SetFlags(f Flags, mask Flags) error {
 	mask &= flagsUserSettable
@@ -443,6 +476,7 @@ func (d *Device) SetGroup(g uint32) {
 // PROMISC flag is shown while it is positive.
 func (d *Device) SetPromisc(inc int) {
 	d.promisc = max(0, d.promisc+inc)
+	d.table.notify(EventRxFlags, d)
 }
 
 // SetMaster enslaves the device to m (nil: release).

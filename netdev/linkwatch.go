@@ -8,14 +8,19 @@ package netdev
 // RTM_NEWLINK if it is up. Both halves are modelled here: SetCarrier
 // does both at once, SetCarrierLinkwatch the first now and the second
 // in a run posted to the namespace's executor, which handles the devices
-// in the order their events came, as linkwatch's event list does.
+// in the order their events came, as linkwatch's event list does. Every
+// driver that reports carrier uses SetCarrierLinkwatch; SetCarrier is
+// left for tests.
 
 // SetCarrierLinkwatch sets the carrier now (LOWER_UP, and RUNNING for the
 // data path) and leaves the operational state, the RUNNING flag rtnetlink
 // reports and the notification to the next linkwatch run
-// (netif_carrier_on/off with linkwatch_fire_event). veth uses it: the
-// kernel's veth_open raises both carriers inside the request, whose
-// RTM_NEWLINK therefore shows LOWER_UP but the old state.
+// (netif_carrier_on/off with linkwatch_fire_event). A carrier raised
+// inside a request (veth_open raises both ends', a bridge's open its own
+// when a port forwards) therefore shows in the request's RTM_NEWLINK as
+// LOWER_UP with the old state; devices that follow another one (macvlan,
+// vlan, ipvlan on NETDEV_CHANGE, a bridge on its ports') are announced by
+// the run after the one that announced the other.
 func (d *Device) SetCarrierLinkwatch(on bool) {
 	if d.carrier == on {
 		return

@@ -129,3 +129,53 @@ func TestOperStateKeptWhileDown(t *testing.T) {
 	step("up", func() { d.Up() }, netdev.OperDormant)
 	step("state testing (refused from DORMANT)", func() { d.SetOperState(netdev.OperTesting) }, netdev.OperDormant)
 }
+
+// TestCarrierOnStaysUnknown: a carrier-reporting device registered with
+// its carrier on (a bridge, a macvlan) is UNKNOWN, also once up, until
+// linkwatch first runs for it (linkwatch_init_dev runs the policy only
+// for a device without carrier, dev_open not at all); after the first
+// run it follows the carrier as any other.
+func TestCarrierOnStaysUnknown(t *testing.T) {
+	e := newLWEnv(t)
+	var d *netdev.Device
+	e.ns.Exec().Do(func() {
+		var err error
+		d, err = e.ns.Dev.Register(netdev.Config{Name: "br0", MTU: 1500, MinMTU: 68, MaxMTU: 9000,
+			Type: netdev.ARPHRDEther, ManagesCarrier: true, CarrierOn: true}, nicDriver{}, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+	})
+	if got := e.do(func() { d.Up() }); got != "UP br0 oper=UNKNOWN lower=true" {
+		t.Fatalf("up: %q", got)
+	}
+	if !d.OperUp() {
+		t.Fatal("OperUp false for an UNKNOWN device that is up")
+	}
+	e.do(func() { d.Down() })
+	if got := e.do(func() { d.Up() }); got != "UP br0 oper=UNKNOWN lower=true" {
+		t.Fatalf("up again: %q", got)
+	}
+	if got := e.do(func() { d.SetCarrierLinkwatch(false) }) + "|" + e.run(); got != "|CHANGE br0 oper=DOWN lower=false" {
+		t.Fatalf("carrier off: %q", got)
+	}
+	if d.OperUp() {
+		t.Fatal("OperUp true for a DOWN device")
+	}
+	if got := e.do(func() { d.SetCarrierLinkwatch(true) }) + "|" + e.run(); got != "|CHANGE br0 oper=UP lower=true" {
+		t.Fatalf("carrier on: %q", got)
+	}
+}
+
+// TestPromiscNotifies: every promiscuity change is announced
+// (__dev_set_promiscuity → __dev_notify_flags), whether the count
+// crosses zero or not, and whether the device is up or not.
+func TestPromiscNotifies(t *testing.T) {
+	e := newLWEnv(t)
+	d := e.add(t, "eth0", false)
+	for _, inc := range []int{1, 1, -1, -1} {
+		if got := e.do(func() { d.SetPromisc(inc) }); got != "RX_FLAGS eth0 oper=DOWN lower=true" {
+			t.Fatalf("SetPromisc(%d): %q", inc, got)
+		}
+	}
+}

@@ -30,9 +30,16 @@ const (
 	// addresses to its link (NETDEV_NOTIFY_PEERS: gratuitous ARP after a
 	// bond failover or a migration).
 	EventNotifyPeers
+	// EventRxFlags: the promiscuity count changed. Linux has no notifier
+	// event for it, but __dev_set_promiscuity announces the device with
+	// an RTM_NEWLINK every time (dev: always advertise rx_flags changes
+	// via netlink); rtnetlink sends that on this event.
+	EventRxFlags
+	// EventFeatChange: the device's features changed (NETDEV_FEAT_CHANGE).
+	EventFeatChange
 )
 
-var eventNames = [...]string{"REGISTER", "UP", "CHANGE", "CHANGEMTU", "CHANGEADDR", "CHANGENAME", "CHANGEUPPER", "GOING_DOWN", "DOWN", "UNREGISTER", "NOTIFY_PEERS"}
+var eventNames = [...]string{"REGISTER", "UP", "CHANGE", "CHANGEMTU", "CHANGEADDR", "CHANGENAME", "CHANGEUPPER", "GOING_DOWN", "DOWN", "UNREGISTER", "NOTIFY_PEERS", "RX_FLAGS", "FEAT_CHANGE"}
 
 func (e Event) String() string { return eventNames[e] }
 
@@ -187,13 +194,18 @@ func (t *Table) Register(c Config, drv Driver, ifindex int) (*Device, error) {
 		mtu: c.MTU, minMTU: c.MinMTU, maxMTU: c.MaxMTU,
 		addr: c.Addr, broadcast: c.Broadcast,
 		flags: c.Flags &^ (FlagUp | FlagRunning | FlagLowerUp), oper: OperUnknown,
-		managesCarrier: c.ManagesCarrier, carrier: !c.ManagesCarrier,
+		managesCarrier: c.ManagesCarrier, carrier: !c.ManagesCarrier || c.CarrierOn,
 		txQueueLen: c.TxQueueLen, features: c.Features,
 		numTxQ: max(c.NumTxQueues, 1), numRxQ: max(c.NumRxQueues, 1),
 		xmitBatch: skb.NewBatch(64),
 	}
 	d.watchdog.init(d)
-	d.refreshOper()
+	// linkwatch_init_dev: the policy runs at registration only for a
+	// device without carrier; one with carrier stays UNKNOWN.
+	d.refreshFlags()
+	if !d.carrier {
+		d.rfc2863()
+	}
 	t.insert(d)
 	t.notify(EventRegister, d)
 	return d, nil

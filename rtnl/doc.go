@@ -48,10 +48,23 @@
 // IFLA_LINKMODE are applied as set_operstate and linkwatch's
 // rfc2863_policy apply them (package netdev): a device keeps its state
 // while down, reported DOWN, so one that never reports carrier (dummy,
-// loopback) comes back up with what userspace set. A veth end brought up
-// while its peer is up is announced with IFF_LOWER_UP and its old state
-// by the request, then with RUNNING and its new state by linkwatch, as
-// is its peer; a peer losing its carrier is announced by linkwatch.
+// loopback) comes back up with what userspace set. Every driver that
+// reports carrier changes it through linkwatch (netdev.SetCarrierLinkwatch):
+// a veth end brought up while its peer is up is announced with
+// IFF_LOWER_UP and its old state by the request, then with RUNNING and
+// its new state by linkwatch, as is its peer; a peer losing its carrier
+// is announced by linkwatch; a bridge opened with a live port likewise,
+// and a bridge's carrier follows its ports in the run after the port's
+// (a port counts once its operational state is UP); macvlan, vlan and
+// ipvlan take their lower's carrier, up or down, in the run after the
+// lower's; bond, tap and AF_PACKET devices announce theirs by linkwatch.
+// A bridge, macvlan or ipvlan registered with carrier is UNKNOWN until
+// its first run (a bridge that never had a port stays UNKNOWN while up);
+// VXLAN, dummy and loopback never report carrier (UNKNOWN while up).
+// IFF_RUNNING follows the operational state alone (dev_get_flags), so a
+// device whose carrier went in a request is RUNNING without LOWER_UP
+// until the run. Every promiscuity change sends an RTM_NEWLINK
+// (__dev_set_promiscuity), a bridge port's too.
 //
 // Routes and rules (route.go, rule.go) are written against package fib.
 //
@@ -82,6 +95,14 @@
 //     unannounced), and one within the second may find a down end not
 //     yet handled (an end taken down and up again comes up with the
 //     state it had before, where usnet shows the state without carrier).
+//     Urgency also orders a run on Linux: a veth whose peer in another
+//     namespace has its own ifindex is not urgent, so within the second
+//     an upper device queued after it (a macvlan) can be announced first.
+//   - The bridge sends no AF_BRIDGE RTM_NEWLINK/DELLINK for its ports
+//     (br_ifinfo_notify). Its features are not intersected from its
+//     ports': it announces a feature change (NETDEV_FEAT_CHANGE, without
+//     IFLA_EVENT) when its first port comes and its last goes, which is
+//     when the kernel's change for ports that share their offloads.
 //   - Addresses whose lifetimes end in the same check are handled in
 //     device and address-list order; the kernel walks its address hash,
 //     seeded per namespace, so the order of their notifications can

@@ -38,15 +38,17 @@ type linkState struct {
 }
 
 // ifFlags is dev_get_flags: RUNNING and LOWER_UP only while up, and
-// RUNNING only while the operational state is UP or UNKNOWN
-// (netif_oper_up: a DORMANT device with carrier is not RUNNING).
+// RUNNING exactly while the operational state is UP or UNKNOWN
+// (netif_oper_up), not from the carrier: a DORMANT device with carrier
+// is not RUNNING, and a device whose carrier went in this request is
+// RUNNING without LOWER_UP until linkwatch recomputes its state.
 func ifFlags(d *netdev.Device, ls linkState) uint32 {
-	f := uint32(d.Flags())
+	f := uint32(d.Flags()) &^ uint32(netdev.FlagRunning)
 	if ls.down || !d.IsUp() {
-		f &^= uint32(netdev.FlagUp | netdev.FlagRunning | netdev.FlagLowerUp | netdev.FlagDormant)
+		return f &^ uint32(netdev.FlagUp|netdev.FlagLowerUp|netdev.FlagDormant)
 	}
-	if o := d.OperState(); o != netdev.OperUp && o != netdev.OperUnknown {
-		f &^= uint32(netdev.FlagRunning)
+	if o := d.OperState(); o == netdev.OperUp || o == netdev.OperUnknown {
+		f |= uint32(netdev.FlagRunning)
 	}
 	return f
 }

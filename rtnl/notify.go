@@ -65,6 +65,14 @@ func (st *nsState) devEvent(ev netdev.Event, d *netdev.Device) {
 		st.linkChanged(d)
 	case netdev.EventChangeMTU, netdev.EventChangeAddr, netdev.EventChangeName, netdev.EventChangeUpper:
 		st.link(unix.RTM_NEWLINK, d, 0, linkState{})
+	case netdev.EventFeatChange:
+		// rtnetlink_event sends NETDEV_FEAT_CHANGE on (with
+		// IFLA_EVENT_FEATURES, which usnet does not send).
+		st.link(unix.RTM_NEWLINK, d, 0, linkState{})
+	case netdev.EventRxFlags:
+		// __dev_notify_flags with IFF_PROMISC as the changed flag, up
+		// or down, whether the count crossed zero or not.
+		st.link(unix.RTM_NEWLINK, d, unix.IFF_PROMISC, linkState{})
 	case netdev.EventUnregister:
 		st.netconf(unix.RTM_DELNETCONF, d)
 		// rtnl_delete_link passes the request on to the RTM_DELLINK of

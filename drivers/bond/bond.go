@@ -432,7 +432,9 @@ func (b *Bond) setCarrier() {
 			}
 		}
 	}
-	b.dev.SetCarrier(on)
+	// netif_carrier_on/off: the state and the RTM_NEWLINK come from
+	// linkwatch (urgent for a bond, a LAG master, so the next run).
+	b.dev.SetCarrierLinkwatch(on)
 }
 
 // errNoSlaves and friends are option errors as bond_opt_check_deps

@@ -54,10 +54,13 @@ type Counters struct {
 
 // Bridge is the driver state of one bridge device.
 type Bridge struct {
-	dev   *netdev.Device
-	exec  executor.Executor
-	ports []*Port // in the order they were added
-	used  [MaxPorts / 64]uint64
+	dev *netdev.Device
+	// running is netif_running: set when Open starts, so the ports the
+	// open enables see a running bridge, and cleared when Stop ends.
+	running bool
+	exec    executor.Executor
+	ports   []*Port // in the order they were added
+	used    [MaxPorts / 64]uint64
 
 	fdb        fdb
 	ageingTime time.Duration
@@ -124,7 +127,7 @@ func New(t *netdev.Table, name string) (*Bridge, error) {
 		Name: name, MTU: 1500, MinMTU: 68, MaxMTU: 65535,
 		Addr: netdev.RandomMAC(ex.Rand()), Broadcast: netdev.BroadcastMAC,
 		Type: netdev.ARPHRDEther, Flags: netdev.FlagBroadcast | netdev.FlagMulticast,
-		TxQueueLen: 1000, ManagesCarrier: true,
+		TxQueueLen: 1000, ManagesCarrier: true, CarrierOn: true,
 		Features: netdev.Features{TxCsum: true, RxCsumTrusted: true, GSOMaxSize: 65536, GSOMaxSegs: 65535},
 	}, br, 0)
 	if err != nil {
@@ -197,16 +200,26 @@ func (br *Bridge) SubscribeFDB(key any, f func(e FDBEntry, deleted bool)) {
 // Kind is "bridge".
 func (*Bridge) Kind() string { return "bridge" }
 
-// Open has nothing to do: the bridge starts once it is up (see start).
-func (br *Bridge) Open(d *netdev.Device) error { return nil }
+// Open starts the bridge (br_dev_open → br_stp_enable_bridge): the
+// carrier its ports give it is raised inside the request, so the
+// request's RTM_NEWLINK shows LOWER_UP and linkwatch the new state.
+func (br *Bridge) Open(d *netdev.Device) error {
+	br.running = true
+	br.start()
+	return nil
+}
 
-// start enables the ports that have carrier and starts STP
-// (br_dev_open → br_stp_enable_bridge). It runs on the UP notification,
-// when the device counts as up.
+// start enables the ports that are up with an operational state of UP or
+// UNKNOWN and starts STP (br_stp_enable_bridge). The ports' states, and
+// with them the bridge's carrier, are selected only when a port was
+// enabled (br_stp_enable_port does it): a bridge without live ports
+// keeps the carrier it had — on, for one that never had a port.
 func (br *Bridge) start() {
+	enabled := 0
 	for _, p := range br.ports {
-		if p.dev.IsRunning() {
+		if p.dev.OperUp() {
 			br.enablePort(p)
+			enabled++
 		}
 	}
 	if br.stp {
@@ -214,7 +227,9 @@ func (br *Bridge) start() {
 		br.becomeRootTimers()
 		br.configurationUpdate()
 	}
-	br.portStateSelection()
+	if enabled > 0 {
+		br.portStateSelection()
+	}
 	if br.stp {
 		br.configBPDUGeneration()
 		br.helloTimer.Reset(br.helloTime)
@@ -222,7 +237,9 @@ func (br *Bridge) start() {
 	br.gcTimer.Reset(br.gcInterval())
 }
 
-// Stop disables every port and stops the timers (br_stp_disable_bridge).
+// Stop disables every port and stops the timers (br_stp_disable_bridge);
+// the last live port's going takes the carrier (br_port_state_selection),
+// a bridge without live ports keeps its own.
 func (br *Bridge) Stop(d *netdev.Device) {
 	for _, p := range br.ports {
 		if p.state != StateDisabled {
@@ -234,13 +251,13 @@ func (br *Bridge) Stop(d *netdev.Device) {
 	br.tcnTimer.Stop()
 	br.tcTimer.Stop()
 	br.gcTimer.Stop()
-	d.SetCarrier(false)
+	br.running = false
 }
 
 // Uninit releases every port (br_dev_delete).
 func (br *Bridge) Uninit(d *netdev.Device) {
 	for len(br.ports) > 0 {
-		br.removePort(br.ports[len(br.ports)-1])
+		br.delNbp(br.ports[len(br.ports)-1])
 	}
 	br.dead = true
 	br.gcTimer.Stop()
@@ -266,11 +283,8 @@ func (br *Bridge) event(ev netdev.Event, d *netdev.Device) {
 		return
 	}
 	if d == br.dev {
-		if ev == netdev.EventUp {
-			br.start()
-		}
 		if ev == netdev.EventChangeAddr {
-			br.fdb.changeLocal(br, nil, br.selfAddr, d.Addr())
+			br.fdb.changeLocal(br, nil, br.selfAddr, d.Addr()) // nothing if recalcBridgeID moved it
 			br.selfAddr = d.Addr()
 			if !br.settingAddr {
 				br.addrSet = true
@@ -296,9 +310,11 @@ func (br *Bridge) event(ev netdev.Event, d *netdev.Device) {
 }
 
 // carrierCheck enables or disables a port as its device comes and goes
-// (br_port_carrier_check).
+// (br_port_carrier_check): by its operational state, not its carrier, so
+// a port is enabled by the linkwatch run that announces it UP (its
+// NETDEV_CHANGE), after the request that raised its carrier.
 func (br *Bridge) carrierCheck(p *Port) {
-	live := br.dev.IsUp() && p.dev.IsRunning()
+	live := br.running && p.dev.OperUp()
 	switch {
 	case live && p.state == StateDisabled:
 		br.enablePort(p)
@@ -323,13 +339,26 @@ func (br *Bridge) mtuAutoAdjust() {
 	br.settingMTU = false
 }
 
-// setAddr changes the bridge MAC on the bridge's own initiative.
-func (br *Bridge) setAddr(a [6]byte) {
+// setAddr changes the bridge MAC on the bridge's own initiative without
+// announcing it (br_stp_change_bridge_id's eth_hw_addr_set); it reports
+// whether it changed. The caller announces it with announceAddr where
+// Linux calls the NETDEV_CHANGEADDR notifiers: after the port states are
+// selected, so the RTM_NEWLINK shows the carrier they gave.
+func (br *Bridge) setAddr(a [6]byte) bool {
 	if a == br.dev.Addr() {
-		return
+		return false
 	}
+	br.dev.HWAddrSet(a)
+	br.fdb.changeLocal(br, nil, br.selfAddr, a)
+	br.selfAddr = a
+	return true
+}
+
+// announceAddr raises NETDEV_CHANGEADDR for an address setAddr changed;
+// the bridge's own handler then knows the user did not set it.
+func (br *Bridge) announceAddr() {
 	br.settingAddr = true
-	_ = br.dev.SetAddr(a)
+	br.dev.NotifyChangeAddr()
 	br.settingAddr = false
 }
 
@@ -342,7 +371,7 @@ func (br *Bridge) SetAgeingTime(d time.Duration) error {
 		return syscall.EINVAL
 	}
 	br.ageingTime = d
-	if br.dev.IsUp() {
+	if br.running {
 		br.gcTimer.Reset(br.gcInterval())
 	}
 	return nil

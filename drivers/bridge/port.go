@@ -162,6 +162,7 @@ func (p *Port) SetState(s uint8) error {
 		return syscall.ENETDOWN
 	}
 	p.br.setState(p, s)
+	p.br.updateCarrier() // br_set_port_state ends in a state selection
 	return nil
 }
 
@@ -205,19 +206,25 @@ func (br *Bridge) AddPort(d *netdev.Device) error {
 	p.fwdDelayTimer = ex.NewTimer(func() { br.forwardDelayExpired(p) })
 	p.holdTmr = ex.NewTimer(func() { br.holdExpired(p) })
 	br.ports = append(br.ports, p)
-	d.SetPromisc(1)
 	br.initPort(p)
 	p.state = StateDisabled
 	p.vlans.add(br.defaultPVID, true, true)
 	br.fdb.insertLocal(br, p, d.Addr(), 0)
 	br.fdb.insertLocal(br, p, d.Addr(), br.defaultPVID)
 	d.SetMaster(br.dev)
-	br.recalcBridgeID()
-	br.mtuAutoAdjust()
-	if br.dev.IsUp() && d.IsRunning() {
+	// br_manage_promisc, after the upper link: the port's RTM_NEWLINK for
+	// its promiscuity names the bridge.
+	d.SetPromisc(1)
+	br.featuresRecompute()
+	changed := br.recalcBridgeID()
+	if br.running && d.OperUp() {
 		br.enablePort(p)
 		br.portStateSelection()
 	}
+	if changed {
+		br.announceAddr()
+	}
+	br.mtuAutoAdjust()
 	return nil
 }
 
@@ -231,7 +238,22 @@ func (br *Bridge) DelPort(d *netdev.Device) error {
 	return nil
 }
 
+// removePort releases a port (br_del_if): del_nbp, then the bridge's
+// MTU, ID and address, and features follow the ports left.
 func (br *Bridge) removePort(p *Port) {
+	br.delNbp(p)
+	br.mtuAutoAdjust()
+	if br.recalcBridgeID() {
+		br.announceAddr()
+	}
+	br.featuresRecompute()
+}
+
+// delNbp is del_nbp: what releasing a port does to the port, and to the
+// bridge's port states and carrier. Deleting the bridge does only this
+// for each port (br_dev_delete).
+func (br *Bridge) delNbp(p *Port) {
+	p.dev.SetPromisc(-1) // nbp_delete_promisc, first: still a port
 	if p.state != StateDisabled {
 		br.disablePort(p)
 	}
@@ -246,14 +268,23 @@ func (br *Bridge) removePort(p *Port) {
 		}
 	}
 	br.freePortNo(p.no)
+	br.updateCarrier() // del_nbp's br_stp_disable_port selects states
 	p.dev.SetRxHandler(nil)
-	p.dev.SetPromisc(-1)
 	if p.dev.Master() == br.dev {
 		p.dev.SetMaster(nil)
 	}
-	br.recalcBridgeID()
-	br.mtuAutoAdjust()
-	br.updateCarrier()
+}
+
+// featuresRecompute stands for br_features_recompute and
+// netdev_update_features: the bridge's offloads are its ports' in common,
+// and the full set without ports, so they change (NETDEV_FEAT_CHANGE, an
+// RTM_NEWLINK) when the first port comes and when the last one goes.
+// usnet does not intersect the ports' features: a further port with
+// fewer offloads than the others changes nothing here.
+func (br *Bridge) featuresRecompute() {
+	if len(br.ports) <= 1 {
+		br.dev.FeaturesChange()
+	}
 }
 
 func (br *Bridge) allocPortNo() uint16 {
@@ -272,12 +303,16 @@ func (br *Bridge) freePortNo(n uint16) { br.used[n/64] &^= 1 << (n % 64) }
 // bridge ID (br_fdb_changeaddr, br_stp_recalculate_bridge_id).
 func (br *Bridge) portAddrChanged(p *Port) {
 	br.fdb.changeLocalPort(br, p, p.dev.Addr())
-	br.recalcBridgeID()
+	if br.recalcBridgeID() {
+		br.announceAddr()
+	}
 }
 
 // recalcBridgeID gives the bridge the lowest port MAC unless its address
-// was set by the user (br_stp_recalculate_bridge_id).
-func (br *Bridge) recalcBridgeID() {
+// was set by the user (br_stp_recalculate_bridge_id); it reports whether
+// the address changed, for the caller to announce.
+func (br *Bridge) recalcBridgeID() bool {
+	changed := false
 	addr := br.dev.Addr()
 	if !br.addrSet {
 		// The lowest port MAC; with no port left, all zeroes, as Linux
@@ -289,9 +324,10 @@ func (br *Bridge) recalcBridgeID() {
 			}
 		}
 		addr = low
-		br.setAddr(addr)
+		changed = br.setAddr(addr)
 	}
 	br.changeBridgeID(MakeID(br.priority, addr))
+	return changed
 }
 
 func macLess(a, b [6]byte) bool {

@@ -57,7 +57,7 @@ func (br *Bridge) SetSTP(on bool) {
 		return
 	}
 	br.stp = on
-	if !br.dev.IsUp() {
+	if !br.running {
 		return
 	}
 	if on {
@@ -194,11 +194,14 @@ func (br *Bridge) setState(p *Port, s uint8) {
 		return
 	}
 	p.state = s
-	br.updateCarrier()
 }
 
 // updateCarrier gives the bridge carrier while any port forwards
-// (br_port_state_selection's liveports).
+// (br_port_state_selection's liveports), whether the bridge is up or not,
+// through linkwatch. It runs where Linux sets the carrier: at the end of
+// a state selection (so a selection that leaves it as it was, even if a
+// port passed through another state, queues nothing) and when a port's
+// forward delay ends in forwarding.
 func (br *Bridge) updateCarrier() {
 	live := false
 	for _, p := range br.ports {
@@ -207,9 +210,7 @@ func (br *Bridge) updateCarrier() {
 			break
 		}
 	}
-	if br.dev.IsUp() {
-		br.dev.SetCarrier(live)
-	}
+	br.dev.SetCarrierLinkwatch(live)
 }
 
 // enablePort starts a port that has come up (br_stp_enable_port).
@@ -286,7 +287,7 @@ func (br *Bridge) portIDChanged(p *Port) {
 
 // stpRecompute re-runs the election after a cost or priority change.
 func (br *Bridge) stpRecompute() {
-	if !br.stp || !br.dev.IsUp() {
+	if !br.stp || !br.running {
 		return
 	}
 	br.configurationUpdate()
@@ -306,7 +307,7 @@ func (br *Bridge) becomeRootBridge() {
 	br.becomeRootTimers()
 	br.topologyChangeDetection()
 	br.tcnTimer.Stop()
-	if br.dev.IsUp() {
+	if br.running {
 		br.configBPDUGeneration()
 		br.helloTimer.Reset(br.helloTime)
 	}
@@ -432,7 +433,7 @@ func (br *Bridge) makeBlocking(p *Port) {
 // (br_topology_change_detection): the root announces it in its config
 // BPDUs, other bridges tell the root with TCNs.
 func (br *Bridge) topologyChangeDetection() {
-	if !br.stp || !br.dev.IsUp() {
+	if !br.stp || !br.running {
 		return
 	}
 	if br.isRoot() {
@@ -468,7 +469,7 @@ func (br *Bridge) configBPDUGeneration() {
 // Timers.
 
 func (br *Bridge) helloExpired() {
-	if !br.stp || !br.dev.IsUp() {
+	if !br.stp || !br.running {
 		return
 	}
 	br.configBPDUGeneration()
@@ -476,7 +477,7 @@ func (br *Bridge) helloExpired() {
 }
 
 func (br *Bridge) tcnExpired() {
-	if !br.stp || !br.dev.IsUp() {
+	if !br.stp || !br.running {
 		return
 	}
 	br.transmitTCN()
@@ -516,6 +517,7 @@ func (br *Bridge) forwardDelayExpired(p *Port) {
 		p.fwdDelayTimer.Reset(br.forwardDelay)
 	case StateLearning:
 		br.setState(p, StateForwarding)
+		br.updateCarrier() // netif_carrier_on in br_forward_delay_timer_expired
 		for _, q := range br.ports {
 			if q.state != StateDisabled && br.isDesignated(q) {
 				br.topologyChangeDetection()

@@ -123,6 +123,7 @@ func New(c Config) (*netdev.Device, error) {
 		Name: c.Name, MTU: mtu, MinMTU: 68, MaxMTU: 0xffff,
 		Addr: lower.Addr(), Broadcast: lower.Broadcast(), Type: netdev.ARPHRDEther,
 		Flags: flags, Features: lower.Features(), ManagesCarrier: true,
+		CarrierOn: lower.Carrier(), // ipvlan_init copies the lower's carrier
 	}, v, 0)
 	if err != nil {
 		p.remove(v) // drops a port made for this slave
@@ -135,7 +136,10 @@ func New(c Config) (*netdev.Device, error) {
 	v.txq.Init(t.Net().Exec(), v.flushTx)
 	p.slaves = append(p.slaves, v)
 	p.setMode(c.Mode, c.Flags)
-	v.setCarrier(lower.Carrier() && lower.IsUp())
+	// ipvlan_link_new transfers the lower's state without a linkwatch
+	// run of its own: a slave of a lower with carrier is UNKNOWN until
+	// the lower's carrier next changes.
+	v.setCarrier(lower.Carrier())
 	return d, nil
 }
 
@@ -206,8 +210,10 @@ func (v *Dev) onHome(f func()) {
 	t.Net().Exec().Post(f)
 }
 
-// setCarrier sets the slave's carrier (netif_stacked_transfer_operstate).
-func (v *Dev) setCarrier(on bool) { v.onHome(func() { v.dev.SetCarrier(on) }) }
+// setCarrier gives the slave, up or down, the lower's carrier bit
+// (netif_stacked_transfer_operstate) through linkwatch, which announces
+// it in the run after the one that announced the lower.
+func (v *Dev) setCarrier(on bool) { v.onHome(func() { v.dev.SetCarrierLinkwatch(on) }) }
 
 // Xmit queues the frames for the lower's executor (any namespace).
 func (v *Dev) Xmit(d *netdev.Device, bt *skb.Batch) {

@@ -322,7 +322,7 @@ func (st *netState) event(ev netdev.Event, d *netdev.Device) {
 	for _, v := range append([]*Dev(nil), p.slaves...) {
 		switch ev {
 		case netdev.EventUp, netdev.EventDown, netdev.EventChange:
-			v.setCarrier(d.Carrier() && d.IsUp())
+			v.setCarrier(d.Carrier())
 		case netdev.EventChangeMTU:
 			sd, mtu := v.dev, d.MTU()
 			v.onHome(func() {

@@ -184,7 +184,7 @@ func New(c Config) (*netdev.Device, error) {
 		Name: c.Name, MTU: mtu, MinMTU: 68, MaxMTU: 0xffff,
 		Addr: addr, Broadcast: netdev.BroadcastMAC, Type: netdev.ARPHRDEther,
 		Flags: netdev.FlagBroadcast | netdev.FlagMulticast, TxQueueLen: 1000,
-		Features: lower.Features(), ManagesCarrier: true,
+		Features: lower.Features(), ManagesCarrier: true, CarrierOn: true,
 	}, v, 0)
 	if err != nil {
 		p.remove(v) // drops a port made for this macvlan
@@ -200,7 +200,11 @@ func New(c Config) (*netdev.Device, error) {
 		p.passthru = true
 	}
 	p.updateBCQueueLen()
+	// macvlan_common_newlink: the lower's carrier, then a linkwatch run
+	// whatever it is, so the state is computed (UP or DOWN) before the
+	// macvlan is first opened.
 	v.transferOperstate()
+	d.FireLinkwatch()
 	return d, nil
 }
 
@@ -366,18 +370,14 @@ func (v *Dev) Open(d *netdev.Device) error {
 			p.byMAC[addr] = v
 			v.hashed = true
 		}
-		// The carrier of the lower, taken now (Up sets the flag only
-		// after Open returns).
-		on := v.lower.Carrier() && v.lower.IsUp()
-		v.onHome(func() { v.dev.SetCarrier(on && v.up.Load()) })
 	})
 	return nil
 }
 
-// Stop takes the address out of the port's table.
+// Stop takes the address out of the port's table. The carrier stays:
+// it follows the lower device alone (macvlan_stop leaves it).
 func (v *Dev) Stop(d *netdev.Device) {
 	v.up.Store(false)
-	d.SetCarrier(false)
 	v.onLower(func() {
 		if v.mode == ModePassthru && v.flags&FlagNoPromisc == 0 {
 			v.lower.SetPromisc(-1)
@@ -431,11 +431,15 @@ func (v *Dev) MovedNetns(d *netdev.Device) {
 	d.SetLink(v.lower.Ifindex(), net)
 }
 
-// transferOperstate copies the lower device's carrier
-// (netif_stacked_transfer_operstate). Lower's executor.
+// transferOperstate copies the lower device's carrier bit, up or down,
+// to the macvlan, up or down (netif_stacked_transfer_operstate on the
+// lower's NETDEV_UP, NETDEV_DOWN and NETDEV_CHANGE). It goes through
+// linkwatch: the macvlan is announced by the run after the one that
+// announced the lower, as the kernel's NETDEV_CHANGE handler queues it
+// while linkwatch handles the lower. Lower's executor.
 func (v *Dev) transferOperstate() {
-	on := v.lower.Carrier() && v.lower.IsUp()
-	v.onHome(func() { v.dev.SetCarrier(on && v.dev.IsUp()) })
+	on := v.lower.Carrier()
+	v.onHome(func() { v.dev.SetCarrierLinkwatch(on) })
 }
 
 // receive queues b (owned) for the macvlan's own receive round, or hands

@@ -151,6 +151,9 @@ func New(c Config) (*netdev.Device, error) {
 		Name: c.Name, MTU: mtu, MinMTU: 68, MaxMTU: 0xffff,
 		Addr: addr, Broadcast: lower.Broadcast(), Type: netdev.ARPHRDEther,
 		Flags: flags, Features: lower.Features(), ManagesCarrier: true,
+		// vlan_dev_init copies the lower's carrier (off under bridge
+		// binding, where the bridge's VLAN state owns it).
+		CarrierOn: lower.Carrier() && v.flags.Load()&FlagBridgeBinding == 0,
 	}, v, 0)
 	if err != nil {
 		return nil, err
@@ -168,7 +171,10 @@ func New(c Config) (*netdev.Device, error) {
 	}
 	v.grp = g
 	g.add(v)
+	// register_vlan_dev: the lower's carrier, then a linkwatch run
+	// whatever it is, so the state is computed before the first open.
 	v.transferOperstate()
+	d.FireLinkwatch()
 	return d, nil
 }
 
@@ -218,8 +224,14 @@ func (v *Dev) Open(d *netdev.Device) error {
 	f := v.flags.Load()
 	if !v.local() {
 		v.onLower(func() {
-			on := v.lower.IsRunning() && f&FlagBridgeBinding == 0
-			v.onHome(func() { v.dev.SetCarrier(on && v.dev.IsUp()) })
+			on := v.lower.Carrier() && f&FlagBridgeBinding == 0
+			if on {
+				v.onHome(func() {
+					if v.dev.IsUp() {
+						v.dev.SetCarrierLinkwatch(true)
+					}
+				})
+			}
 		})
 		return nil
 	}
@@ -229,8 +241,8 @@ func (v *Dev) Open(d *netdev.Device) error {
 	if v.inherit && d.Addr() != v.lower.Addr() {
 		d.SetAddr(v.lower.Addr())
 	}
-	if v.lower.IsRunning() && f&FlagBridgeBinding == 0 {
-		d.SetCarrier(true)
+	if v.lower.Carrier() && f&FlagBridgeBinding == 0 {
+		d.SetCarrierLinkwatch(true)
 	}
 	return nil
 }
@@ -256,8 +268,13 @@ func (v *Dev) onHome(f func()) {
 	v.home.Load().Net().Exec().Post(f)
 }
 
-// Stop drops the carrier (vlan_dev_stop).
-func (v *Dev) Stop(d *netdev.Device) { d.SetCarrier(false) }
+// Stop drops the carrier unless bridge binding owns it (vlan_dev_stop);
+// linkwatch then records the state the vlan keeps while down.
+func (v *Dev) Stop(d *netdev.Device) {
+	if v.flags.Load()&FlagBridgeBinding == 0 {
+		d.SetCarrierLinkwatch(false)
+	}
+}
 
 // ChangeMTU refuses an MTU above the lower device's (vlan_dev_change_mtu).
 func (v *Dev) ChangeMTU(_ *netdev.Device, mtu int) error {
@@ -315,13 +332,16 @@ func (v *Dev) MovedNetns(d *netdev.Device) {
 	d.SetLink(v.lower.Ifindex(), net)
 }
 
-// transferOperstate copies the lower device's carrier to the vlan
-// (netif_stacked_transfer_operstate), unless bridge binding owns it.
-// Lower's executor.
+// transferOperstate copies the lower device's carrier bit to the vlan,
+// up or down (vlan_stacked_transfer_operstate: netif_stacked_transfer_
+// operstate unless bridge binding owns the carrier), through linkwatch:
+// on the lower's NETDEV_CHANGE the kernel queues the vlan while linkwatch
+// handles the lower, so the vlan is announced by the next run. Lower's
+// executor.
 func (v *Dev) transferOperstate() {
 	if v.flags.Load()&FlagBridgeBinding != 0 {
 		return
 	}
-	on := v.lower.IsRunning()
-	v.onHome(func() { v.dev.SetCarrier(on && v.dev.IsUp()) })
+	on := v.lower.Carrier()
+	v.onHome(func() { v.dev.SetCarrierLinkwatch(on) })
 }

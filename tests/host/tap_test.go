@@ -190,3 +190,38 @@ func backendGoroutines() int {
 	n := runtime.Stack(buf, true)
 	return strings.Count(string(buf[:n]), "framedio.(*driver).rxLoop")
 }
+
+// TestTapCarrier: the usnet device is a NIC on the host's TAP, whose
+// carrier is on while usnet holds its file (tun_set_iff attaches it and
+// linkwatch never runs for it: UNKNOWN while up, as any TAP a process has
+// open). usnet's own device raises its carrier at open and drops it at
+// stop, each announced by linkwatch (UP, then DOWN while down), and the
+// host side does not notice: the file stays attached.
+func TestTapCarrier(t *testing.T) {
+	ns, dev, kns, _ := tapRig(t, "car")
+	state := func() (netdev.OperState, bool) {
+		var o netdev.OperState
+		var c bool
+		ns.Exec().Do(func() {}) // the linkwatch run the change posted
+		ns.Exec().Do(func() { o, c = dev.OperState(), dev.Carrier() })
+		return o, c
+	}
+	host := func() string { return sh(t, "ip", "-n", kns, "-o", "link", "show", "utap0") }
+	if o, c := state(); o != netdev.OperUp || !c {
+		t.Fatalf("usnet tap0 up: %v carrier=%v", o, c)
+	}
+	if h := host(); !strings.Contains(h, "LOWER_UP") || !strings.Contains(h, "state UNKNOWN") {
+		t.Fatalf("host TAP with its file attached:\n%s", h)
+	}
+	ns.Exec().Do(func() { dev.Down() })
+	if o, c := state(); o != netdev.OperDown || c {
+		t.Fatalf("usnet tap0 down: %v carrier=%v", o, c)
+	}
+	if h := host(); !strings.Contains(h, "LOWER_UP") {
+		t.Fatalf("host TAP lost its carrier with usnet's device down:\n%s", h)
+	}
+	up(t, ns, dev)
+	if o, c := state(); o != netdev.OperUp || !c {
+		t.Fatalf("usnet tap0 up again: %v carrier=%v", o, c)
+	}
+}

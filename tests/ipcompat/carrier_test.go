@@ -98,6 +98,14 @@ func monitorRun(t *testing.T, c carrierCase, ns [2]string, dial iproute.Dialer, 
 			time.Sleep(settle)
 			return
 		}
+		if d, ok := strings.CutPrefix(line, "@wait "); ok { // the same on both sides
+			w, err := time.ParseDuration(d)
+			if err != nil {
+				t.Errorf("%s: %v", line, err)
+			}
+			time.Sleep(w)
+			return
+		}
 		where, rest, _ := strings.Cut(line, " ")
 		n := ns[0]
 		if where == "B" {
