@@ -170,37 +170,17 @@ func TestHostIperf3AgainstPerf(t *testing.T) {
 	// The stock client's text against usnet's server: both print the
 	// same summary line for the side usnet's server is.
 	for _, reverse := range []bool{false, true} {
-		ctx, cancel := context.WithCancel(context.Background())
-		var slog bytes.Buffer
-		done := make(chan error, 1)
-		go func() {
-			done <- tools.PerfServe(ctx, r.ns, "10.99.0.2:5201", tools.PerfServerOptions{Once: true, Interval: time.Second}, &slog)
-		}()
-		time.Sleep(100 * time.Millisecond)
-		args := []string{"netns", "exec", r.kns, "iperf3", "-c", "10.99.0.2", "-t", "2"}
-		if reverse {
-			args = append(args, "-R")
-		}
-		tctx, tcancel := context.WithTimeout(context.Background(), time.Minute)
-		out, err := exec.CommandContext(tctx, "ip", args...).Output()
-		tcancel()
-		cancel()
-		if err != nil {
-			t.Fatalf("iperf3 (reverse=%v): %v\n%s", reverse, err, out)
-		}
-		if err := <-done; err != nil {
-			t.Fatalf("perf server: %v", err)
-		}
+		slog, out := stockClientAgainstPerf(t, r, reverse, "-t", "2")
 		role := "receiver"
 		if reverse {
 			role = "sender"
 		}
-		if l := perfRoleLine(slog.String(), role); l == "" || l != perfRoleLine(string(out), role) {
+		if l := perfRoleLine(slog, role); l == "" || l != perfRoleLine(out, role) {
 			t.Errorf("reverse=%v: usnet perf -s printed the %s line\n%q\nthe stock client\n%q\nserver:\n%s\nclient:\n%s",
-				reverse, role, l, perfRoleLine(string(out), role), slog.String(), out)
+				reverse, role, l, perfRoleLine(out, role), slog, out)
 		}
-		if n := strings.Count(slog.String(), " sec "); n < 3 {
-			t.Errorf("reverse=%v: usnet perf -s printed %d interval and summary lines:\n%s", reverse, n, slog.String())
+		if n := strings.Count(slog, " sec "); n < 3 {
+			t.Errorf("reverse=%v: usnet perf -s printed %d interval and summary lines:\n%s", reverse, n, slog)
 		}
 	}
 	// And usnet's perf client against the stock iperf3 server in the
@@ -250,36 +230,16 @@ func TestHostIperf3UDPAgainstPerf(t *testing.T) {
 	}
 	r := backends(t)["tap"](t)
 	for _, reverse := range []bool{false, true} {
-		ctx, cancel := context.WithCancel(context.Background())
-		var slog bytes.Buffer
-		done := make(chan error, 1)
-		go func() {
-			done <- tools.PerfServe(ctx, r.ns, "10.99.0.2:5201", tools.PerfServerOptions{Once: true, Interval: time.Second}, &slog)
-		}()
-		time.Sleep(100 * time.Millisecond)
-		args := []string{"netns", "exec", r.kns, "iperf3", "-c", "10.99.0.2", "-u", "-b", "20M", "-t", "2"}
-		if reverse {
-			args = append(args, "-R")
-		}
-		tctx, tcancel := context.WithTimeout(context.Background(), time.Minute)
-		out, err := exec.CommandContext(tctx, "ip", args...).Output()
-		tcancel()
-		cancel()
-		if err != nil {
-			t.Fatalf("iperf3 -u (reverse=%v): %v\n%s", reverse, err, out)
-		}
-		if err := <-done; err != nil {
-			t.Fatalf("perf server: %v", err)
-		}
+		slog, out := stockClientAgainstPerf(t, r, reverse, "-u", "-b", "20M", "-t", "2")
 		role := "receiver"
 		if reverse {
 			role = "sender"
 		}
-		if l := perfRoleLine(slog.String(), role); l == "" || l != perfRoleLine(string(out), role) {
+		if l := perfRoleLine(slog, role); l == "" || l != perfRoleLine(out, role) {
 			t.Errorf("-u reverse=%v: usnet perf -s printed the %s line\n%q\nthe stock client\n%q\nserver:\n%s\nclient:\n%s",
-				reverse, role, l, perfRoleLine(string(out), role), slog.String(), out)
+				reverse, role, l, perfRoleLine(out, role), slog, out)
 		}
-		t.Logf("iperf3 -u -c reverse=%v:\n%s", reverse, perfRoleLine(string(out), "receiver"))
+		t.Logf("iperf3 -u -c reverse=%v:\n%s", reverse, perfRoleLine(out, "receiver"))
 	}
 	for _, reverse := range []bool{false, true} {
 		srv := exec.Command("ip", "netns", "exec", r.kns, "iperf3", "-s", "-1", "-B", "10.99.0.1")
@@ -307,6 +267,36 @@ func TestHostIperf3UDPAgainstPerf(t *testing.T) {
 		}
 		t.Logf("usnet perf -u -c reverse=%v:\n%s", reverse, perfRoleLine(out.String(), "receiver"))
 	}
+}
+
+// stockClientAgainstPerf runs the stock iperf3 client in the kernel
+// namespace with args (and -R when reverse) against usnet's perf server
+// for one test, and returns what each printed.
+func stockClientAgainstPerf(t *testing.T, r ipRig, reverse bool, args ...string) (server, client string) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var slog bytes.Buffer
+	done := make(chan error, 1)
+	go func() {
+		done <- tools.PerfServe(ctx, r.ns, "10.99.0.2:5201", tools.PerfServerOptions{Once: true, Interval: time.Second}, &slog)
+	}()
+	time.Sleep(100 * time.Millisecond)
+	cmd := append([]string{"netns", "exec", r.kns, "iperf3", "-c", "10.99.0.2"}, args...)
+	if reverse {
+		cmd = append(cmd, "-R")
+	}
+	tctx, tcancel := context.WithTimeout(context.Background(), time.Minute)
+	out, err := exec.CommandContext(tctx, "ip", cmd...).Output()
+	tcancel()
+	cancel()
+	if err != nil {
+		t.Fatalf("iperf3 %v (reverse=%v): %v\n%s", args, reverse, err, out)
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("perf server: %v", err)
+	}
+	return slog.String(), string(out)
 }
 
 // perfRoleLine is the last summary line of an iperf3 output that ends
