@@ -3,6 +3,7 @@ package socket_test
 import (
 	"context"
 	"errors"
+	"github.com/usnet/usnet/stack/stacktest"
 	"io"
 	"net"
 	"net/netip"
@@ -13,8 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/usnet/usnet/drivers/veth"
-	"github.com/usnet/usnet/ipv4"
 	"github.com/usnet/usnet/socket"
 	"github.com/usnet/usnet/stack"
 	"github.com/usnet/usnet/tcp"
@@ -29,37 +28,7 @@ var (
 func tcpPair(t *testing.T) (a, b *stack.Namespace) { return tcpPairB(t) }
 
 func tcpPairB(t testing.TB) (a, b *stack.Namespace) {
-	t.Helper()
-	st, err := stack.NewRealtime()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if a, err = st.Add("ta"); err != nil {
-		t.Fatal(err)
-	}
-	if b, err = st.Add("tb"); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Delete("ta"); st.Delete("tb") })
-	da, db, err := veth.Create(veth.End{Table: a.Dev, Name: "eth0"}, veth.End{Table: b.Dev, Name: "eth0"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i, ns := range []*stack.Namespace{a, b} {
-		d, ip := da, tcpA
-		if i == 1 {
-			d, ip = db, tcpB
-		}
-		ns.Exec().Do(func() {
-			ns.Lo.Up()
-			d.Up()
-			_, err = ns.IPv4.AddAddr(ipv4.IfAddr{Dev: d, Local: ip, Prefix: netip.PrefixFrom(ip, 24)})
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	return a, b
+	return stacktest.Pair(t, "ta", "tb", tcpA, tcpB)
 }
 
 func dialAccept(t *testing.T, a, b *stack.Namespace, port uint16) (*socket.TCPConn, *socket.TCPConn, *socket.TCPListener) {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/usnet/usnet/stack/stacktest"
 	"net/netip"
 	"os/exec"
 	"regexp"
@@ -15,8 +16,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/usnet/usnet/drivers/veth"
-	"github.com/usnet/usnet/ipv4"
 	"github.com/usnet/usnet/stack"
 )
 
@@ -28,37 +27,7 @@ var (
 // usnetPair is two usnet namespaces joined by a veth pair: perf runs
 // over usnet's own TCP there, so TCP_INFO (Retr, Cwnd) is known.
 func usnetPair(t *testing.T) (a, b *stack.Namespace) {
-	t.Helper()
-	st, err := stack.NewRealtime()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if a, err = st.Add("pa"); err != nil {
-		t.Fatal(err)
-	}
-	if b, err = st.Add("pb"); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Delete("pa"); st.Delete("pb") })
-	da, db, err := veth.Create(veth.End{Table: a.Dev, Name: "eth0"}, veth.End{Table: b.Dev, Name: "eth0"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i, ns := range []*stack.Namespace{a, b} {
-		d, ip := da, perfA
-		if i == 1 {
-			d, ip = db, perfB
-		}
-		ns.Exec().Do(func() {
-			ns.Lo.Up()
-			d.Up()
-			_, err = ns.IPv4.AddAddr(ipv4.IfAddr{Dev: d, Local: ip, Prefix: netip.PrefixFrom(ip, 24)})
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	return a, b
+	return stacktest.Pair(t, "pa", "pb", perfA, perfB)
 }
 
 // perfTest runs a usnet perf server in b and a client in a, and returns
