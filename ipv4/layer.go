@@ -49,6 +49,13 @@ type Router interface {
 	RouteInput(k *FlowKey, iif *netdev.Device, rt *Route) error
 }
 
+// RouteGenner is a Router that tells when its answers may have changed
+// (rt_genid): a route looked up under one generation holds while the
+// generation stays the same. Routers without it are never cached.
+type RouteGenner interface {
+	Genid() uint64
+}
+
 // Neigh resolves next hops and pushes link-layer headers (package neigh):
 // on success b goes into out with its Ethernet header; otherwise the
 // neighbour layer keeps b until resolution and sends it itself.
@@ -74,6 +81,11 @@ type Layer struct {
 	pool   *skb.Pool
 	router Router
 	neigh  Neigh
+	// gen is router's generation, nil when it keeps none.
+	gen RouteGenner
+	// confGen counts the configuration changes after which Linux
+	// flushes the route cache (devinet_conf_proc); see RouteGen.
+	confGen uint64
 
 	Sysctl Sysctl
 	All    DevConf
@@ -146,6 +158,7 @@ func New(devs *netdev.Table, router Router, neigh Neigh, hooks RouteHooks) *Laye
 		conf: map[int]*DevConf{}, addrs: map[int][]*IfAddr{}, local: map[uint32]int{},
 		pending: map[*netdev.Device]*skb.Batch{},
 	}
+	l.gen, _ = router.(RouteGenner)
 	l.ident = l.exec.Rand().Uint32()
 	l.frags = newReassembly(l)
 	l.icmp.init(l)
@@ -158,7 +171,23 @@ func New(devs *netdev.Table, router Router, neigh Neigh, hooks RouteHooks) *Laye
 
 // SetRouter and SetNeigh complete the wiring when the FIB or neighbour
 // table is created after the layer.
-func (l *Layer) SetRouter(r Router, hooks RouteHooks) { l.router, l.routes = r, hooks }
+func (l *Layer) SetRouter(r Router, hooks RouteHooks) {
+	l.router, l.routes = r, hooks
+	l.gen, _ = r.(RouteGenner)
+	l.confGen++
+}
+
+// RouteGen returns the namespace's route generation and whether routes
+// can be cached at all: a route that RouteOutput (or input routing)
+// returned under generation g is still the answer while RouteGen
+// returns g (dst_check against rt_genid).
+func (l *Layer) RouteGen() (uint64, bool) {
+	if l.gen == nil {
+		return 0, false
+	}
+	// Both counters only grow: their sum changes when either does.
+	return l.gen.Genid() + l.confGen, true
+}
 
 // SetNeigh sets the neighbour resolver.
 func (l *Layer) SetNeigh(n Neigh) { l.neigh = n }
@@ -204,6 +233,7 @@ func (l *Layer) Conf(ifindex int) *DevConf {
 	// The caller may write through the pointer: the receive path's
 	// snapshot must not outlive that.
 	l.rxConf.valid = false
+	l.confGen++ // as conservative for cached routes
 	return l.conf1(ifindex)
 }
 
