@@ -173,6 +173,10 @@ type Conn struct {
 
 	flow ipv4.FlowKey // route() scratch
 	rt   ipv4.Route
+	// rtOK: rt is the output route cached under generation rtGen
+	// (sk_dst_cache); see route.
+	rtOK  bool
+	rtGen uint64
 
 	// SO_LINGER close waiting for the FIN's acknowledgment (shutdown.go)
 	lingerDone  func(drained bool)
