@@ -110,6 +110,9 @@ type Layer struct {
 	// key is rcvOne's flow key: a field, so that passing it to the
 	// Router does not allocate per packet.
 	key FlowKey
+	// demux is TCP's early demux (net_protocol.early_demux), nil until
+	// the TCP table registers it.
+	demux EarlyDemux
 	// batchRT is the input route reused within a received batch.
 	batchRT batchRoute
 	// rxConf is the receiving device's effective configuration while a
@@ -211,6 +214,19 @@ func (l *Layer) Register(proto uint8, h ProtoHandler) {
 	}
 	l.protos = append(l.protos, protoEntry{proto, h})
 }
+
+// EarlyDemux is a transport protocol's early demux (tcp_v4_early_demux),
+// run before the input route lookup: h is the IP header and what
+// follows, iif the receiving device, gen the route generation. It
+// reports whether an established socket matches the packet and holds a
+// valid input route for it (received on iif under generation gen): the
+// packet then goes to local delivery without a lookup. It must not
+// allocate, keep h or change any state.
+type EarlyDemux func(h []byte, iif int, gen uint64) bool
+
+// SetEarlyDemux installs TCP's early demux (net.ipv4.tcp_early_demux
+// turns it on and off).
+func (l *Layer) SetEarlyDemux(fn EarlyDemux) { l.demux = fn }
 
 type protoEntry struct {
 	proto uint8
