@@ -14,7 +14,7 @@ import (
 
 // TestRouteCacheStale: an established connection's cached output route
 // (sk_dst_cache) is dropped by every routing change: while a blackhole
-// route, a prohibit rule, the loss of the local address or the link
+// route, a prohibit rule, the loss of the local address or the link (down)
 // stand in the way nothing reaches the peer, and once they go the data
 // flows again over a fresh lookup.
 func TestRouteCacheStale(t *testing.T) {
