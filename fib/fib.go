@@ -34,6 +34,10 @@ type FIB struct {
 	// defaultRules: the rules are the three default ones, so a lookup
 	// can skip the rule walk (lookupDefault). Kept by rulesChanged.
 	defaultRules bool
+	// gen is the route generation (rt_genid): bumped by every change
+	// that could change a lookup's answer, so that a route cached
+	// outside the FIB (a socket's, see Genid) is known to be stale.
+	gen uint64
 }
 
 // New creates the FIB of l's namespace with tables local, main and
@@ -166,6 +170,7 @@ func (f *FIB) dev(ifindex int) *netdev.Device { return f.devs.ByIndex(ifindex) }
 // Add inserts r (fib_table_insert) with the semantics of the netlink
 // flags NLM_F_CREATE, EXCL, REPLACE and APPEND.
 func (f *FIB) Add(r Route, nlflags uint16, info Info) error {
+	f.flushCache() // validate may mark nexthops; a refused add costs a re-lookup only
 	if err := f.validate(&r); err != nil {
 		return err
 	}
@@ -391,6 +396,7 @@ func (f *FIB) checkNexthopInner(r *Route, nh *Nexthop) error {
 // Table must match; TOS, Priority, Type, Protocol, Scope
 // (RT_SCOPE_NOWHERE: any), Prefsrc and the nexthop fields only when set.
 func (f *FIB) Delete(r Route, info Info) error {
+	f.flushCache()
 	t, ai := f.find(r)
 	if t == nil {
 		return fmt.Errorf("no such route: %w", syscall.ESRCH)
@@ -460,6 +466,7 @@ func nexthopsMatch(have, want []Nexthop) bool {
 // AddKernelRoute adds a route an address implies (fib_magic, NEWROUTE
 // with NLM_F_CREATE|NLM_F_APPEND; notified with pid and seq 0).
 func (f *FIB) AddKernelRoute(kr ipv4.KernelRoute) error {
+	f.flushCache()
 	r := Route{
 		Table: kr.Table, Dst: kr.Dst, Type: kr.Type, Scope: kr.Scope, Protocol: unix.RTPROT_KERNEL,
 		Prefsrc: kr.Prefsrc, Priority: kr.Priority, Nexthops: []Nexthop{{Ifindex: kr.Ifindex, Weight: 1}},
@@ -485,6 +492,7 @@ func (f *FIB) AddKernelRoute(kr ipv4.KernelRoute) error {
 // DelKernelRoute removes a route an address implied (fib_magic
 // DELROUTE: notified).
 func (f *FIB) DelKernelRoute(kr ipv4.KernelRoute) error {
+	f.flushCache()
 	r := Route{Table: kr.Table, Dst: kr.Dst, Type: kr.Type, Scope: unix.RT_SCOPE_NOWHERE, Prefsrc: kr.Prefsrc,
 		Nexthops: []Nexthop{{Ifindex: kr.Ifindex}}}
 	t, ai := f.find(r)
@@ -501,6 +509,7 @@ func (f *FIB) DelKernelRoute(kr ipv4.KernelRoute) error {
 func (f *FIB) FlushDev(ifindex int) { f.syncDown(ifindex, false) }
 
 func (f *FIB) syncDown(ifindex int, force bool) {
+	f.flushCache()
 	kill := map[uint32]bool{}
 	f.st.each(func(i uint32, r *Route) {
 		if r.Scope == unix.RT_SCOPE_HOST && !force {
@@ -530,6 +539,7 @@ func (f *FIB) syncDown(ifindex int, force bool) {
 
 // removeIf silently removes the routes pred selects.
 func (f *FIB) removeIf(pred func(t *table, ai uint32) bool) {
+	f.flushCache()
 	for _, t := range f.tables {
 		for _, ai := range t.all() {
 			if t.nroute == 0 {
@@ -552,6 +562,9 @@ func (f *FIB) FlushPrefsrc(src netip.Addr) {
 }
 
 func (f *FIB) devEvent(ev netdev.Event, d *netdev.Device) {
+	// Every device event, as fib_netdev_event ends in rt_cache_flush
+	// (and a route caches the device pointer, gone on unregister).
+	f.flushCache()
 	switch ev {
 	case netdev.EventUnregister:
 		f.syncDown(d.Ifindex(), true)

@@ -9,6 +9,9 @@ import (
 // (fib_nh_exception): per destination, expiring, bounded.
 type pmtuCache struct {
 	m map[netip.Addr]pmtuEntry
+	// next is the earliest expiry of an entry (0: none), when the
+	// route generation must change since lookups answer differently.
+	next time.Duration
 }
 
 type pmtuEntry struct {
@@ -17,7 +20,7 @@ type pmtuEntry struct {
 }
 
 func (c *pmtuCache) init()  { c.m = map[netip.Addr]pmtuEntry{} }
-func (c *pmtuCache) flush() { clear(c.m) }
+func (c *pmtuCache) flush() { clear(c.m); c.next = 0 }
 
 // UpdatePMTU records a smaller path MTU towards dst (ip_rt_update_pmtu):
 // never below min_pmtu, ignored for a route whose MTU metric is locked.
@@ -47,15 +50,38 @@ func (f *FIB) UpdatePMTU(dst netip.Addr, mtu int, now time.Duration) {
 			delete(f.pmtu.m, victim)
 		}
 	}
-	f.pmtu.m[dst] = pmtuEntry{mtu: mtu, expires: now + f.sysctl.MTUExpires}
+	e := pmtuEntry{mtu: mtu, expires: now + f.sysctl.MTUExpires}
+	f.pmtu.m[dst] = e
+	if f.pmtu.next == 0 || e.expires < f.pmtu.next {
+		f.pmtu.next = e.expires
+	}
+	f.flushCache()
 }
 
 func (f *FIB) expirePMTU(now time.Duration) {
+	f.pmtu.next = 0
 	for a, e := range f.pmtu.m {
 		if e.expires <= now {
 			delete(f.pmtu.m, a)
+		} else if f.pmtu.next == 0 || e.expires < f.pmtu.next {
+			f.pmtu.next = e.expires
 		}
 	}
+	f.flushCache()
+}
+
+// flushCache is rt_cache_flush: routes cached outside the FIB become
+// stale.
+func (f *FIB) flushCache() { f.gen++ }
+
+// Genid returns the route generation (rt_genid): a route looked up when
+// it had the same value is still the answer. An expired PMTU exception
+// changes answers without any change request, so it is expired here.
+func (f *FIB) Genid() uint64 {
+	if f.pmtu.next != 0 && f.pmtu.next <= f.l.Exec().Now() {
+		f.expirePMTU(f.l.Exec().Now())
+	}
+	return f.gen
 }
 
 // pmtuFor returns the live exception for dst.

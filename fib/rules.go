@@ -79,6 +79,7 @@ func (f *FIB) AddRule(r Rule, nlflags uint16, info Info) error {
 // every packet), which lookupDefault relies on. Every change of f.rules
 // calls it.
 func (f *FIB) rulesChanged() {
+	f.flushCache()
 	f.defaultRules = len(f.rules) == 3 &&
 		plainRule(&f.rules[0], unix.RT_TABLE_LOCAL) &&
 		plainRule(&f.rules[1], unix.RT_TABLE_MAIN) &&

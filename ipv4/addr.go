@@ -75,6 +75,7 @@ func (l *Layer) Addrs(ifindex int) []*IfAddr { return l.addrs[ifindex] }
 // the same local address and prefix length, EINVAL for a scope mismatch
 // with the primary of the subnet.
 func (l *Layer) AddAddr(a IfAddr) (*IfAddr, error) {
+	l.confGen++ // source selection and locality change: cached routes are stale
 	d := a.Dev
 	if d == nil || l.devs.ByIndex(d.Ifindex()) != d {
 		return nil, fmt.Errorf("no such device: %w", syscall.ENODEV)
@@ -209,6 +210,7 @@ func lastAddr(p netip.Prefix) netip.Addr {
 // and prefix length. Deleting a primary removes its secondaries, or
 // promotes the first of them when promote_secondaries is on.
 func (l *Layer) DelAddr(d *netdev.Device, local netip.Addr, bits int) error {
+	l.confGen++ // source selection and locality change: cached routes are stale
 	for _, a := range l.addrs[d.Ifindex()] {
 		if a.Local == local && (bits < 0 || a.Prefix.Bits() == bits) {
 			l.removeAddr(d, a, l.Effective(d.Ifindex()).PromoteSecondaries)

@@ -59,6 +59,9 @@ type Sysctl struct {
 	// PingGroupLow and PingGroupHigh are ping_group_range: the groups
 	// that may open ICMP datagram sockets ("1 0", nobody, not even root).
 	PingGroupLow, PingGroupHigh uint32
+	// TCPEarlyDemux is tcp_early_demux: established TCP segments take
+	// their socket's cached input route instead of a lookup (on).
+	TCPEarlyDemux bool
 }
 
 func defaultSysctl() Sysctl {
@@ -74,6 +77,7 @@ func defaultSysctl() Sysctl {
 		UnprivilegedPortStart:    1024,
 		PingGroupLow:             1,
 		PingGroupHigh:            0,
+		TCPEarlyDemux:            true,
 	}
 }
 

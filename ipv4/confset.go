@@ -181,6 +181,10 @@ func (l *Layer) SetConf(ifindex int, f ConfField, v int) error {
 		return syscall.EINVAL
 	}
 	l.rxConf.valid = false
+	// Cached routes go stale on every write: Linux flushes for some
+	// settings only (forwarding, accept_local and route_localnet going
+	// 0, the flushing entries); a superset costs a re-lookup, no more.
+	l.confGen++
 	if f == ConfForwarding {
 		// devinet_sysctl_forward leaves the written bit alone.
 		w := c.written

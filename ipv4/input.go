@@ -158,6 +158,8 @@ func (l *Layer) rcvOne(dev *netdev.Device, b *skb.Buf) {
 		k.TOS, k.Proto, k.Sport, k.Dport = h.tos(), h.proto(), 0, 0
 		if l.router == nil {
 			err = syscall.ENETUNREACH
+		} else if l.earlyDemux(h, dev) {
+			typ = unix.RTN_LOCAL
 		} else {
 			rt, err = l.routeInput(dev)
 			typ = rt.Type
@@ -176,6 +178,18 @@ func (l *Layer) rcvOne(dev *netdev.Device, b *skb.Buf) {
 		l.Stats.InAddrErrors++
 		b.Free()
 	}
+}
+
+// earlyDemux is ip_rcv_finish_core's early demux: an established TCP
+// socket that received this flow on dev under the current route
+// generation saves the input route lookup (whose answer could only be
+// the same local route). Fragments take the lookup.
+func (l *Layer) earlyDemux(h hdr, dev *netdev.Device) bool {
+	if l.demux == nil || h.proto() != 6 || !l.Sysctl.TCPEarlyDemux || h.isFragment() {
+		return false
+	}
+	gen, ok := l.RouteGen()
+	return ok && l.demux(h, dev.Ifindex(), gen)
 }
 
 var limitedBroadcast = netip.AddrFrom4([4]byte{255, 255, 255, 255})

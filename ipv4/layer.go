@@ -49,6 +49,13 @@ type Router interface {
 	RouteInput(k *FlowKey, iif *netdev.Device, rt *Route) error
 }
 
+// RouteGenner is a Router that tells when its answers may have changed
+// (rt_genid): a route looked up under one generation holds while the
+// generation stays the same. Routers without it are never cached.
+type RouteGenner interface {
+	Genid() uint64
+}
+
 // Neigh resolves next hops and pushes link-layer headers (package neigh):
 // on success b goes into out with its Ethernet header; otherwise the
 // neighbour layer keeps b until resolution and sends it itself.
@@ -74,6 +81,11 @@ type Layer struct {
 	pool   *skb.Pool
 	router Router
 	neigh  Neigh
+	// gen is router's generation, nil when it keeps none.
+	gen RouteGenner
+	// confGen counts the configuration changes after which Linux
+	// flushes the route cache (devinet_conf_proc); see RouteGen.
+	confGen uint64
 
 	Sysctl Sysctl
 	All    DevConf
@@ -98,6 +110,9 @@ type Layer struct {
 	// key is rcvOne's flow key: a field, so that passing it to the
 	// Router does not allocate per packet.
 	key FlowKey
+	// demux is TCP's early demux (net_protocol.early_demux), nil until
+	// the TCP table registers it.
+	demux EarlyDemux
 	// batchRT is the input route reused within a received batch.
 	batchRT batchRoute
 	// rxConf is the receiving device's effective configuration while a
@@ -146,6 +161,7 @@ func New(devs *netdev.Table, router Router, neigh Neigh, hooks RouteHooks) *Laye
 		conf: map[int]*DevConf{}, addrs: map[int][]*IfAddr{}, local: map[uint32]int{},
 		pending: map[*netdev.Device]*skb.Batch{},
 	}
+	l.gen, _ = router.(RouteGenner)
 	l.ident = l.exec.Rand().Uint32()
 	l.frags = newReassembly(l)
 	l.icmp.init(l)
@@ -158,7 +174,23 @@ func New(devs *netdev.Table, router Router, neigh Neigh, hooks RouteHooks) *Laye
 
 // SetRouter and SetNeigh complete the wiring when the FIB or neighbour
 // table is created after the layer.
-func (l *Layer) SetRouter(r Router, hooks RouteHooks) { l.router, l.routes = r, hooks }
+func (l *Layer) SetRouter(r Router, hooks RouteHooks) {
+	l.router, l.routes = r, hooks
+	l.gen, _ = r.(RouteGenner)
+	l.confGen++
+}
+
+// RouteGen returns the namespace's route generation and whether routes
+// can be cached at all: a route that RouteOutput (or input routing)
+// returned under generation g is still the answer while RouteGen
+// returns g (dst_check against rt_genid).
+func (l *Layer) RouteGen() (uint64, bool) {
+	if l.gen == nil {
+		return 0, false
+	}
+	// Both counters only grow: their sum changes when either does.
+	return l.gen.Genid() + l.confGen, true
+}
 
 // SetNeigh sets the neighbour resolver.
 func (l *Layer) SetNeigh(n Neigh) { l.neigh = n }
@@ -183,6 +215,19 @@ func (l *Layer) Register(proto uint8, h ProtoHandler) {
 	l.protos = append(l.protos, protoEntry{proto, h})
 }
 
+// EarlyDemux is a transport protocol's early demux (tcp_v4_early_demux),
+// run before the input route lookup: h is the IP header and what
+// follows, iif the receiving device, gen the route generation. It
+// reports whether an established socket matches the packet and holds a
+// valid input route for it (received on iif under generation gen): the
+// packet then goes to local delivery without a lookup. It must not
+// allocate, keep h or change any state.
+type EarlyDemux func(h []byte, iif int, gen uint64) bool
+
+// SetEarlyDemux installs TCP's early demux (net.ipv4.tcp_early_demux
+// turns it on and off).
+func (l *Layer) SetEarlyDemux(fn EarlyDemux) { l.demux = fn }
+
 type protoEntry struct {
 	proto uint8
 	h     ProtoHandler
@@ -204,6 +249,7 @@ func (l *Layer) Conf(ifindex int) *DevConf {
 	// The caller may write through the pointer: the receive path's
 	// snapshot must not outlive that.
 	l.rxConf.valid = false
+	l.confGen++ // as conservative for cached routes
 	return l.conf1(ifindex)
 }
 

@@ -69,6 +69,7 @@ func (a *IfAddr) Remaining(now time.Duration) (valid, preferred uint32) {
 // lifetimes (counted again from now) change; other flags do not. The
 // caller announces the address (RTM_NEWADDR).
 func (l *Layer) ReplaceAddr(a *IfAddr, metric uint32, proto uint8, valid, preferred uint32) error {
+	l.confGen++ // source selection and locality change: cached routes are stale
 	if valid == 0 || preferred > valid {
 		return syscall.EINVAL
 	}
@@ -121,6 +122,7 @@ func (l *Layer) kickLifetimes() {
 // when that costs less than 250 ms, at least one second and at most two
 // minutes; it does not sleep at all when no address has a lifetime.
 func (l *Layer) checkLifetimes() {
+	l.confGen++ // addresses may turn deprecated or go: cached routes are stale
 	now := l.exec.Now()
 	next := now + addrCheckFrequency
 	for _, d := range l.devs.Devices() {

@@ -116,6 +116,9 @@ var params = []param{
 			ip(n).LocalPortLow, ip(n).LocalPortHigh = uint16(v[0]), uint16(v[1])
 			return nil
 		}},
+	scalar("net.ipv4.tcp_early_demux", 0, 1,
+		func(n Net) int64 { return b2i(ip(n).TCPEarlyDemux) },
+		func(n Net, v int64) { ip(n).TCPEarlyDemux = v != 0 }),
 	scalar("net.ipv4.ip_no_pmtu_disc", 0, u8Max,
 		func(n Net) int64 { return int64(ip(n).IPNoPMTUDisc) },
 		func(n Net, v int64) { ip(n).IPNoPMTUDisc = int(v) }),

@@ -59,6 +59,7 @@ func TestDefaults(t *testing.T) {
 		"net.ipv4.conf.veth0.rp_filter":                 "0",
 		"net.ipv4.conf.lo.forwarding":                   "0",
 		"net.ipv4.conf.all.ignore_routes_with_linkdown": "0",
+		"net.ipv4.tcp_early_demux":                      "1",
 	}
 	for k, v := range want {
 		got, err := ns.Sysctl(k)
@@ -77,7 +78,7 @@ func TestDefaults(t *testing.T) {
 			t.Errorf("All has %s = %q, Get %q %v", e.Name, e.Value, v, err)
 		}
 	}
-	if n := len(all); n != 34+4*15+2*13 {
+	if n := len(all); n != 35+4*15+2*13 {
 		t.Errorf("%d names", n)
 	}
 }

@@ -173,6 +173,16 @@ type Conn struct {
 
 	flow ipv4.FlowKey // route() scratch
 	rt   ipv4.Route
+	// rtOK: rt is the output route cached under generation rtGen
+	// (sk_dst_cache); see route.
+	rtOK  bool
+	rtGen uint64
+	// rxOK: segments of this connection arriving on rxIfindex under
+	// route generation rxGen are delivered locally without a lookup
+	// (sk_rx_dst, sk_rx_dst_ifindex); see Table.earlyDemux.
+	rxOK      bool
+	rxIfindex int
+	rxGen     uint64
 
 	// SO_LINGER close waiting for the FIN's acknowledgment (shutdown.go)
 	lingerDone  func(drained bool)

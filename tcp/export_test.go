@@ -24,3 +24,6 @@ func (c *Conn) Pingpong() int      { return int(c.ack.pingpong) }
 
 // CAState is the congestion state (icsk_ca_state).
 func (c *Conn) CAState() int { return int(c.caState) }
+
+// EarlyDemux runs the table's early demux on IP packet h.
+func (t *Table) EarlyDemux(h []byte, iif int, gen uint64) bool { return t.earlyDemux(h, iif, gen) }

@@ -39,6 +39,11 @@ func (t *Table) Receive(b *skb.Buf, src, dst netip.Addr, dev *netdev.Device) {
 		if c.state == TimeWait && t.twSyn(c, seg, src, dst) {
 			return
 		}
+		// inet_sk_rx_dst_set: the segment was routed to us (looked up or
+		// early demuxed) on dev under the current generation, so the
+		// next one of this flow may skip the lookup (earlyDemux).
+		c.rxGen, c.rxOK = t.ip.RouteGen()
+		c.rxIfindex = dev.Ifindex()
 		c.segment(seg)
 		return
 	}

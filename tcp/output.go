@@ -10,12 +10,25 @@ import (
 	"github.com/usnet/usnet/tcp/cc"
 )
 
-// route looks up the connection's route (per burst of segments). The
-// key and result live in the Conn so the lookup allocates nothing.
+// route returns the connection's route (per burst of segments): the
+// cached one (sk_dst_cache) while the namespace's route generation has
+// not moved since it was looked up and the key is the same (__sk_dst_check),
+// else a fresh lookup. The key and result live in the Conn so the lookup
+// allocates nothing. Callers must not write through the route.
 func (c *Conn) route() (*ipv4.Route, bool) {
+	gen, cacheable := c.t.ip.RouteGen()
+	f := &c.flow
+	if c.rtOK && cacheable && gen == c.rtGen &&
+		f.Dst == c.k.ra && f.Src == c.k.la && f.Sport == c.k.lp && f.Dport == c.k.rp {
+		return &c.rt, true
+	}
 	c.flow = ipv4.FlowKey{Dst: c.k.ra, Src: c.k.la, Proto: 6, Sport: c.k.lp, Dport: c.k.rp}
 	rt, err := c.t.ip.RouteOutput(&c.flow)
 	c.rt = rt
+	// Only successes are cached: a failure is looked up again, as Linux
+	// keeps no dst for it. The generation is read before the lookup, so
+	// a change the lookup itself makes (PMTU expiry) re-checks next time.
+	c.rtOK, c.rtGen = err == nil && cacheable, gen
 	return &c.rt, err == nil
 }
 

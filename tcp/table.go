@@ -1,6 +1,7 @@
 package tcp
 
 import (
+	"encoding/binary"
 	"math"
 	"net/netip"
 	"syscall"
@@ -124,7 +125,27 @@ func New(l *ipv4.Layer) *Table {
 	t.cookieKey = [2]uint64{t.exec.Rand().Uint64(), t.exec.Rand().Uint64()}
 	t.portKey = t.exec.Rand().Uint64()
 	l.Register(6, t)
+	l.SetEarlyDemux(t.earlyDemux)
 	return t
+}
+
+// earlyDemux is tcp_v4_early_demux: whether the established connection
+// of the segment after IP header h has a valid input route for it, the
+// one the previous segment took (inet_sk_rx_dst_set in Receive): same
+// receiving device, same route generation. The lookup key is the
+// 4-tuple; like Linux, the mark and TOS a policy rule might select on
+// are not compared.
+func (t *Table) earlyDemux(h []byte, iif int, gen uint64) bool {
+	ihl := int(h[0]&0x0f) * 4
+	if len(h) < ihl+4 || len(h) < 20 {
+		return false
+	}
+	k := key{
+		la: netip.AddrFrom4([4]byte(h[16:20])), ra: netip.AddrFrom4([4]byte(h[12:16])),
+		lp: binary.BigEndian.Uint16(h[ihl+2:]), rp: binary.BigEndian.Uint16(h[ihl:]),
+	}
+	c := t.conns[k]
+	return c != nil && c.state != TimeWait && c.rxOK && c.rxIfindex == iif && c.rxGen == gen
 }
 
 // ephemeral picks a free local port from ip_local_port_range.
