@@ -201,6 +201,12 @@ func (c *Conn) output() {
 	}
 	rt, ok := c.route()
 	if !ok {
+		// No route: with nothing in flight no timer would bring the
+		// queue out once a route is back; Linux's tcp_check_probe_timer
+		// arms the probe timer for it (onRTO retries, backing off).
+		if c.sndNxt == c.sndUna && c.sndq.Len() > 0 {
+			c.armRTOIfIdle()
+		}
 		return
 	}
 	c.xmitGoal = c.gsoMax(rt)

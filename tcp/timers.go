@@ -130,6 +130,14 @@ func (c *Conn) onRTO() {
 			return
 		}
 		if inflight == 0 {
+			if c.sndq.Len() > 0 {
+				// Data queued and none sent: the last send found no
+				// route (tcp_probe_timer's probe0). Try again, backing
+				// off; retries count toward tcp_retries2 as Linux's
+				// unanswered probes do.
+				c.rto = min(c.rto*2, rtoMax)
+				c.output()
+			}
 			return
 		}
 		// Loss: back to one segment, every record not SACKed lost,
