@@ -164,8 +164,7 @@
 // (tcp_comp_sack_slack_ns), jiffies of HZ 1000 for ato (kernels built
 // with HZ 250 round to 4 ms), a FIN always sent in a segment of its own
 // (Linux sets it on the last data skb when that is still unsent at
-// close, tcp_send_fin), out-of-order data beyond a peer's FIN kept
-// rather than purged with its SACK blocks (tcp_fin), the receive window
+// close, tcp_send_fin), the receive window
 // counted in payload rather than truesize (the window is half the buffer
 // figure, as at Linux's default scaling ratio, and the free space for
 // window selection does not subtract the out-of-order queue; so a

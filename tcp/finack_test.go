@@ -166,3 +166,33 @@ func TestOutOfOrderFINPurged(t *testing.T) {
 		t.Fatalf("after abort: %v", f.srv.State())
 	}
 }
+
+// TestDataBeyondFINPurged: out-of-order data the peer sent beyond its
+// FIN is purged when the FIN arrives in order, with the SACK blocks that
+// reported it (tcp_fin: "we have something out-of-order after FIN ...
+// for now drop them"): the receive memory goes back to what the read
+// queue holds and the FIN's ACK carries no SACK block.
+func TestDataBeyondFINPurged(t *testing.T) {
+	f := newForgedRx(t, 147)
+	f.send(100, true)
+	// 200 bytes after a gap where the FIN will be: held out of order.
+	forgeData(t, f.w, f.cli, f.srv, f.off+1, 200)
+	f.w.st.Sim.RunFor(time.Millisecond)
+	if n := f.acks[len(f.acks)-1].nsack; n != 1 {
+		t.Fatalf("out-of-order data: ACK with %d SACK blocks, want 1", n)
+	}
+	held := f.srv.RcvMem()
+	// The FIN, in order, with no data.
+	forgeDataFlags(t, f.w, f.cli, f.srv, f.off, 0, header.TCPFlagFIN)
+	f.w.st.Sim.RunFor(time.Second)
+	if f.srv.State() != tcp.CloseWait {
+		t.Fatalf("after the FIN: %v", f.srv.State())
+	}
+	if mem := f.srv.RcvMem(); mem >= held {
+		t.Errorf("receive memory %d after the FIN, %d before: the data beyond it is still held", mem, held)
+	}
+	last := f.acks[len(f.acks)-1]
+	if last.nsack != 0 || last.ack != f.off+1 {
+		t.Errorf("the FIN's ACK: ack %d with %d SACK blocks %v, want %d and none", last.ack, last.nsack, last.blocks, f.off+1)
+	}
+}

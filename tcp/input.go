@@ -677,6 +677,12 @@ func (c *Conn) freeOOO(s oooSeg) {
 func (c *Conn) finReceived() {
 	c.rcvNxt++
 	c.finRcvd = true
+	// Nothing follows a FIN: out-of-order data beyond it is dropped with
+	// the SACK blocks that reported it, as tcp_fin drops it.
+	if len(c.ooo) > 0 {
+		c.purgeOOO()
+		c.nsacks = 0
+	}
 	c.ack.pending |= ackSched
 	switch c.state {
 	case Established:
