@@ -98,15 +98,7 @@ func TestPerfClientWithStockServer(t *testing.T) {
 	needIperf3(t)
 	for _, reverse := range []bool{false, true} {
 		t.Run(fmt.Sprintf("reverse=%v", reverse), func(t *testing.T) {
-			port := freePort(t)
-			srv := exec.Command("iperf3", "-s", "-1", "-p", fmt.Sprint(port), "-B", "127.0.0.1")
-			var sout bytes.Buffer
-			srv.Stdout, srv.Stderr = &sout, &sout
-			if err := srv.Start(); err != nil {
-				t.Fatal(err)
-			}
-			defer srv.Process.Kill()
-			time.Sleep(300 * time.Millisecond)
+			port, srv, sout := stockServer(t)
 			var out bytes.Buffer
 			rep, err := PerfClient(context.Background(), hostNS{}, fmt.Sprintf("127.0.0.1:%d", port),
 				PerfOptions{Duration: time.Second, Reverse: reverse}, &out)
@@ -179,15 +171,7 @@ func TestPerfUDPClientWithStockServer(t *testing.T) {
 	needIperf3(t)
 	for _, reverse := range []bool{false, true} {
 		t.Run(fmt.Sprintf("reverse=%v", reverse), func(t *testing.T) {
-			port := freePort(t)
-			srv := exec.Command("iperf3", "-s", "-1", "-p", fmt.Sprint(port), "-B", "127.0.0.1")
-			var sout bytes.Buffer
-			srv.Stdout, srv.Stderr = &sout, &sout
-			if err := srv.Start(); err != nil {
-				t.Fatal(err)
-			}
-			defer srv.Process.Kill()
-			time.Sleep(300 * time.Millisecond)
+			port, srv, sout := stockServer(t)
 			var out bytes.Buffer
 			rep, err := PerfClient(context.Background(), lossyNS{}, fmt.Sprintf("127.0.0.1:%d", port),
 				PerfOptions{Duration: 2 * time.Second, UDP: true, Reverse: reverse, Block: 1000, Interval: time.Second}, &out)
@@ -301,4 +285,21 @@ func TestPerfClientJSONError(t *testing.T) {
 	if err == nil || json.Unmarshal(out.Bytes(), &doc) != nil || doc.Error != err.Error() || doc.Start == nil || doc.End == nil || doc.Intervals == nil {
 		t.Errorf("error %v, JSON %+v:\n%s", err, doc, out.String())
 	}
+}
+
+// stockServer starts `iperf3 -s -1` on a free loopback port, killed when
+// the test ends, and gives it a moment to listen; sout collects what it
+// prints.
+func stockServer(t *testing.T) (port int, srv *exec.Cmd, sout *bytes.Buffer) {
+	t.Helper()
+	port = freePort(t)
+	srv = exec.Command("iperf3", "-s", "-1", "-p", fmt.Sprint(port), "-B", "127.0.0.1")
+	sout = &bytes.Buffer{}
+	srv.Stdout, srv.Stderr = sout, sout
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Process.Kill() })
+	time.Sleep(300 * time.Millisecond)
+	return port, srv, sout
 }
