@@ -33,6 +33,14 @@ type MTUChanger interface {
 // NAPI) and must re-home it when the device moves to another namespace.
 type NetnsMover interface{ MovedNetns(d *Device) }
 
+// NetnsLeaver is told, on the old namespace's executor, that d is leaving
+// for dst: a driver that acts on d from another device's executor (a
+// vlan or macvlan on its lower's events) must post to dst's from then on,
+// as nothing may touch d on the old executor once it is gone.
+type NetnsLeaver interface {
+	LeavingNetns(d *Device, dst *Table)
+}
+
 // Features are a device's offload abilities (NETIF_F_*), what lets large
 // segments cross in-process links unsplit.
 type Features struct {

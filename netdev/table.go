@@ -293,6 +293,13 @@ func Move(d *Device, dst *Table) error {
 		src.forgetLinkwatch(d)
 		d.master = nil
 		d.activated = false // dev_shutdown
+		// From here d belongs to dst: what touches it before dst's
+		// executor inserts it (a linkwatch event its driver posts there)
+		// is filed with dst, on dst's executor.
+		if l, ok := d.drv.(NetnsLeaver); ok {
+			l.LeavingNetns(d, dst)
+		}
+		d.table = dst
 	})
 	if err != nil {
 		return err

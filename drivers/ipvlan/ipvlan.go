@@ -187,6 +187,11 @@ func (v *Dev) Uninit(*netdev.Device) {
 	})
 }
 
+// LeavingNetns points the device's home at its new namespace before it
+// gets there, so that the lower device's events post to that executor
+// rather than act on the old one (netdev.NetnsLeaver).
+func (v *Dev) LeavingNetns(_ *netdev.Device, dst *netdev.Table) { v.home.Store(dst) }
+
 // MovedNetns re-homes the receive poll and tells IFLA_LINK where the lower
 // device is.
 func (v *Dev) MovedNetns(d *netdev.Device) {
