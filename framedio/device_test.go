@@ -239,6 +239,9 @@ func backendGoroutines() int {
 // TestUnregisterStopsBackend: no goroutine outlives its device, and the
 // peer sees the port closed.
 func TestUnregisterStopsBackend(t *testing.T) {
+	// Earlier tests' devices end their backends in their cleanup, and a
+	// backend may still be on its way out: let them go before counting.
+	waitFor(t, "earlier tests' backends to end", func() bool { return backendGoroutines() == 0 })
 	before := backendGoroutines()
 	r := newRig(t, framedio.Info{})
 	waitFor(t, "the backend goroutine", func() bool { return backendGoroutines() == before+1 })
