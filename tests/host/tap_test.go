@@ -171,15 +171,20 @@ func TestTapUDPOffload(t *testing.T) {
 // goroutine and closes the TAP, so the kernel removes the host interface.
 func TestTapUnregisterCloses(t *testing.T) {
 	ns, dev, kns, _ := tapRig(t, "del")
-	before := backendGoroutines()
-	ns.Exec().Do(func() { ns.Dev.Unregister(dev) })
-	// The backend closes its done channel in its last deferred call, so
-	// it may still be on its way out when Unregister returns.
-	for deadline := time.Now().Add(5 * time.Second); backendGoroutines() != before-1; time.Sleep(time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("backend goroutines %d -> %d", before, backendGoroutines())
+	// Backends of earlier tests may still be on their way out: wait until
+	// this device's is the only one. A backend closes its done channel in
+	// its last deferred call, so it may also outlive Unregister a moment.
+	waitBackends := func(n int) {
+		t.Helper()
+		for deadline := time.Now().Add(5 * time.Second); backendGoroutines() != n; time.Sleep(time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("backend goroutines %d, want %d", backendGoroutines(), n)
+			}
 		}
 	}
+	waitBackends(1)
+	ns.Exec().Do(func() { ns.Dev.Unregister(dev) })
+	waitBackends(0)
 	if out, err := exec.Command("ip", "-n", kns, "link", "show", "utap0").CombinedOutput(); err == nil {
 		t.Fatalf("host interface still there:\n%s", out)
 	}
